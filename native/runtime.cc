@@ -1,0 +1,199 @@
+// Process-level switches: threads, grad and inference modes, RNG, backward, build info.
+#include "common.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/core/grad_mode.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/autograd.h>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include <mutex>
+#include <thread>
+
+namespace segkit {
+
+#define SK_FN(name) static napi_value name(napi_env env, napi_callback_info info)
+
+SK_FN(SetNumThreads) {
+  size_t argc = 1;
+  napi_value argv[1];
+  getEnv(env, info, &argc, argv);
+  SK_ENTRY("setNumThreads", {
+    int32_t n = int32Arg(env, argv[0], "n");
+    if (n < 1) throw rangeError("n must be a positive integer, got " + std::to_string(n));
+    at::set_num_threads(n);
+    return nullptr;
+  })
+}
+
+SK_FN(GetNumThreads) {
+  size_t argc = 0;
+  getEnv(env, info, &argc, nullptr);
+  return makeInt(env, at::get_num_threads());
+}
+
+// Runs fn with grad mode set, restoring the previous mode even when fn throws.
+SK_FN(WithGradMode) {
+  size_t argc = 2;
+  napi_value argv[2];
+  getEnv(env, info, &argc, argv);
+  SK_ENTRY("gradMode", {
+    bool enabled = boolArg(env, argv[0], "enabled");
+    c10::AutoGradMode guard(enabled);
+    napi_value result = nullptr;
+    napi_call_function(env, makeUndefined(env), argv[1], 0, nullptr, &result);
+    return result;
+  })
+}
+
+SK_FN(WithInferenceMode) {
+  size_t argc = 2;
+  napi_value argv[2];
+  getEnv(env, info, &argc, argv);
+  SK_ENTRY("inferenceMode", {
+    bool enabled = boolArg(env, argv[0], "enabled");
+    c10::InferenceMode guard(enabled);
+    napi_value result = nullptr;
+    napi_call_function(env, makeUndefined(env), argv[1], 0, nullptr, &result);
+    return result;
+  })
+}
+
+SK_FN(IsGradEnabled) {
+  size_t argc = 0;
+  getEnv(env, info, &argc, nullptr);
+  return makeBool(env, c10::GradMode::is_enabled());
+}
+
+SK_FN(IsInferenceMode) {
+  size_t argc = 0;
+  getEnv(env, info, &argc, nullptr);
+  return makeBool(env, c10::InferenceMode::is_enabled());
+}
+
+SK_FN(ManualSeed) {
+  size_t argc = 1;
+  napi_value argv[1];
+  getEnv(env, info, &argc, argv);
+  SK_ENTRY("manualSeed", {
+    double d = numberArg(env, argv[0], "seed");
+    if (d < 0 || d != static_cast<double>(static_cast<uint64_t>(d))) {
+      throw rangeError("seed must be a non-negative integer, got " + std::to_string(d));
+    }
+    auto seed = static_cast<uint64_t>(d);
+    auto gen = at::detail::getDefaultCPUGenerator();
+    {
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+    if (at::hasCUDA()) {
+      for (int i = 0; i < static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()); ++i) {
+        auto g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(i);
+        std::lock_guard<std::mutex> lock(g.mutex());
+        g.set_current_seed(seed);
+      }
+    }
+    return nullptr;
+  })
+}
+
+// The CPU generator's state as a uint8 tensor, for checkpoints that resume bit-exactly.
+SK_FN(GetRngState) {
+  size_t argc = 0;
+  Env* e = getEnv(env, info, &argc, nullptr);
+  SK_ENTRY("getRngState", {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return makeInt(env, e->put(gen.get_state()));
+  })
+}
+
+SK_FN(SetRngState) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Env* e = getEnv(env, info, &argc, argv);
+  SK_ENTRY("setRngState", {
+    const at::Tensor& s = tensorArg(env, e, argv[0], "state");
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    gen.set_state(s);
+    return nullptr;
+  })
+}
+
+static std::vector<at::Tensor> tensorList(napi_env env, Env* e, napi_value v, const char* what) {
+  std::vector<at::Tensor> out;
+  if (isNullish(env, v)) return out;
+  uint32_t n = 0;
+  napi_get_array_length(env, v, &n);
+  for (uint32_t i = 0; i < n; ++i) {
+    napi_value x;
+    napi_get_element(env, v, i, &x);
+    out.push_back(isNullish(env, x) ? at::Tensor() : tensorArg(env, e, x, what));
+  }
+  return out;
+}
+
+// backward(tensorIds, gradIds | null, retainGraph, createGraph)
+SK_FN(Backward) {
+  size_t argc = 4;
+  napi_value argv[4];
+  Env* e = getEnv(env, info, &argc, argv);
+  SK_ENTRY("backward", {
+    auto tensors = tensorList(env, e, argv[0], "tensor");
+    auto grads = tensorList(env, e, argv[1], "gradient");
+    bool create = boolArg(env, argv[3], "createGraph");
+    c10::optional<bool> retain;
+    if (!isNullish(env, argv[2])) retain = boolArg(env, argv[2], "retainGraph");
+    for (size_t i = 0; i < tensors.size(); ++i) {
+      const at::Tensor& t = tensors[i];
+      if (!t.requires_grad()) {
+        throw error("element " + std::to_string(i) + " of tensors does not require grad and does not have a grad_fn (" + describe(t) + ")");
+      }
+      bool hasGrad = i < grads.size() && grads[i].defined();
+      if (!hasGrad && t.numel() != 1) {
+        throw error("grad can be implicitly created only for scalar outputs; pass a gradient of shape " + describe(t));
+      }
+      if (hasGrad && grads[i].sizes() != t.sizes()) {
+        throw rangeError("gradient " + describe(grads[i]) + " must have the shape of the tensor " + describe(t));
+      }
+    }
+    torch::autograd::backward(tensors, grads, retain, create);
+    return nullptr;
+  })
+}
+
+// info() -> { version, cuda, cudaDevices, config, parallel }
+SK_FN(Info) {
+  size_t argc = 0;
+  getEnv(env, info, &argc, nullptr);
+  SK_ENTRY("info", {
+    napi_value out;
+    napi_create_object(env, &out);
+    napi_set_named_property(env, out, "version", makeString(env, TORCH_VERSION));
+    bool cuda = at::hasCUDA();
+    napi_set_named_property(env, out, "cuda", makeBool(env, cuda));
+    napi_set_named_property(env, out, "cudaDevices", makeInt(env, cuda ? at::detail::getCUDAHooks().getNumGPUs() : 0));
+    napi_set_named_property(env, out, "config", makeString(env, at::show_config()));
+    napi_set_named_property(env, out, "parallel", makeString(env, at::get_parallel_info()));
+    napi_set_named_property(env, out, "mkldnn", makeBool(env, at::hasMKLDNN()));
+    napi_set_named_property(env, out, "hardwareConcurrency", makeInt(env, std::thread::hardware_concurrency()));
+    return out;
+  })
+}
+
+void initRuntime(napi_env env, napi_value exports, Env* e) {
+  registerFunction(env, exports, e, "setNumThreads", SetNumThreads);
+  registerFunction(env, exports, e, "getNumThreads", GetNumThreads);
+  registerFunction(env, exports, e, "withGradMode", WithGradMode);
+  registerFunction(env, exports, e, "withInferenceMode", WithInferenceMode);
+  registerFunction(env, exports, e, "isGradEnabled", IsGradEnabled);
+  registerFunction(env, exports, e, "isInferenceMode", IsInferenceMode);
+  registerFunction(env, exports, e, "manualSeed", ManualSeed);
+  registerFunction(env, exports, e, "getRngState", GetRngState);
+  registerFunction(env, exports, e, "setRngState", SetRngState);
+  registerFunction(env, exports, e, "backward", Backward);
+  registerFunction(env, exports, e, "info", Info);
+}
+
+}  // namespace segkit

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Locates libtorch for the native build: LIBTORCH, then a python torch install, then Debian's
+// layout. Prints one field for binding.gyp (`--include`, `--libdir`, `--abi`) or, with no
+// flag, the whole result as JSON. Fails with one actionable message when nothing is found.
+import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const MULTIARCH = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' }[process.arch] ?? '';
+
+function fromRoot(root, source) {
+  const inc = join(root, 'include');
+  const lib = join(root, 'lib');
+  if (!existsSync(join(inc, 'ATen', 'ATen.h'))) return null;
+  if (!['libtorch.so', 'libtorch_cpu.so', 'libtorch.dylib'].some((f) => existsSync(join(lib, f)))) return null;
+  return { source, include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, abi: guessAbi(lib) };
+}
+
+// pip wheels before 2.x were built with the old C++ ABI; mixing ABIs gives undefined symbols.
+function guessAbi(libdir) {
+  try {
+    const out = execFileSync('nm', ['-D', '--defined-only', join(libdir, 'libc10.so')], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    return out.includes('__cxx11') ? 1 : 0;
+  } catch {
+    return 1;
+  }
+}
+
+function fromPython() {
+  for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
+    try {
+      const dir = execFileSync(py, ['-c', 'import torch, os; print(os.path.dirname(torch.__file__))'], {
+        encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60000,
+      }).trim();
+      const found = dir && fromRoot(dir, `python torch at ${dir}`);
+      if (found) return found;
+    } catch { /* no torch for this interpreter */ }
+  }
+  return null;
+}
+
+function fromDebian() {
+  const inc = '/usr/include';
+  const lib = join('/usr/lib', MULTIARCH);
+  if (!existsSync(join(inc, 'ATen', 'ATen.h')) || !existsSync(join(lib, 'libtorch.so'))) return null;
+  return { source: 'system (Debian libtorch-dev)', include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, abi: 1 };
+}
+
+export function findLibtorch() {
+  if (process.env.LIBTORCH) {
+    const found = fromRoot(process.env.LIBTORCH, `LIBTORCH=${process.env.LIBTORCH}`);
+    if (!found) {
+      throw new Error(`LIBTORCH=${process.env.LIBTORCH} does not look like libtorch: expected include/ATen/ATen.h and lib/libtorch.so under it`);
+    }
+    return found;
+  }
+  return fromPython() ?? fromDebian();
+}
+
+export function libtorchVersion(found) {
+  for (const dir of found.include) {
+    const f = join(dir, 'torch', 'version.h');
+    if (existsSync(f)) {
+      const m = /TORCH_VERSION_MAJOR (\d+)[\s\S]*TORCH_VERSION_MINOR (\d+)/.exec(readFileSync(f, 'utf8'));
+      if (m) return `${m[1]}.${m[2]}`;
+    }
+  }
+  return 'unknown';
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const found = findLibtorch();
+  if (!found) {
+    console.error('segkit: libtorch not found. Install it (Debian/Ubuntu: apt-get install libtorch-dev),\n' +
+      'or point LIBTORCH at an unpacked libtorch folder, or pip-install torch for python3.');
+    process.exit(1);
+  }
+  const flag = process.argv[2];
+  if (flag === '--include') console.log(found.include.join(' '));
+  else if (flag === '--libdir') console.log(found.libdir);
+  else if (flag === '--abi') console.log(found.abi);
+  else console.log(JSON.stringify({ ...found, version: libtorchVersion(found) }, null, 2));
+}

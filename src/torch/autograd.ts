@@ -1,0 +1,54 @@
+// Grad-mode scopes. libtorch keeps these switches per thread, and our ops run on the calling
+// JS thread, so a scope covers exactly the synchronous work inside `fn`.
+import { native } from './native.js';
+import { Tensor } from './tensor.js';
+
+function checkFn(fn: unknown, where: string): void {
+  if (typeof fn !== 'function') throw new TypeError(`${where}: expected a function, got ${typeof fn}`);
+}
+
+function syncOnly<T>(value: T, where: string): T {
+  if (value instanceof Promise) {
+    throw new TypeError(`${where}: the function must be synchronous (grad mode is not kept across await); it returned a Promise`);
+  }
+  return value;
+}
+
+/** Runs fn without recording autograd history; returns fn's value. */
+export function noGrad<T>(fn: () => T): T {
+  checkFn(fn, 'noGrad');
+  return syncOnly(native.withGradMode(false, fn), 'noGrad');
+}
+
+/** Runs fn with autograd recording on, even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  checkFn(fn, 'enableGrad');
+  return syncOnly(native.withGradMode(true, fn), 'enableGrad');
+}
+
+/** Like noGrad but faster: tensors made inside can never enter autograd later. */
+export function inferenceMode<T>(fn: () => T): T {
+  checkFn(fn, 'inferenceMode');
+  return syncOnly(native.withInferenceMode(true, fn), 'inferenceMode');
+}
+
+export function isGradEnabled(): boolean {
+  return native.isGradEnabled();
+}
+
+export function isInferenceModeEnabled(): boolean {
+  return native.isInferenceMode();
+}
+
+/** Backward through several outputs at once (torch.autograd.backward). */
+export function backward(tensors: Tensor[], gradTensors?: (Tensor | null)[] | null,
+  options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+  if (!Array.isArray(tensors) || !tensors.every((t) => t instanceof Tensor)) {
+    throw new TypeError('autograd.backward: tensors must be an array of Tensors');
+  }
+  if (gradTensors != null && gradTensors.length !== tensors.length) {
+    throw new RangeError(`autograd.backward: got ${tensors.length} tensors but ${gradTensors.length} gradients`);
+  }
+  native.backward(tensors.map((t) => t.id), gradTensors == null ? null : gradTensors.map((g) => (g == null ? null : g.id)),
+    options.retainGraph ?? null, options.createGraph ?? false);
+}

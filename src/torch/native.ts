@@ -1,0 +1,67 @@
+// Loads the compiled addon. The interface mirrors native/*.cc one to one; everything above
+// it validates arguments first, so the addon's own checks are a second line of defence.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+export interface OpArgInfo { name: string; type: string; hasDefault: boolean; kwargOnly: boolean; isWrite: boolean }
+export interface OpInfo { name: string; schema: string; args: OpArgInfo[]; returns: string[] }
+export interface NativeInfo {
+  version: string; cuda: boolean; cudaDevices: number; config: string; parallel: string; mkldnn: boolean; hardwareConcurrency: number;
+}
+
+export interface Native {
+  fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: number[]): number;
+  toBuffer(id: number): ArrayBuffer;
+  item(id: number): number;
+  free(id: number): void;
+  live(): number;
+  shape(id: number): number[];
+  strides(id: number): number[];
+  dtype(id: number): number;
+  device(id: number): string;
+  isContiguous(id: number, memoryFormat: number): boolean;
+  requiresGrad(id: number): boolean;
+  setRequiresGrad(id: number, flag: boolean): void;
+  isLeaf(id: number): boolean;
+  gradFn(id: number): string | null;
+  grad(id: number, cachedId: number): number | null;
+  setGrad(id: number, gradId: number): void;
+  sameStorage(a: number, b: number): boolean;
+  op(name: string, overload: string): number;
+  overloads(name: string): string[];
+  opInfo(handle: number): OpInfo;
+  call(handle: number, ...args: unknown[]): any;
+  callVoid(handle: number, ...args: unknown[]): void;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  withGradMode<T>(enabled: boolean, fn: () => T): T;
+  withInferenceMode<T>(enabled: boolean, fn: () => T): T;
+  isGradEnabled(): boolean;
+  isInferenceMode(): boolean;
+  manualSeed(seed: number): void;
+  getRngState(): number;
+  setRngState(id: number): void;
+  backward(tensors: number[], grads: (number | null)[] | null, retainGraph: boolean | null, createGraph: boolean): void;
+  info(): NativeInfo;
+}
+
+function packageRoot(): string {
+  // src/torch/native.ts and dist/torch/native.js both sit two folders below the root.
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+function load(): Native {
+  const root = packageRoot();
+  const candidates = [join(root, 'build', 'Release', 'segkit.node'), join(root, 'build', 'Debug', 'segkit.node')];
+  const file = candidates.find((f) => existsSync(f));
+  if (!file) {
+    throw new Error(`segkit: the native addon is not built (looked for ${candidates[0]}). ` +
+      'Run `npm install` (or `node scripts/build-native.mjs`) in the segkit folder; it needs libtorch ' +
+      '(Debian/Ubuntu: apt-get install libtorch-dev).');
+  }
+  return createRequire(import.meta.url)(file) as Native;
+}
+
+export const native: Native = load();

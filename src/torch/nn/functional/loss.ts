@@ -1,0 +1,89 @@
+// Losses with PyTorch's reduction semantics.
+import { native } from '../../native.js';
+import type { Tensor } from '../../tensor.js';
+import { aten, checkInt, checkNumber, checkOptions, tid, tidOpt, wrap } from '../../ops/registry.js';
+
+export type Reduction = 'none' | 'mean' | 'sum';
+const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
+
+function reduction(op: string, r: unknown): number {
+  const code = REDUCTION[(r ?? 'mean') as Reduction];
+  if (code === undefined) throw new TypeError(`${op}: reduction must be 'none', 'mean' or 'sum', got ${JSON.stringify(r)}`);
+  return code;
+}
+
+function sameShape(op: string, input: Tensor, target: Tensor): void {
+  if (input.shape.join() !== target.shape.join()) {
+    throw new RangeError(`${op}: target shape [${target.shape.join(', ')}] must equal input shape [${input.shape.join(', ')}]`);
+  }
+}
+
+const BCE_LOGITS = aten('binary_cross_entropy_with_logits');
+/** Sigmoid + binary cross-entropy in one stable op; posWeight weighs the positive class per channel. */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
+  options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor {
+  const op = 'F.binaryCrossEntropyWithLogits';
+  checkOptions(options, ['weight', 'posWeight', 'reduction'], op);
+  const x = tid(input, op, 'input');
+  const y = tid(target, op, 'target');
+  sameShape(op, input, target);
+  return wrap(native.call(BCE_LOGITS, x, y, tidOpt(options?.weight, op, 'weight'), tidOpt(options?.posWeight, op, 'posWeight'), reduction(op, options?.reduction)));
+}
+
+const BCE = aten('binary_cross_entropy');
+export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor {
+  const op = 'F.binaryCrossEntropy';
+  checkOptions(options, ['weight', 'reduction'], op);
+  const x = tid(input, op, 'input');
+  const y = tid(target, op, 'target');
+  sameShape(op, input, target);
+  return wrap(native.call(BCE, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction)));
+}
+
+const CROSS_ENTROPY = aten('cross_entropy_loss');
+/**
+ * input (N, C, ...) logits; target (N, ...) int64 class indices (or probabilities of input's
+ * shape). ignoreIndex pixels count neither in the loss nor in the mean.
+ */
+export function crossEntropy(input: Tensor, target: Tensor,
+  options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number }): Tensor {
+  const op = 'F.crossEntropy';
+  checkOptions(options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing'], op);
+  const x = tid(input, op, 'input');
+  const y = tid(target, op, 'target');
+  const ls = checkNumber(options?.labelSmoothing ?? 0, op, 'labelSmoothing');
+  if (ls < 0 || ls > 1) throw new RangeError(`${op}: labelSmoothing must be in [0, 1], got ${ls}`);
+  const isIndex = target.dtype === 'int64' || target.dtype === 'int32' || target.dtype === 'uint8';
+  if (isIndex && target.dtype !== 'int64') {
+    throw new TypeError(`${op}: class-index target must be int64, got ${target.dtype} (convert with target.long())`);
+  }
+  if (isIndex && (target.shape.length !== input.shape.length - 1 || target.shape[0] !== input.shape[0])) {
+    throw new RangeError(`${op}: class-index target of shape [${target.shape.join(', ')}] does not fit input [${input.shape.join(', ')}] (expected [N, ...] without the class dimension)`);
+  }
+  return wrap(native.call(CROSS_ENTROPY, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction),
+    checkInt(options?.ignoreIndex ?? -100, op, 'ignoreIndex'), ls));
+}
+
+const NLL = aten('nll_loss_nd');
+export function nllLoss(input: Tensor, target: Tensor, options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }): Tensor {
+  const op = 'F.nllLoss';
+  checkOptions(options, ['weight', 'ignoreIndex', 'reduction'], op);
+  const x = tid(input, op, 'input');
+  const y = tid(target, op, 'target');
+  if (target.dtype !== 'int64') throw new TypeError(`${op}: target must be int64 class indices, got ${target.dtype}`);
+  return wrap(native.call(NLL, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction), checkInt(options?.ignoreIndex ?? -100, op, 'ignoreIndex')));
+}
+
+const MSE = aten('mse_loss');
+const L1 = aten('l1_loss');
+const SMOOTH_L1 = aten('smooth_l1_loss');
+export function mseLoss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
+  return wrap(native.call(MSE, tid(input, 'F.mseLoss', 'input'), tid(target, 'F.mseLoss', 'target'), reduction('F.mseLoss', options?.reduction)));
+}
+export function l1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
+  return wrap(native.call(L1, tid(input, 'F.l1Loss', 'input'), tid(target, 'F.l1Loss', 'target'), reduction('F.l1Loss', options?.reduction)));
+}
+export function smoothL1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction; beta?: number }): Tensor {
+  return wrap(native.call(SMOOTH_L1, tid(input, 'F.smoothL1Loss', 'input'), tid(target, 'F.smoothL1Loss', 'target'),
+    reduction('F.smoothL1Loss', options?.reduction), options?.beta ?? 1));
+}

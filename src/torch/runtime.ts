@@ -1,0 +1,90 @@
+// Threads, RNG and build information.
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { native } from './native.js';
+import { Tensor } from './tensor.js';
+
+export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/** Intra-op threads for this JS thread's ops (libtorch's set_num_threads). */
+export function setNumThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: n must be a positive integer, got ${n}`);
+  native.setNumThreads(n);
+}
+
+/** Seeds libtorch's generators: the same seed gives the same numbers as PyTorch's torch.manual_seed. */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`manualSeed: seed must be a non-negative safe integer, got ${seed}`);
+  native.manualSeed(seed);
+}
+
+/** The CPU generator's state (a uint8 tensor), for bit-exact resumption. */
+export function getRngState(): Tensor {
+  return new Tensor(native.getRngState());
+}
+
+export function setRngState(state: Tensor): void {
+  if (!(state instanceof Tensor)) throw new TypeError('setRngState: state must be the Tensor getRngState returned');
+  native.setRngState(state.id);
+}
+
+export const cuda = {
+  isAvailable(): boolean {
+    return native.info().cuda;
+  },
+  deviceCount(): number {
+    return native.info().cudaDevices;
+  },
+};
+
+export interface BuildInfo {
+  libtorch: string;
+  cuda: boolean;
+  cudaDevices: number;
+  threads: number;
+  hardwareConcurrency: number;
+  cpuCapability: string;
+  avx512: boolean;
+  bf16: boolean;
+  amx: boolean;
+  blas: string;
+  mkldnn: boolean;
+  config: string;
+}
+
+function cpuFlags(): Set<string> {
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
+  } catch {
+    return new Set();
+  }
+}
+
+/** What segkit runs on: libtorch version and build, threads, CPU features. */
+export function buildInfo(): BuildInfo {
+  const i = native.info();
+  const flags = cpuFlags();
+  const cap = /CPU capability usage: (\S+)/.exec(i.config)?.[1] ?? 'unknown';
+  const blas = /BLAS_INFO=([^,\s]+)/.exec(i.config)?.[1] ?? 'unknown';
+  return {
+    libtorch: i.version,
+    cuda: i.cuda,
+    cudaDevices: i.cudaDevices,
+    threads: native.getNumThreads(),
+    hardwareConcurrency: i.hardwareConcurrency,
+    cpuCapability: cap,
+    avx512: flags.has('avx512f'),
+    bf16: flags.has('avx512_bf16') || flags.has('amx_bf16'),
+    amx: flags.has('amx_tile'),
+    blas,
+    mkldnn: i.mkldnn,
+    config: i.config,
+  };
+}
+
+// libtorch starts with one intra-op thread here; PyTorch users expect all cores.
+// OMP_NUM_THREADS, when set, wins, as it does for PyTorch.
+if (!process.env.OMP_NUM_THREADS) native.setNumThreads(Math.max(1, availableParallelism()));
