@@ -1,0 +1,62 @@
+// Per-call overhead: torch.add on 1x1 float32 tensors, segkit vs PyTorch, at 1 and 2 threads.
+// Python and JS run alternately, ROUNDS times; each side reports the best of REPS runs of CALLS calls.
+import { torch } from '../dist/index.js';
+import { nowNs, printMachine, printPythonInfo, printTable, report, runPython } from './common.mjs';
+
+const CALLS = 200_000;
+const REPS = 5;
+const ROUNDS = 3;
+const GOAL = 1.2;
+
+const a = torch.ones([1, 1]);
+const b = torch.ones([1, 1]);
+
+// [segkit case, the PyTorch case it is compared with]
+const CASES = [
+  ['torch.add(a, b).dispose()', 'torch.add(a, b)', () => { for (let i = 0; i < CALLS; i++) torch.add(a, b).dispose(); }],
+  ['a.add(b).dispose()', 'a.add(b)', () => { for (let i = 0; i < CALLS; i++) a.add(b).dispose(); }],
+  ['torch.tidy(() => a.add(b))', 'torch.add(a, b)', () => { for (let i = 0; i < CALLS; i++) torch.tidy(() => a.add(b)); }],
+];
+
+function bestNs(fn) {
+  let best = Infinity;
+  for (let r = 0; r < REPS; r++) {
+    const t0 = nowNs();
+    fn();
+    best = Math.min(best, nowNs() - t0);
+  }
+  return best / CALLS;
+}
+
+printMachine('overhead: torch.add on 1x1 float32, ns/call');
+console.log(`${CALLS} calls x best of ${REPS} reps x ${ROUNDS} alternating rounds (PyTorch, then segkit)`);
+for (const [, , fn] of CASES) fn(); // warm-up: JIT, allocator
+
+const js = {}; // `${threads} ${case}` -> best ns
+const py = {};
+const keep = (m, k, v) => { m[k] = Math.min(m[k] ?? Infinity, v); };
+let pyInfo;
+for (let round = 0; round < ROUNDS; round++) {
+  for (const threads of [1, 2]) {
+    const r = runPython('torch_overhead.py', [threads, CALLS, REPS]);
+    pyInfo = r.info;
+    for (const [k, v] of Object.entries(r.ns)) keep(py, `${threads} ${k}`, v);
+    torch.setNumThreads(threads);
+    for (const [name, , fn] of CASES) keep(js, `${threads} ${name}`, bestNs(fn));
+  }
+}
+printPythonInfo(pyInfo);
+
+const rows = [];
+for (const threads of [1, 2]) {
+  for (const [name, pyName] of CASES) {
+    const s = js[`${threads} ${name}`];
+    const p = py[`${threads} ${pyName}`];
+    const ratio = s / p;
+    rows.push([name, threads, s.toFixed(0), `${p.toFixed(0)} (${pyName})`, `${ratio.toFixed(2)}x`, ratio <= GOAL ? 'ok' : 'SLOW']);
+    report('overhead', `${name} @${threads}t`, `${s.toFixed(0)} ns vs ${p.toFixed(0)} ns = ${ratio.toFixed(2)}x`, `<= ${GOAL}x`, ratio <= GOAL);
+  }
+}
+printTable(['case', 'threads', 'segkit ns', 'PyTorch ns', 'ratio', `goal <= ${GOAL}x`], rows);
+a.dispose();
+b.dispose();
