@@ -30,11 +30,11 @@ export function printPythonInfo(info) {
   console.log(`torch:  ${info.version}, cpuCapability ${info.cpuCapability}, blas ${info.blas}, python ${info.python}`);
 }
 
-/** A table with right-aligned columns after the first. */
-export function printTable(header, rows) {
+/** A table; the first `left` columns are left-aligned, the others right-aligned. */
+export function printTable(header, rows, left = 1) {
   const cells = [header, ...rows].map((r) => r.map(String));
   const w = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const line = (r) => r.map((c, i) => (i < left ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   console.log(line(cells[0]));
   console.log(w.map((n) => '-'.repeat(n)).join('  '));
   for (const r of cells.slice(1)) console.log(line(r));

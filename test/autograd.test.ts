@@ -124,7 +124,7 @@ describe('gradcheck: reductions', () => {
     check('max dim', () => [distinct([3, 4])], (a) => a.max({ dim: 1 }).values);
     check('max dim keepdim', () => [distinct([3, 4])], (a) => a.max({ dim: 0, keepdim: true }).values);
     check('max all', () => [distinct([3, 4])], (a) => a.max());
-    check('maximum', () => [distinct([6], 0.05, 1), distinct([6], 0.05, 2).add(0.025)], (a, b) => a.max(b));
+    check('maximum', () => [distinct([6], 0.05, 1), torch.tidy(() => distinct([6], 0.05, 2).add(0.025))], (a, b) => a.max(b));
   });
 });
 
@@ -218,7 +218,7 @@ describe('gradcheck: normalisation', () => {
     check('batchNorm training', () => [uniform([4, 3, 2, 2]), uniform([3], 0.5, 1.5, 8), uniform([3], -1, 1, 9)],
       (a, w, b) => F.batchNorm(a, rm, rv, { weight: w, bias: b, training: true }));
     // The running stats moved (training mode updates them in place), which must not change the output.
-    assert.ok(rm.abs().sum().item() > 0, 'runningMean was updated');
+    assert.ok(torch.tidy(() => rm.abs().sum().item()) > 0, 'runningMean was updated');
     check('batchNorm training, no running stats, 2-D input', () => [uniform([5, 3])],
       (a) => F.batchNorm(a, null, null, { training: true, eps: 1e-3 }));
     torch.dispose([rm, rv]);
@@ -297,7 +297,7 @@ describe('gradcheck: losses', () => {
     const wt = f64([0.5, 1, 2]);
     check('crossEntropy weight + ignoreIndex', () => [uniform([2, 3, 2, 2], -2, 2)], (x) => F.crossEntropy(x, t2, { ignoreIndex: 255, weight: wt }));
     check('crossEntropy labelSmoothing', () => [uniform([4, 3], -2, 2)], (x) => F.crossEntropy(x, t1, { labelSmoothing: 0.1 }));
-    check('crossEntropy probabilities', () => [uniform([4, 3], -2, 2), uniform([4, 3], 0, 1, 8).softmax(1)], (x, p) => F.crossEntropy(x, p));
+    check('crossEntropy probabilities', () => [uniform([4, 3], -2, 2), torch.tidy(() => uniform([4, 3], 0, 1, 8).softmax(1))], (x, p) => F.crossEntropy(x, p));
     torch.dispose([t1, t2, wt]);
   });
 
@@ -640,7 +640,7 @@ describe('autograd semantics: graph inspection', () => {
   tensorTest('in-place update of a leaf inside noGrad keeps it a leaf (the SGD step)', () => {
     const w = f64([1, 2]).requiresGrad_();
     torch.tidy(() => w.mul(w).sum().backward());
-    torch.noGrad(() => w.sub_(w.grad!.mul(0.1)));
+    torch.tidy(() => torch.noGrad(() => w.sub_(w.grad!.mul(0.1))));
     assert.equal(w.isLeaf, true);
     assert.equal(w.requiresGrad, true);
     const want = f64([0.8, 1.6]);

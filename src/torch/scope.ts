@@ -6,6 +6,7 @@ import { native } from './native.js';
 export interface Tracked {
   _id: number;
   _scope: Scope | null;
+  _cell: Cell | null;
   dispose(): void;
 }
 
@@ -25,25 +26,57 @@ export class Scope {
 
 const stack: Scope[] = [];
 
-export const finalizer = new FinalizationRegistry<number>((id) => {
+/**
+ * The safety net. Tensors inside a tidy scope are not registered: the scope holds them and
+ * frees them. Tensors outside every scope wait in `pending` and are registered in batches, so
+ * the common case (a tensor disposed soon after it is made) never pays for a registration,
+ * which costs about as much as a small op. The held value is a cell that dispose() empties.
+ */
+export interface Cell { id: number }
+const finalizer = new FinalizationRegistry<Cell>((cell) => {
+  if (cell.id < 0) return;
   try {
-    native.free(id);
+    native.free(cell.id);
   } catch {
     // Already freed through another path: nothing left to do.
   }
 });
 
+const PENDING_BATCH = 1024;
+let pending: Tracked[] = [];
+
+function registerPending(): void {
+  const batch = pending;
+  pending = [];
+  for (const t of batch) {
+    if (t._id >= 0 && t._scope === null && t._cell === null) {
+      t._cell = { id: t._id };
+      finalizer.register(t, t._cell);
+    }
+  }
+}
+
+export function guard(t: Tracked): void {
+  if (t._cell !== null) return;
+  const n = pending.push(t);
+  // Whatever is still pending when the current synchronous work ends is registered then.
+  if (n === 1) setImmediate(registerPending).unref();
+  else if (n >= PENDING_BATCH) registerPending();
+}
+
 export function track(t: Tracked): void {
-  finalizer.register(t, t._id, t);
   const s = stack[stack.length - 1];
   if (s !== undefined) {
     t._scope = s;
     s.tensors.push(t);
+  } else {
+    guard(t);
   }
 }
 
+/** Called by dispose(): the tensor leaves its scope and its finalizer has nothing left to do. */
 export function untrack(t: Tracked): void {
-  finalizer.unregister(t);
+  if (t._cell !== null) t._cell.id = -1;
   const s = t._scope;
   if (s !== null) {
     t._scope = null;
@@ -109,7 +142,8 @@ function release(scope: Scope, returned: Set<unknown>): void {
     if (t._scope !== scope || t._id < 0) continue;
     if (returned.has(t)) {
       t._scope = parent ?? null;
-      parent?.tensors.push(t);
+      if (parent) parent.tensors.push(t);
+      else guard(t);
     } else {
       t.dispose();
     }
@@ -126,6 +160,7 @@ export function keep<T>(value: T): T {
     if (s !== null) {
       t._scope = null;
       s.noteGone();
+      guard(t);
     }
   }
   return value;

@@ -3,7 +3,7 @@
 import { inspect } from 'node:util';
 import { native } from './native.js';
 import { dtypeFromCode, memoryFormatCode, viewAs, type DType, type MemoryFormat, type TypedArray } from './dtype.js';
-import { track, untrack, type Scope } from './scope.js';
+import { guard, track, untrack, type Cell, type Scope } from './scope.js';
 import { formatTensor } from './format.js';
 
 export class Tensor {
@@ -11,6 +11,8 @@ export class Tensor {
   _id: number;
   /** @internal */
   _scope: Scope | null = null;
+  /** @internal the finalizer's cell, for tensors outside every tidy scope. */
+  _cell: Cell | null = null;
   /** @internal */
   _shape: readonly number[] | undefined = undefined;
   /** @internal */
@@ -22,6 +24,7 @@ export class Tensor {
   constructor(id: number, tracked = true) {
     this._id = id;
     if (tracked) track(this);
+    else guard(this);
   }
 
   /** The native handle; throws once the tensor is disposed. */

@@ -1,0 +1,34 @@
+// Runs every bench (or those whose name contains the filter argument), each in its own process,
+// then prints one summary table. Usage: node bench/run.mjs [filter]   (npm run bench [-- filter])
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { printTable } from './common.mjs';
+
+const BENCHES = ['overhead', 'conv', 'rss'];
+const filter = process.argv[2] ?? '';
+const selected = BENCHES.filter((b) => b.includes(filter));
+if (selected.length === 0) {
+  console.error(`no bench matches '${filter}' (benches: ${BENCHES.join(', ')})`);
+  process.exit(2);
+}
+
+const results = [];
+let failed = false;
+for (const name of selected) {
+  const file = fileURLToPath(new URL(`${name}.mjs`, import.meta.url));
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('@@result ')) results.push(JSON.parse(line.slice(9)));
+    else if (line) console.log(line);
+  }
+  console.log(`(${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  if (r.status !== 0) {
+    failed = true;
+    results.push({ bench: name, metric: 'exit status', value: String(r.status ?? r.signal), goal: '0', ok: false });
+  }
+}
+
+console.log('== summary ==');
+printTable(['bench', 'metric', 'result', 'goal', 'met'], results.map((r) => [r.bench, r.metric, r.value, r.goal, r.ok ? 'yes' : 'NO']), 5);
+process.exitCode = failed ? 1 : 0;
