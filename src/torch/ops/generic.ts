@@ -20,16 +20,19 @@ function overloadsOf(name: string): { handle: number; info: OpInfo }[] {
   return list;
 }
 
+// Schema types read like `Tensor`, `Tensor?`, `int[]?`, `Tensor?[]`, `Scalar`, `str`.
 function fits(arg: OpArgInfo, v: unknown): boolean {
-  const t = arg.type.replace(/^Optional\[(.*)\]$/, '$1');
-  if (v === null || v === undefined) return arg.type.startsWith('Optional[') || arg.hasDefault;
+  const optional = arg.type.endsWith('?');
+  const t = optional ? arg.type.slice(0, -1) : arg.type;
+  if (v === null || v === undefined) return optional || arg.hasDefault;
   if (v instanceof Tensor) return t === 'Tensor';
-  if (typeof v === 'number') return t === 'int' || t === 'float' || t === 'number' || t === 'Scalar' || t === 'SymInt' || t.startsWith('List[int]') || t === 'List[SymInt]';
+  const list = /^(.*)\[\d*\]$/.exec(t)?.[1];
+  if (typeof v === 'number') return ['int', 'float', 'Scalar', 'number', 'SymInt', 'ScalarType', 'MemoryFormat', 'Layout'].includes(t) || list === 'int' || list === 'SymInt' || list === 'float';
   if (typeof v === 'boolean') return t === 'bool' || t === 'Scalar' || t === 'number';
   if (typeof v === 'string') return t === 'str' || t === 'Device';
   if (Array.isArray(v)) {
-    if (t === 'List[Tensor]' || t === 'List[Optional[Tensor]]') return v.every((x) => x instanceof Tensor || x === null);
-    return t.startsWith('List[') && v.every((x) => typeof x === 'number' || typeof x === 'boolean');
+    if (list === 'Tensor' || list === 'Tensor?') return v.every((x) => x instanceof Tensor || (list === 'Tensor?' && x === null));
+    return (list === 'int' || list === 'SymInt' || list === 'float' || list === 'bool') && v.every((x) => typeof x === 'number' || typeof x === 'boolean');
   }
   return false;
 }

@@ -98,8 +98,8 @@ export function checkOptions(options: unknown, allowed: readonly string[], op: s
 export function wrapReturn(info: OpInfo, out: unknown): unknown {
   const one = (type: string, v: unknown): unknown => {
     if (v === null || v === undefined) return null;
-    if (type === 'Tensor' || type === 'Optional[Tensor]') return wrap(v as number);
-    if (type === 'List[Tensor]') return wrapAll(v as number[]);
+    if (type === 'Tensor' || type === 'Tensor?') return wrap(v as number);
+    if (type === 'Tensor[]') return wrapAll(v as number[]);
     return v;
   };
   if (info.returns.length === 0) return undefined;
