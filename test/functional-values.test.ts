@@ -7,7 +7,7 @@
 import { after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { torch, F, type Tensor, type DType } from '../src/index.js';
+import { torch, F, type Tensor, type DType, type ValuesIndices } from '../src/index.js';
 import { FIXTURES, assertClose, tensorTest } from './helpers.js';
 
 // ---------------------------------------------------------------- fixture plumbing
@@ -41,7 +41,7 @@ function check(actual: Tensor, name: string, o: CaseOptions = {}): void {
   else assertClose(actual, e, o.atol ?? 1e-5, o.rtol ?? 1e-5, name);
 }
 
-type Out = Tensor | Tensor[] | Record<string, Tensor>;
+type Out = Tensor | Tensor[] | ValuesIndices | Record<string, Tensor>;
 
 /** One test per case: runs `fn` in tidy and compares each output with the case's fixture outputs. */
 function cases(table: Record<string, () => Out>, o: CaseOptions = {}): void {
@@ -227,6 +227,9 @@ describe('F.interpolate', () => {
     bilinear_down: () => F.interpolate(x, { size: [3, 4], mode: 'bilinear', alignCorners: false }),
     bicubic_size: () => F.interpolate(x, { size: [8, 11], mode: 'bicubic', alignCorners: false }),
     area_size: () => F.interpolate(x, { size: [3, 4], mode: 'area' }),
+    nearest_exact_size: () => F.interpolate(x, { size: [8, 11], mode: 'nearest-exact' }),
+    nearest_exact_scale15: () => F.interpolate(x, { scaleFactor: 1.5, mode: 'nearest-exact' }),
+    area_scale05: () => F.interpolate(x, { scaleFactor: 0.5, mode: 'area' }),
   });
 });
 

@@ -62,10 +62,12 @@ function attach(fns: Record<string, unknown>, names: string[]): void {
   for (const name of names) {
     const fn = fns[name] as (...a: unknown[]) => unknown;
     if (typeof fn !== 'function') throw new Error(`internal: no op ${name} to attach`);
-    // Fixed arities avoid a rest-array allocation on the hottest methods.
-    proto[name] = fn.length <= 2
-      ? function (this: Tensor, a?: unknown, b?: unknown) { return fn(this, a, b); }
-      : function (this: Tensor, ...args: unknown[]) { return fn(this, ...args); };
+    // A fixed arity avoids a rest-array allocation; missing arguments arrive as undefined,
+    // which default parameters treat as omitted. (fn.length ignores defaulted parameters,
+    // so it cannot tell how many to forward.)
+    proto[name] = function (this: Tensor, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown) {
+      return fn(this, a, b, c, d, e);
+    };
   }
 }
 

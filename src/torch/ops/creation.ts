@@ -173,7 +173,7 @@ export function randint(low: number, high: number, shape: readonly number[] | nu
     throw new RangeError(`torch.randint: high must be greater than low, got low=${low}, high=${high}`);
   }
   const dt = dtypeCode(options?.dtype ?? 'int64', 'torch.randint');
-  return finish(wrap(native.call(RANDINT, low, high, sizeArg(shape, 'torch.randint'), null, dt, null, deviceArg(options, 'torch.randint'), null)), options);
+  return finish(wrap(native.call(RANDINT, low, high, sizeArg(shape, 'torch.randint'), dt, null, deviceArg(options, 'torch.randint'), null)), options);
 }
 
 const RANDPERM = aten('randperm');
