@@ -1,5 +1,6 @@
 // Shared helpers for the benches: machine info, timing, the PyTorch side, result lines for run.mjs.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { cpus, availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { torch } from '../dist/index.js';
@@ -18,12 +19,28 @@ export function nowNs() {
   return Number(process.hrtime.bigint());
 }
 
-/** Runs bench/<script> with /usr/bin/python3 and returns the JSON it prints last. */
-export function runPython(script, args) {
+/**
+ * Starts bench/<script> under /usr/bin/python3 as a worker that reads one request per line on
+ * stdin and answers one JSON line; `ask` sends a request and waits for the answer. Keeping one
+ * process lets the two sides alternate in short turns while the other one sits idle.
+ */
+export function startPython(script) {
   const file = fileURLToPath(new URL(script, import.meta.url));
-  const r = spawnSync(PYTHON, [file, ...args.map(String)], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${PYTHON} ${script} failed (${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
+  const child = spawn(PYTHON, [file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    async ask(...args) {
+      child.stdin.write(`${args.join(' ')}\n`);
+      const { value, done } = await lines.next();
+      if (done) throw new Error(`${PYTHON} ${script} exited (${await exited}) without answering '${args.join(' ')}'`);
+      return JSON.parse(value);
+    },
+    close() {
+      child.stdin.end();
+      return exited;
+    },
+  };
 }
 
 export function printPythonInfo(info) {

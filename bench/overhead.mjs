@@ -1,7 +1,8 @@
 // Per-call overhead: torch.add on 1x1 float32 tensors, segkit vs PyTorch, at 1 and 2 threads.
-// Python and JS run alternately, ROUNDS times; each side reports the best of REPS runs of CALLS calls.
+// A PyTorch worker process and this one take turns, ROUNDS times; each turn times REPS runs of
+// CALLS calls per form, and the best run over all rounds counts, in ns/call.
 import { torch } from '../dist/index.js';
-import { nowNs, printMachine, printPythonInfo, printTable, report, runPython } from './common.mjs';
+import { nowNs, printMachine, printPythonInfo, printTable, report, startPython } from './common.mjs';
 
 const CALLS = 200_000;
 const REPS = 3;
@@ -37,16 +38,18 @@ for (const [, , fn] of CASES) fn(); // warm-up: JIT, allocator
 const js = {}; // `${threads} ${case}` -> best ns
 const py = {};
 const keep = (m, k, v) => { m[k] = Math.min(m[k] ?? Infinity, v); };
+const python = startPython('torch_overhead.py');
 let pyInfo;
 for (let round = 0; round < ROUNDS; round++) {
   for (const threads of [1, 2]) {
-    const r = runPython('torch_overhead.py', [threads, CALLS, REPS]);
+    const r = await python.ask(threads, CALLS, REPS);
     pyInfo = r.info;
     for (const [k, v] of Object.entries(r.ns)) keep(py, `${threads} ${k}`, v);
     torch.setNumThreads(threads);
     for (const [name, , fn] of CASES) keep(js, `${threads} ${name}`, bestNs(fn));
   }
 }
+await python.close();
 printPythonInfo(pyInfo);
 
 const rows = [];

@@ -39,10 +39,11 @@ for (let step = 1; step <= STEPS; step++) {
   });
   if (CHECKPOINTS.has(step)) {
     rss[step] = rssMb();
-    rows.push([step, loss.toFixed(4), torch.liveTensors(), rss[step].toFixed(1)]);
+    rows.push([step, loss.toFixed(4), torch.liveTensors(), rss[step].toFixed(1), (process.memoryUsage().heapTotal / 2 ** 20).toFixed(1)]);
   }
 }
-printTable(['step', 'loss', 'liveTensors', 'RSS MB'], rows, 0);
+// RSS moves by a few MB with the JS heap (heapTotal) and malloc's free lists; a leak keeps climbing.
+printTable(['step', 'loss', 'liveTensors', 'RSS MB', 'JS heapTotal MB'], rows, 0);
 const growth = rss[STEPS] - rss[100];
 const flat = growth < FLAT_MB;
 console.log(`RSS growth step 100 -> ${STEPS}: ${growth.toFixed(1)} MB: ${flat ? 'flat' : 'NOT flat'} (goal < ${FLAT_MB} MB)`);

@@ -1,5 +1,6 @@
-"""conv2d forward+backward, input 4x64x128x128, weight 64x64x3x3, padding 1, with bias.
-Usage: torch_conv.py THREADS WARMUP ITERS  -> prints one JSON line with the best iteration in ms."""
+"""PyTorch side of conv.mjs: conv2d forward+backward, input 4x64x128x128, weight 64x64x3x3,
+padding 1, with bias. Reads 'THREADS WARMUP ITERS' lines on stdin; answers each with one JSON
+line holding every timed iteration in ms."""
 import json
 import sys
 import time
@@ -9,8 +10,6 @@ import torch.nn.functional as F
 
 from torch_common import info
 
-threads, warmup, iters = (int(x) for x in sys.argv[1:4])
-torch.set_num_threads(threads)
 torch.manual_seed(0)
 x = torch.randn(4, 64, 128, 128)
 w = (torch.randn(64, 64, 3, 3) * 0.05).requires_grad_()
@@ -24,11 +23,14 @@ def step():
     b.grad = None
 
 
-for _ in range(warmup):
-    step()
-best = float("inf")
-for _ in range(iters):
-    t0 = time.perf_counter_ns()
-    step()
-    best = min(best, time.perf_counter_ns() - t0)
-print(json.dumps({"info": info(), "threads": torch.get_num_threads(), "ms": best / 1e6}))
+for line in sys.stdin:
+    threads, warmup, iters = (int(v) for v in line.split())
+    torch.set_num_threads(threads)
+    for _ in range(warmup):
+        step()
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter_ns()
+        step()
+        times.append((time.perf_counter_ns() - t0) / 1e6)
+    print(json.dumps({"info": info(), "ms": times}), flush=True)

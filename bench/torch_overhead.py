@@ -1,5 +1,6 @@
-"""Per-call overhead of torch.add on 1x1 float32 tensors: best of REPS runs of CALLS calls, ns/call.
-Usage: torch_overhead.py THREADS CALLS REPS  -> prints one JSON line."""
+"""PyTorch side of overhead.mjs: torch.add on 1x1 float32 tensors, the result freed by refcount.
+Reads 'THREADS CALLS REPS' lines on stdin; answers each with one JSON line: for each form, the
+best of REPS runs of CALLS calls (after one warm-up run), in ns/call."""
 import json
 import sys
 import time
@@ -8,31 +9,32 @@ import torch
 
 from torch_common import info
 
-threads, calls, reps = (int(x) for x in sys.argv[1:4])
-torch.set_num_threads(threads)
 a = torch.ones(1, 1)
 b = torch.ones(1, 1)
 
 
-def fn_add():
+def fn_add(calls):
     for _ in range(calls):
-        torch.add(a, b)  # freed by refcount when the next result replaces it
+        torch.add(a, b)
 
 
-def method_add():
+def method_add(calls):
     for _ in range(calls):
         a.add(b)
 
 
-def best_ns(fn):
-    fn()  # warm-up
+def best_ns(fn, calls, reps):
+    fn(calls)  # warm-up
     best = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter_ns()
-        fn()
+        fn(calls)
         best = min(best, time.perf_counter_ns() - t0)
     return best / calls
 
 
-out = {"torch.add(a, b)": best_ns(fn_add), "a.add(b)": best_ns(method_add)}
-print(json.dumps({"info": info(), "threads": torch.get_num_threads(), "ns": out}))
+for line in sys.stdin:
+    threads, calls, reps = (int(v) for v in line.split())
+    torch.set_num_threads(threads)
+    ns = {"torch.add(a, b)": best_ns(fn_add, calls, reps), "a.add(b)": best_ns(method_add, calls, reps)}
+    print(json.dumps({"info": info(), "ns": ns}), flush=True)

@@ -39,7 +39,7 @@ void throwJs(napi_env env, const JsError& e) {
 }
 
 static bool looksLikeOom(const std::string& m) {
-  return m.find("not enough memory") != std::string::npos || m.find("can't allocate memory") != std::string::npos || m.find("out of memory") != std::string::npos ||
+  return m.find("not enough memory") != std::string::npos || m.find("can't allocate memory") != std::string::npos || m.find("out of memory") != std::string::npos || m.find("overflow") != std::string::npos ||
          m.find("Out of memory") != std::string::npos;
 }
 

@@ -49,6 +49,14 @@ export function backward(tensors: Tensor[], gradTensors?: (Tensor | null)[] | nu
   if (gradTensors != null && gradTensors.length !== tensors.length) {
     throw new RangeError(`autograd.backward: got ${tensors.length} tensors but ${gradTensors.length} gradients`);
   }
-  native.backward(tensors.map((t) => t.id), gradTensors == null ? null : gradTensors.map((g) => (g == null ? null : g.id)),
+  const grads = gradTensors == null ? null : gradTensors.map((g, i) => {
+    if (g != null && !(g instanceof Tensor)) throw new TypeError(`autograd.backward: gradTensors[${i}] must be a Tensor or null`);
+    if (g != null && g.isDisposed) throw new Error(`autograd.backward: gradTensors[${i}] is a disposed Tensor`);
+    return g == null ? null : g.id;
+  });
+  native.backward(tensors.map((t, i) => {
+    if (t.isDisposed) throw new Error(`autograd.backward: tensors[${i}] is a disposed Tensor`);
+    return t.id;
+  }), grads,
     options.retainGraph ?? null, options.createGraph ?? false);
 }

@@ -113,7 +113,8 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const name = typeof a === 'string' ? a : 'tidy';
   const fn = typeof a === 'function' ? a : b;
   if (typeof fn !== 'function') {
-    throw new TypeError(`tidy: expected a function (or a name and a function), got ${typeof fn}`);
+    const got = typeof a === 'string' ? `a name and ${typeof b}` : typeof a;
+    throw new TypeError(`tidy: expected a function (or a name and a function), got ${got}`);
   }
   const scope = new Scope(name);
   stack.push(scope);
@@ -122,25 +123,30 @@ export function tidy<T>(a: string | (() => T), b?: () => T): T {
     result = fn();
   } catch (e) {
     stack.pop();
-    release(scope, new Set());
+    release(scope, null);
     throw e;
   }
   stack.pop();
   if (result instanceof Promise) {
-    release(scope, new Set());
+    release(scope, null);
     throw new TypeError(`${name}: the function must be synchronous; it returned a Promise (await outside tidy, or dispose by hand)`);
   }
-  const kept = new Set<unknown>();
-  collect(result, kept, new Set());
+  // Most tidies return nothing or one tensor: skip the traversal for those.
+  let kept: Set<unknown> | null = null;
+  if (result !== null && typeof result === 'object') {
+    kept = new Set();
+    if ('_scope' in result && '_id' in result) kept.add(result);
+    else collect(result, kept, new Set());
+  }
   release(scope, kept);
   return result;
 }
 
-function release(scope: Scope, returned: Set<unknown>): void {
+function release(scope: Scope, returned: Set<unknown> | null): void {
   const parent = stack[stack.length - 1];
   for (const t of scope.tensors) {
     if (t._scope !== scope || t._id < 0) continue;
-    if (returned.has(t)) {
+    if (returned !== null && returned.has(t)) {
       t._scope = parent ?? null;
       if (parent) parent.tensors.push(t);
       else guard(t);

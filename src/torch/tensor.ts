@@ -179,6 +179,7 @@ export class Tensor {
     if (gradient != null && !(gradient instanceof Tensor)) {
       throw new TypeError(`backward: gradient must be a Tensor, got ${typeof gradient}`);
     }
+    if (gradient != null && gradient.isDisposed) throw new Error('backward: argument \'gradient\' is a disposed Tensor');
     const createGraph = options.createGraph ?? false;
     native.backward([this.id], gradient == null ? null : [gradient.id], options.retainGraph ?? null, createGraph);
   }

@@ -2,7 +2,7 @@
 // segmentation code wants) unless a dtype is given; arange follows PyTorch (int64 for integers).
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
-import { dtypeCode, dtypeOfTypedArray, DTYPE_CODE, ITEM_SIZE, type DType } from '../dtype.js';
+import { dtypeCode, dtypeOfTypedArray, isFloatingDType, DTYPE_CODE, ITEM_SIZE, type DType } from '../dtype.js';
 import { aten, checkInt, checkInts, checkNumber, checkOptions, tid, wrap } from './registry.js';
 import { to } from './conversion.js';
 
@@ -12,8 +12,23 @@ const FACTORY_KEYS = ['dtype', 'device', 'requiresGrad'] as const;
 type Nested = number | boolean | Nested[];
 export type TensorData = Nested | ArrayBufferView | bigint[];
 
-function finish(t: Tensor, options: FactoryOptions | undefined): Tensor {
-  if (options?.requiresGrad) t.requiresGrad_(true);
+function checkRequiresGrad(options: FactoryOptions | undefined, dtype: DType, op: string): void {
+  if (options?.requiresGrad && !isFloatingDType(dtype)) {
+    throw new TypeError(`${op}: requiresGrad needs a floating point dtype, got ${dtype} (only floating point tensors can have gradients)`);
+  }
+}
+
+/** Applies requiresGrad; frees the new tensor if that fails, so a bad call leaks nothing. */
+function finish(t: Tensor, options: FactoryOptions | undefined, op = 'torch.tensor'): Tensor {
+  if (options?.requiresGrad) {
+    try {
+      checkRequiresGrad(options, t.dtype, op);
+      t.requiresGrad_(true);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+  }
   return t;
 }
 
@@ -58,30 +73,49 @@ function flattenNested(data: Nested, op: string): { shape: number[]; values: (nu
  * from the typed array, else float32 for numbers and bool for booleans; `shape` reshapes flat data.
  */
 export function tensor(data: TensorData, options?: FactoryOptions & { shape?: readonly number[] }): Tensor {
-  checkOptions(options, [...FACTORY_KEYS, 'shape'], 'torch.tensor');
   const op = 'torch.tensor';
-  let t: Tensor;
-  if (ArrayBuffer.isView(data)) {
-    const src = dtypeOfTypedArray(data);
-    if (src === undefined) throw new TypeError(`${op}: unsupported typed array ${data.constructor.name}`);
-    const n = data.byteLength / ITEM_SIZE[src];
-    t = wrap(native.fromBuffer(data, DTYPE_CODE[src], options?.shape ? checkInts([...options.shape], op, 'shape') : [n]));
-  } else if (Array.isArray(data) && data.length > 0 && typeof data[0] === 'bigint') {
-    const arr = BigInt64Array.from(data as bigint[]);
-    t = wrap(native.fromBuffer(arr, DTYPE_CODE.int64, options?.shape ? checkInts([...options.shape], op, 'shape') : [arr.length]));
-  } else {
-    const { shape, values } = flattenNested(data as Nested, op);
-    const isBool = values.length > 0 && values.every((v) => typeof v === 'boolean');
-    const target = options?.dtype ?? (isBool ? 'bool' : 'float32');
-    // float64 holds every float32 and every integer up to 2^53 exactly, so one conversion suffices.
-    const buf = isBool ? Uint8Array.from(values, (v) => (v ? 1 : 0)) : Float64Array.from(values, (v) => Number(v));
-    const finalShape = options?.shape ? checkInts([...options.shape], op, 'shape') : shape;
-    t = wrap(native.fromBuffer(buf, isBool ? DTYPE_CODE.bool : DTYPE_CODE.float64, finalShape));
-    if (t.dtype !== target) t = replace(t, to(t, { dtype: target }));
-  }
-  if (options?.dtype && t.dtype !== options.dtype) t = replace(t, to(t, { dtype: options.dtype }));
+  checkOptions(options, [...FACTORY_KEYS, 'shape'], op);
+  if (options?.dtype !== undefined) dtypeCode(options.dtype, op);
   const dev = deviceArg(options, op);
-  if (dev) t = replace(t, to(t, { device: dev }));
+  const shape = options?.shape === undefined ? undefined : sizeArg(options.shape, op);
+  let values: ArrayBufferView;
+  let src: DType;
+  let inferredShape: number[];
+  if (ArrayBuffer.isView(data)) {
+    const d = dtypeOfTypedArray(data);
+    if (d === undefined) throw new TypeError(`${op}: unsupported typed array ${data.constructor.name}`);
+    src = d;
+    values = data;
+    inferredShape = [data.byteLength / ITEM_SIZE[d]];
+  } else if (Array.isArray(data) && data.length > 0 && typeof data[0] === 'bigint') {
+    if (!data.every((v) => typeof v === 'bigint')) throw new TypeError(`${op}: an array of bigints must hold only bigints`);
+    src = 'int64';
+    values = BigInt64Array.from(data as bigint[]);
+    inferredShape = [data.length];
+  } else {
+    const flat = flattenNested(data as Nested, op);
+    const isBool = flat.values.length > 0 && flat.values.every((v) => typeof v === 'boolean');
+    // float64 holds every float32 and every integer up to 2^53 exactly, so one conversion suffices.
+    src = isBool ? 'bool' : 'float64';
+    values = isBool ? Uint8Array.from(flat.values, (v) => (v ? 1 : 0)) : Float64Array.from(flat.values, (v) => Number(v));
+    inferredShape = flat.shape;
+  }
+  const count = values.byteLength / ITEM_SIZE[src];
+  const finalShape = shape ?? inferredShape;
+  const need = finalShape.reduce((a, b) => a * b, 1);
+  if (need !== count) {
+    throw new RangeError(`${op}: ${count} values cannot fill shape [${finalShape.join(', ')}] (${need} elements)`);
+  }
+  const target: DType = options?.dtype ?? (src === 'float64' && !(data instanceof Float64Array) ? 'float32' : src);
+  checkRequiresGrad(options, target, op);
+  let t = wrap(native.fromBuffer(values, DTYPE_CODE[src], finalShape));
+  try {
+    if (t.dtype !== target) t = replace(t, to(t, { dtype: target }));
+    if (dev) t = replace(t, to(t, { device: dev }));
+  } catch (e) {
+    t.dispose();
+    throw e;
+  }
   return finish(t, options);
 }
 
@@ -91,8 +125,13 @@ function replace(old: Tensor, next: Tensor): Tensor {
 }
 
 function sizeArg(shape: unknown, op: string): number[] {
-  const s = typeof shape === 'number' ? [shape] : checkInts(shape, op, 'shape');
+  const s = typeof shape === 'number' ? checkInts([shape], op, 'shape') : checkInts(shape, op, 'shape');
   for (const d of s) if (d < 0) throw new RangeError(`${op}: shape must hold non-negative sizes, got [${s.join(', ')}]`);
+  let n = 1;
+  for (const d of s) n *= d;
+  if (n > Number.MAX_SAFE_INTEGER) {
+    throw new RangeError(`${op}: shape [${s.join(', ')}] has ${n} elements: cannot allocate that many (the size overflows)`);
+  }
   return s;
 }
 
@@ -102,7 +141,8 @@ function factory(name: string, overload = '') {
     const op = `torch.${name}`;
     checkOptions(options, FACTORY_KEYS, op);
     const dt = dtypeCode(options?.dtype ?? 'float32', op);
-    return finish(wrap(native.call(h, sizeArg(shape, op), dt, null, deviceArg(options, op), null)), options);
+    checkRequiresGrad(options, options?.dtype ?? 'float32', op);
+    return finish(wrap(native.call(h, sizeArg(shape, op), dt, null, deviceArg(options, op), null)), options, op);
   };
 }
 export const zeros = factory('zeros');
@@ -114,17 +154,20 @@ const EMPTY = aten('empty', 'memory_format');
 export function empty(shape: readonly number[] | number, options?: FactoryOptions): Tensor {
   checkOptions(options, FACTORY_KEYS, 'torch.empty');
   const dt = dtypeCode(options?.dtype ?? 'float32', 'torch.empty');
-  return finish(wrap(native.call(EMPTY, sizeArg(shape, 'torch.empty'), dt, null, deviceArg(options, 'torch.empty'), null, null)), options);
+  checkRequiresGrad(options, options?.dtype ?? 'float32', 'torch.empty');
+  return finish(wrap(native.call(EMPTY, sizeArg(shape, 'torch.empty'), dt, null, deviceArg(options, 'torch.empty'), null, null)), options, 'torch.empty');
 }
 
 const FULL = aten('full');
-export function full(shape: readonly number[] | number, fillValue: number | boolean, options?: FactoryOptions): Tensor {
-  checkOptions(options, FACTORY_KEYS, 'torch.full');
+export function full(shape: readonly number[] | number, fillValue: number | boolean, options?: FactoryOptions, op = 'torch.full'): Tensor {
+  checkOptions(options, FACTORY_KEYS, op);
   if (typeof fillValue !== 'number' && typeof fillValue !== 'boolean') {
-    throw new TypeError(`torch.full: fillValue must be a number or boolean, got ${typeof fillValue}`);
+    throw new TypeError(`${op}: fillValue must be a number or boolean, got ${typeof fillValue}`);
   }
-  const dt = dtypeCode(options?.dtype ?? (typeof fillValue === 'boolean' ? 'bool' : 'float32'), 'torch.full');
-  return finish(wrap(native.call(FULL, sizeArg(shape, 'torch.full'), fillValue, dt, null, deviceArg(options, 'torch.full'), null)), options);
+  const dtype = options?.dtype ?? (typeof fillValue === 'boolean' ? 'bool' : 'float32');
+  const dt = dtypeCode(dtype, op);
+  checkRequiresGrad(options, dtype, op);
+  return finish(wrap(native.call(FULL, sizeArg(shape, op), fillValue, dt, null, deviceArg(options, op), null)), options, op);
 }
 
 const ARANGE = aten('arange', 'start_step');
@@ -145,7 +188,7 @@ export function arange(startOrEnd: number, end?: number | FactoryOptions, step?:
   if (st === 0) throw new RangeError('torch.arange: step must be nonzero');
   const allInt = Number.isInteger(s) && Number.isInteger(e) && Number.isInteger(st);
   const dt = dtypeCode(opts?.dtype ?? (allInt ? 'int64' : 'float32'), 'torch.arange');
-  return finish(wrap(native.call(ARANGE, s, e, st, dt, null, deviceArg(opts, 'torch.arange'), null)), opts);
+  return finish(wrap(native.call(ARANGE, s, e, st, dt, null, deviceArg(opts, 'torch.arange'), null)), opts, 'torch.arange');
 }
 
 const LINSPACE = aten('linspace');
@@ -153,7 +196,7 @@ export function linspace(start: number, end: number, steps: number, options?: Fa
   checkOptions(options, FACTORY_KEYS, 'torch.linspace');
   const dt = dtypeCode(options?.dtype ?? 'float32', 'torch.linspace');
   return finish(wrap(native.call(LINSPACE, checkNumber(start, 'torch.linspace', 'start'), checkNumber(end, 'torch.linspace', 'end'),
-    checkInt(steps, 'torch.linspace', 'steps'), dt, null, deviceArg(options, 'torch.linspace'), null)), options);
+    checkInt(steps, 'torch.linspace', 'steps'), dt, null, deviceArg(options, 'torch.linspace'), null)), options, 'torch.linspace');
 }
 
 const EYE_M = aten('eye', 'm');
@@ -162,7 +205,7 @@ export function eye(n: number, m?: number | FactoryOptions, options?: FactoryOpt
   const opts = typeof m === 'number' ? options : m;
   checkOptions(opts, FACTORY_KEYS, 'torch.eye');
   const dt = dtypeCode(opts?.dtype ?? 'float32', 'torch.eye');
-  return finish(wrap(native.call(EYE_M, checkInt(n, 'torch.eye', 'n'), checkInt(cols, 'torch.eye', 'm'), dt, null, deviceArg(opts, 'torch.eye'), null)), opts);
+  return finish(wrap(native.call(EYE_M, checkInt(n, 'torch.eye', 'n'), checkInt(cols, 'torch.eye', 'm'), dt, null, deviceArg(opts, 'torch.eye'), null)), opts, 'torch.eye');
 }
 
 const RANDINT = aten('randint', 'low');
@@ -173,13 +216,13 @@ export function randint(low: number, high: number, shape: readonly number[] | nu
     throw new RangeError(`torch.randint: high must be greater than low, got low=${low}, high=${high}`);
   }
   const dt = dtypeCode(options?.dtype ?? 'int64', 'torch.randint');
-  return finish(wrap(native.call(RANDINT, low, high, sizeArg(shape, 'torch.randint'), dt, null, deviceArg(options, 'torch.randint'), null)), options);
+  return finish(wrap(native.call(RANDINT, low, high, sizeArg(shape, 'torch.randint'), dt, null, deviceArg(options, 'torch.randint'), null)), options, 'torch.randint');
 }
 
 const RANDPERM = aten('randperm');
 export function randperm(n: number, options?: FactoryOptions): Tensor {
   const dt = dtypeCode(options?.dtype ?? 'int64', 'torch.randperm');
-  return finish(wrap(native.call(RANDPERM, checkInt(n, 'torch.randperm', 'n'), dt, null, deviceArg(options, 'torch.randperm'), null)), options);
+  return finish(wrap(native.call(RANDPERM, checkInt(n, 'torch.randperm', 'n'), dt, null, deviceArg(options, 'torch.randperm'), null)), options, 'torch.randperm');
 }
 
 function like(name: string) {
@@ -188,7 +231,9 @@ function like(name: string) {
     const op = `torch.${name.replace(/_like$/, 'Like')}`;
     checkOptions(options, FACTORY_KEYS, op);
     const dt = options?.dtype ? dtypeCode(options.dtype, op) : null;
-    return finish(wrap(native.call(h, tid(input, op, 'input'), dt, null, deviceArg(options, op), null, null)), options);
+    const id = tid(input, op, 'input');
+    checkRequiresGrad(options, options?.dtype ?? input.dtype, op);
+    return finish(wrap(native.call(h, id, dt, null, deviceArg(options, op), null, null)), options, op);
   };
 }
 export const zerosLike = like('zeros_like');
@@ -202,10 +247,10 @@ export function fullLike(input: Tensor, fillValue: number, options?: FactoryOpti
   checkOptions(options, FACTORY_KEYS, 'torch.fullLike');
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.fullLike') : null;
   return finish(wrap(native.call(FULL_LIKE, tid(input, 'torch.fullLike', 'input'), checkNumber(fillValue, 'torch.fullLike', 'fillValue'),
-    dt, null, deviceArg(options, 'torch.fullLike'), null, null)), options);
+    dt, null, deviceArg(options, 'torch.fullLike'), null, null)), options, 'torch.fullLike');
 }
 
 /** A 0-d tensor holding one number. */
 export function scalarTensor(value: number, options?: FactoryOptions): Tensor {
-  return full([], value, options);
+  return full([], value, options, 'torch.scalarTensor');
 }

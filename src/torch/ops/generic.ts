@@ -48,6 +48,7 @@ function isKwargs(v: unknown): v is Record<string, unknown> {
 }
 
 export function call(name: string, ...args: unknown[]): any {
+  if (typeof name !== 'string') throw new TypeError(`ops.call: name must be a string like 'aten::erfinv', got ${typeof name}`);
   const kwargs = args.length > 0 && isKwargs(args[args.length - 1]) ? (args.pop() as Record<string, unknown>) : {};
   const candidates = overloadsOf(name);
   for (const { handle, info } of candidates) {
@@ -68,5 +69,6 @@ export function call(name: string, ...args: unknown[]): any {
 
 /** The schemas of an operator's overloads, for discovering argument names. */
 export function schemas(name: string): string[] {
+  if (typeof name !== 'string') throw new TypeError(`ops.schemas: name must be a string like 'aten::erfinv', got ${typeof name}`);
   return overloadsOf(name).map((o) => o.info.schema);
 }

@@ -1,7 +1,7 @@
 // In-place ops, the ones optimizers and initialisers need. Each returns its input.
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
-import { aten, checkNumber, tid } from './registry.js';
+import { aten, checkNumber, checkOptions, tid } from './registry.js';
 import type { TensorOrNumber } from './math.js';
 
 function scalarOrTensor(jsName: string, name: string, withAlpha: boolean) {
@@ -19,9 +19,11 @@ function scalarOrTensor(jsName: string, name: string, withAlpha: boolean) {
 const addInplace = scalarOrTensor('add_', 'add_', true);
 const subInplace = scalarOrTensor('sub_', 'sub_', true);
 export function add_<T extends Tensor>(self: T, other: TensorOrNumber, options?: { alpha?: number }): T {
+  checkOptions(options, ['alpha'], 'add_');
   return addInplace(self, other, options?.alpha);
 }
 export function sub_<T extends Tensor>(self: T, other: TensorOrNumber, options?: { alpha?: number }): T {
+  checkOptions(options, ['alpha'], 'sub_');
   return subInplace(self, other, options?.alpha);
 }
 export const mul_ = scalarOrTensor('mul_', 'mul_', false);
@@ -30,10 +32,12 @@ export const div_ = scalarOrTensor('div_', 'div_', false);
 const ADDCMUL_ = aten('addcmul_');
 const ADDCDIV_ = aten('addcdiv_');
 export function addcmul_<T extends Tensor>(self: T, t1: Tensor, t2: Tensor, options?: { value?: number }): T {
+  checkOptions(options, ['value'], 'addcmul_');
   native.callVoid(ADDCMUL_, tid(self, 'addcmul_', 'self'), tid(t1, 'addcmul_', 'tensor1'), tid(t2, 'addcmul_', 'tensor2'), options?.value ?? 1);
   return self;
 }
 export function addcdiv_<T extends Tensor>(self: T, t1: Tensor, t2: Tensor, options?: { value?: number }): T {
+  checkOptions(options, ['value'], 'addcdiv_');
   native.callVoid(ADDCDIV_, tid(self, 'addcdiv_', 'self'), tid(t1, 'addcdiv_', 'tensor1'), tid(t2, 'addcdiv_', 'tensor2'), options?.value ?? 1);
   return self;
 }
@@ -110,6 +114,8 @@ export function normal_<T extends Tensor>(self: T, mean = 0, std = 1): T {
 
 const MASKED_FILL_ = aten('masked_fill_', 'Scalar');
 export function maskedFill_<T extends Tensor>(self: T, mask: Tensor, value: number): T {
-  native.callVoid(MASKED_FILL_, tid(self, 'maskedFill_', 'self'), tid(mask, 'maskedFill_', 'mask'), checkNumber(value, 'maskedFill_', 'value'));
+  const m = tid(mask, 'maskedFill_', 'mask');
+  if (mask.dtype !== 'bool') throw new TypeError(`maskedFill_: mask must be a bool tensor, got ${mask.dtype} (compare first, e.g. m.gt(0))`);
+  native.callVoid(MASKED_FILL_, tid(self, 'maskedFill_', 'self'), m, checkNumber(value, 'maskedFill_', 'value'));
   return self;
 }

@@ -31,6 +31,7 @@ const SUB_S = aten('sub', 'Scalar');
 /** input + alpha * other */
 export function add(input: Tensor, other: TensorOrNumber, options?: { alpha?: number }): Tensor {
   const ia = tid(input, 'torch.add', 'input');
+  checkOptions(options, ['alpha'], 'torch.add');
   const alpha = options === undefined ? 1 : checkNumber(options.alpha ?? 1, 'torch.add', 'alpha');
   if (typeof other === 'number') return wrap(native.call(ADD_S, ia, other, alpha));
   return wrap(native.call(ADD, ia, tid(other, 'torch.add', 'other'), alpha));
@@ -39,6 +40,7 @@ export function add(input: Tensor, other: TensorOrNumber, options?: { alpha?: nu
 /** input - alpha * other */
 export function sub(input: Tensor, other: TensorOrNumber, options?: { alpha?: number }): Tensor {
   const ia = tid(input, 'torch.sub', 'input');
+  checkOptions(options, ['alpha'], 'torch.sub');
   const alpha = options === undefined ? 1 : checkNumber(options.alpha ?? 1, 'torch.sub', 'alpha');
   if (typeof other === 'number') return wrap(native.call(SUB_S, ia, other, alpha));
   return wrap(native.call(SUB, ia, tid(other, 'torch.sub', 'other'), alpha));
@@ -59,6 +61,7 @@ const DIV_S_MODE = aten('div', 'Scalar_mode');
 /** True division, or `roundingMode: 'trunc' | 'floor'`. */
 export function div(input: Tensor, other: TensorOrNumber, options?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor {
   const ia = tid(input, 'torch.div', 'input');
+  checkOptions(options, ['roundingMode'], 'torch.div');
   const mode = options?.roundingMode ?? null;
   if (mode !== null && mode !== 'trunc' && mode !== 'floor') {
     throw new TypeError(`torch.div: roundingMode must be 'trunc', 'floor' or null, got ${JSON.stringify(mode)}`);
@@ -175,11 +178,13 @@ const LOG_SOFTMAX = aten('log_softmax', 'int');
 /** Softmax along `dim` (required: PyTorch's implicit dim is deprecated), optionally in another dtype. */
 export function softmax(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
   const id = tid(input, 'torch.softmax', 'input');
+  checkOptions(options, ['dtype'], 'torch.softmax');
   if (typeof dim !== 'number') throw new TypeError(`torch.softmax: argument 'dim' expected an integer, got ${typeof dim}`);
   return wrap(native.call(SOFTMAX, id, dim, options?.dtype ? dtypeCode(options.dtype, 'torch.softmax') : null));
 }
 export function logSoftmax(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
   const id = tid(input, 'torch.logSoftmax', 'input');
+  checkOptions(options, ['dtype'], 'torch.logSoftmax');
   if (typeof dim !== 'number') throw new TypeError(`torch.logSoftmax: argument 'dim' expected an integer, got ${typeof dim}`);
   return wrap(native.call(LOG_SOFTMAX, id, dim, options?.dtype ? dtypeCode(options.dtype, 'torch.logSoftmax') : null));
 }
@@ -219,10 +224,12 @@ const ADDCMUL = aten('addcmul');
 const ADDCDIV = aten('addcdiv');
 /** input + value * t1 * t2 */
 export function addcmul(input: Tensor, t1: Tensor, t2: Tensor, options?: { value?: number }): Tensor {
+  checkOptions(options, ['value'], 'torch.addcmul');
   return wrap(native.call(ADDCMUL, tid(input, 'torch.addcmul', 'input'), tid(t1, 'torch.addcmul', 'tensor1'), tid(t2, 'torch.addcmul', 'tensor2'), options?.value ?? 1));
 }
 /** input + value * t1 / t2 */
 export function addcdiv(input: Tensor, t1: Tensor, t2: Tensor, options?: { value?: number }): Tensor {
+  checkOptions(options, ['value'], 'torch.addcdiv');
   return wrap(native.call(ADDCDIV, tid(input, 'torch.addcdiv', 'input'), tid(t1, 'torch.addcdiv', 'tensor1'), tid(t2, 'torch.addcdiv', 'tensor2'), options?.value ?? 1));
 }
 

@@ -112,11 +112,13 @@ const ALL_DIM = aten('all', 'dim');
 const ANY = aten('any');
 const ANY_DIM = aten('any', 'dim');
 export function all(input: Tensor, options?: { dim?: number; keepdim?: boolean }): Tensor {
+  checkOptions(options, ['dim', 'keepdim'], 'torch.all');
   const id = tid(input, 'torch.all', 'input');
   if (options?.dim === undefined) return wrap(native.call(ALL, id));
   return wrap(native.call(ALL_DIM, id, checkInt(options.dim, 'torch.all', 'dim'), keep('torch.all', options)));
 }
 export function any(input: Tensor, options?: { dim?: number; keepdim?: boolean }): Tensor {
+  checkOptions(options, ['dim', 'keepdim'], 'torch.any');
   const id = tid(input, 'torch.any', 'input');
   if (options?.dim === undefined) return wrap(native.call(ANY, id));
   return wrap(native.call(ANY_DIM, id, checkInt(options.dim, 'torch.any', 'dim'), keep('torch.any', options)));
@@ -132,16 +134,19 @@ export function norm(input: Tensor, options?: ReduceOptions & { p?: number }): T
 
 const LOGSUMEXP = aten('logsumexp');
 export function logsumexp(input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor {
+  checkOptions(options, ['keepdim'], 'torch.logsumexp');
   return wrap(native.call(LOGSUMEXP, tid(input, 'torch.logsumexp', 'input'), dims('torch.logsumexp', dim), keep('torch.logsumexp', options)));
 }
 
 const CUMSUM = aten('cumsum');
 const CUMPROD = aten('cumprod');
 export function cumsum(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
+  checkOptions(options, ['dtype'], 'torch.cumsum');
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.cumsum') : null;
   return wrap(native.call(CUMSUM, tid(input, 'torch.cumsum', 'input'), checkInt(dim, 'torch.cumsum', 'dim'), dt));
 }
 export function cumprod(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
+  checkOptions(options, ['dtype'], 'torch.cumprod');
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.cumprod') : null;
   return wrap(native.call(CUMPROD, tid(input, 'torch.cumprod', 'input'), checkInt(dim, 'torch.cumprod', 'dim'), dt));
 }
@@ -176,12 +181,14 @@ export function oneHot(input: Tensor, numClasses = -1): Tensor {
 
 const COUNT_NONZERO = aten('count_nonzero', 'dim_IntList');
 export function countNonzero(input: Tensor, options?: { dim?: number | number[] }): Tensor {
+  checkOptions(options, ['dim'], 'torch.countNonzero');
   const d = options?.dim === undefined ? [] : dims('torch.countNonzero', options.dim);
   return wrap(native.call(COUNT_NONZERO, tid(input, 'torch.countNonzero', 'input'), d));
 }
 
 const BINCOUNT = aten('bincount');
 export function bincount(input: Tensor, options?: { weights?: Tensor; minlength?: number }): Tensor {
+  checkOptions(options, ['weights', 'minlength'], 'torch.bincount');
   const w = options?.weights ? tid(options.weights, 'torch.bincount', 'weights') : null;
   return wrap(native.call(BINCOUNT, tid(input, 'torch.bincount', 'input'), w, options?.minlength ?? 0));
 }

@@ -62,6 +62,7 @@ export function expand(input: Tensor, shape: readonly number[]): Tensor {
   return wrap(native.call(EXPAND, tid(input, 'expand', 'input'), shapeArg('expand', shape as number[]), false));
 }
 export function expandAs(input: Tensor, other: Tensor): Tensor {
+  tid(other, 'expandAs', 'other');
   return expand(input, other.shape);
 }
 
@@ -130,6 +131,8 @@ const MASKED_FILL_T = aten('masked_fill', 'Tensor');
 export function maskedFill(input: Tensor, mask: Tensor, value: Tensor | number): Tensor {
   const a = tid(input, 'torch.maskedFill', 'input');
   const m = tid(mask, 'torch.maskedFill', 'mask');
+  // libtorch 1.13 silently ignores a non-bool mask (nothing is filled); newer PyTorch refuses it.
+  if (mask.dtype !== 'bool') throw new TypeError(`torch.maskedFill: mask must be a bool tensor, got ${mask.dtype} (compare first, e.g. m.gt(0))`);
   return wrap(typeof value === 'number' ? native.call(MASKED_FILL_S, a, m, value) : native.call(MASKED_FILL_T, a, m, tid(value, 'torch.maskedFill', 'value')));
 }
 
@@ -207,12 +210,14 @@ export function triu(input: Tensor, diagonal = 0): Tensor {
 
 const CONTIGUOUS = aten('contiguous');
 export function contiguous(input: Tensor, options?: { memoryFormat?: MemoryFormat }): Tensor {
+  checkOptions(options, ['memoryFormat'], 'contiguous');
   const f = memoryFormatCode(options?.memoryFormat ?? 'contiguous', 'contiguous');
   return wrap(native.call(CONTIGUOUS, tid(input, 'contiguous', 'input'), f));
 }
 
 const CLONE = aten('clone');
 export function clone(input: Tensor, options?: { memoryFormat?: MemoryFormat }): Tensor {
+  checkOptions(options, ['memoryFormat'], 'torch.clone');
   const f = options?.memoryFormat ? memoryFormatCode(options.memoryFormat, 'clone') : null;
   return wrap(native.call(CLONE, tid(input, 'torch.clone', 'input'), f));
 }

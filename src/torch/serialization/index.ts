@@ -7,7 +7,7 @@ import { DTYPE_CODE } from '../dtype.js';
 import { aten } from '../ops/registry.js';
 import { decodeSafetensors, encodeSafetensorsChunks } from './safetensors-format.js';
 import { decodePth } from './pth-format.js';
-import type { RawTensor } from './raw.js';
+import { setOwn, type RawTensor } from './raw.js';
 
 function readBytes(path: string, what: string): Uint8Array {
   if (typeof path !== 'string') throw new TypeError(`${what}: path must be a string, got ${typeof path}`);
@@ -51,7 +51,7 @@ export function toRaw(t: Tensor): RawTensor {
 export function loadSafetensors(path: string): Record<string, Tensor> {
   const { tensors } = decodeSafetensors(readBytes(path, 'loadSafetensors'), path);
   const out: Record<string, Tensor> = {};
-  for (const [name, raw] of Object.entries(tensors)) out[name] = fromRaw(raw);
+  for (const [name, raw] of Object.entries(tensors)) setOwn(out, name, fromRaw(raw));
   return out;
 }
 
@@ -70,13 +70,13 @@ export function saveSafetensors(path: string, tensors: Record<string, Tensor>, o
   const raw: Record<string, RawTensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
     if (!(t instanceof Tensor)) throw new TypeError(`saveSafetensors: "${name}" is not a Tensor`);
-    raw[name] = toRaw(t);
+    setOwn(raw, name, toRaw(t));
   }
-  writeAtomic(path, encodeSafetensorsChunks(raw, options?.metadata));
+  writeAtomic(path, encodeSafetensorsChunks(raw, options?.metadata), 'saveSafetensors');
 }
 
 /** @internal */
-export function writeAtomic(path: string, chunks: Uint8Array[]): void {
+export function writeAtomic(path: string, chunks: Uint8Array[], op: string): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   let fd = -1;
   try {
@@ -92,7 +92,7 @@ export function writeAtomic(path: string, chunks: Uint8Array[]): void {
   } catch (e) {
     if (fd >= 0) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* never created */ }
-    throw new Error(`cannot write ${path}: ${(e as Error).message}`);
+    throw new Error(`${op}: cannot write ${path}: ${(e as Error).message}`);
   }
 }
 
@@ -104,7 +104,7 @@ function materialise(v: unknown): unknown {
     return fromRaw(o as unknown as RawTensor);
   }
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(o)) Object.defineProperty(out, k, { value: materialise(x), enumerable: true, writable: true, configurable: true });
+  for (const [k, x] of Object.entries(o)) setOwn(out, k, materialise(x));
   return out;
 }
 

@@ -20,8 +20,9 @@ export function dropout(input: Tensor, options?: { p?: number; training?: boolea
 
 /** Zeroes whole channels of (N, C, H, W) input. */
 export function dropout2d(input: Tensor, options?: { p?: number; training?: boolean }): Tensor {
+  const id = tid(input, 'F.dropout2d', 'input');
   const [p, training] = check('F.dropout2d', options);
   const s = input.shape;
   if (s.length !== 4 && s.length !== 3) throw new RangeError(`F.dropout2d: input must be 4-D or 3-D, got shape [${s.join(', ')}]`);
-  return wrap(native.call(FEATURE_DROPOUT, tid(input, 'F.dropout2d', 'input'), p, training));
+  return wrap(native.call(FEATURE_DROPOUT, id, p, training));
 }

@@ -12,6 +12,23 @@ function reduction(op: string, r: unknown): number {
   return code;
 }
 
+function floatTarget(op: string, target: Tensor): void {
+  const d = target.dtype;
+  if (d !== 'float32' && d !== 'float64' && d !== 'float16' && d !== 'bfloat16') {
+    throw new TypeError(`${op}: target must be a floating point tensor of 0/1 (or soft) labels, got ${d} (convert with target.float())`);
+  }
+}
+
+/** Class-index targets are (N, d1, ...) for input (N, C, d1, ...); probability targets match input. */
+function classTarget(op: string, input: Tensor, target: Tensor): void {
+  const x = input.shape;
+  const t = target.shape;
+  const expected = x.length === 1 ? [] : [x[0]!, ...x.slice(2)];
+  if (t.join() !== expected.join()) {
+    throw new RangeError(`${op}: class-index target must have shape [${expected.join(', ')}] for input [${x.join(', ')}] (input without its class dimension), got [${t.join(', ')}]`);
+  }
+}
+
 function sameShape(op: string, input: Tensor, target: Tensor): void {
   if (input.shape.join() !== target.shape.join()) {
     throw new RangeError(`${op}: target shape [${target.shape.join(', ')}] must equal input shape [${input.shape.join(', ')}]`);
@@ -27,6 +44,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   sameShape(op, input, target);
+  floatTarget(op, target);
   return wrap(native.call(BCE_LOGITS, x, y, tidOpt(options?.weight, op, 'weight'), tidOpt(options?.posWeight, op, 'posWeight'), reduction(op, options?.reduction)));
 }
 
@@ -37,6 +55,7 @@ export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: { we
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   sameShape(op, input, target);
+  floatTarget(op, target);
   return wrap(native.call(BCE, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction)));
 }
 
@@ -57,8 +76,9 @@ export function crossEntropy(input: Tensor, target: Tensor,
   if (isIndex && target.dtype !== 'int64') {
     throw new TypeError(`${op}: class-index target must be int64, got ${target.dtype} (convert with target.long())`);
   }
-  if (isIndex && (target.shape.length !== input.shape.length - 1 || target.shape[0] !== input.shape[0])) {
-    throw new RangeError(`${op}: class-index target of shape [${target.shape.join(', ')}] does not fit input [${input.shape.join(', ')}] (expected [N, ...] without the class dimension)`);
+  if (isIndex) classTarget(op, input, target);
+  else if (target.shape.join() !== input.shape.join()) {
+    throw new RangeError(`${op}: a probability target must have the input's shape [${input.shape.join(', ')}], got [${target.shape.join(', ')}] (or pass int64 class indices)`);
   }
   return wrap(native.call(CROSS_ENTROPY, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction),
     checkInt(options?.ignoreIndex ?? -100, op, 'ignoreIndex'), ls));
@@ -71,6 +91,7 @@ export function nllLoss(input: Tensor, target: Tensor, options?: { weight?: Tens
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   if (target.dtype !== 'int64') throw new TypeError(`${op}: target must be int64 class indices, got ${target.dtype}`);
+  classTarget(op, input, target);
   return wrap(native.call(NLL, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction), checkInt(options?.ignoreIndex ?? -100, op, 'ignoreIndex')));
 }
 
@@ -78,12 +99,15 @@ const MSE = aten('mse_loss');
 const L1 = aten('l1_loss');
 const SMOOTH_L1 = aten('smooth_l1_loss');
 export function mseLoss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
+  checkOptions(options, ['reduction'], 'F.mseLoss');
   return wrap(native.call(MSE, tid(input, 'F.mseLoss', 'input'), tid(target, 'F.mseLoss', 'target'), reduction('F.mseLoss', options?.reduction)));
 }
 export function l1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
+  checkOptions(options, ['reduction'], 'F.l1Loss');
   return wrap(native.call(L1, tid(input, 'F.l1Loss', 'input'), tid(target, 'F.l1Loss', 'target'), reduction('F.l1Loss', options?.reduction)));
 }
 export function smoothL1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction; beta?: number }): Tensor {
+  checkOptions(options, ['reduction', 'beta'], 'F.smoothL1Loss');
   return wrap(native.call(SMOOTH_L1, tid(input, 'F.smoothL1Loss', 'input'), tid(target, 'F.smoothL1Loss', 'target'),
     reduction('F.smoothL1Loss', options?.reduction), options?.beta ?? 1));
 }

@@ -11,6 +11,8 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
   const op = 'F.batchNorm';
   checkOptions(options, ['weight', 'bias', 'training', 'momentum', 'eps'], op);
   const x = tid(input, op, 'input');
+  const ids = [tidOpt(runningMean, op, 'runningMean'), tidOpt(runningVar, op, 'runningVar'),
+    tidOpt(options?.weight, op, 'weight'), tidOpt(options?.bias, op, 'bias')];
   const training = checkBool(options?.training ?? false, op, 'training');
   if (!training && (runningMean == null || runningVar == null)) {
     throw new TypeError(`${op}: runningMean and runningVar are required when training is false`);
@@ -22,8 +24,7 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
       throw new RangeError(`${op}: ${name} must have shape [${s[1]}] (the channels of input [${s.join(', ')}]), got [${t.shape.join(', ')}]`);
     }
   }
-  return wrap(native.call(BATCH_NORM, x, tidOpt(options?.weight, op, 'weight'), tidOpt(options?.bias, op, 'bias'),
-    tidOpt(runningMean, op, 'runningMean'), tidOpt(runningVar, op, 'runningVar'), training,
+  return wrap(native.call(BATCH_NORM, x, ids[2], ids[3], ids[0], ids[1], training,
     checkNumber(options?.momentum ?? 0.1, op, 'momentum'), checkNumber(options?.eps ?? 1e-5, op, 'eps'), true));
 }
 

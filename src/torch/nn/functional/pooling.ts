@@ -86,6 +86,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | (number | 
 }
 export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | null)[], options?: { returnIndices?: boolean }): Tensor | [Tensor, Tensor] {
   const op = 'F.adaptiveMaxPool2d';
+  checkOptions(options, ['returnIndices'], op);
   const x = tid(input, op, 'input');
   check4d(op, input);
   const [o, i] = native.call(ADAPTIVE_MAX, x, resolveSize(op, input, outputSize)) as [number, number];

@@ -21,6 +21,7 @@ const ADAPTIVE_AVG = aten('adaptive_avg_pool2d');
 /** Resizes (N, C, H, W) to `size` or by `scaleFactor` (exactly one of them), as F.interpolate. */
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
   const op = 'F.interpolate';
+  if (options === undefined) throw new TypeError(`${op}: options with size or scaleFactor are required, e.g. { scaleFactor: 2, mode: 'bilinear' }`);
   checkOptions(options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor'], op);
   const x = tid(input, op, 'input');
   const s = input.shape;
