@@ -98,7 +98,7 @@ bool isNullish(napi_env env, napi_value v) {
   return t == napi_null || t == napi_undefined;
 }
 
-static std::string typeName(napi_env env, napi_value v) {
+std::string typeName(napi_env env, napi_value v) {
   napi_valuetype t;
   napi_typeof(env, v, &t);
   switch (t) {

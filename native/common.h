@@ -50,6 +50,8 @@ bool boolArg(napi_env env, napi_value v, const char* what);
 std::string stringArg(napi_env env, napi_value v, const char* what);
 std::vector<int64_t> intListArg(napi_env env, napi_value v, const char* what);
 bool isNullish(napi_env env, napi_value v);
+// "number", "array", "null", ... for "expected X, got Y" messages.
+std::string typeName(napi_env env, napi_value v);
 
 napi_value makeInt(napi_env env, int64_t v);
 napi_value makeNumber(napi_env env, double v);

@@ -9,25 +9,6 @@ namespace segkit {
 
 static constexpr size_t kMaxArgs = 32;
 
-static std::string jsTypeName(napi_env env, napi_value v) {
-  napi_valuetype t;
-  napi_typeof(env, v, &t);
-  switch (t) {
-    case napi_undefined: return "undefined";
-    case napi_null: return "null";
-    case napi_boolean: return "boolean";
-    case napi_number: return "number";
-    case napi_string: return "string";
-    case napi_object: {
-      bool arr = false;
-      napi_is_array(env, v, &arr);
-      return arr ? "array" : "object";
-    }
-    case napi_bigint: return "bigint";
-    default: return "value";
-  }
-}
-
 struct ArgCtx {
   napi_env env;
   Env* e;
@@ -35,7 +16,7 @@ struct ArgCtx {
 };
 
 [[noreturn]] static void badArg(const ArgCtx& c, napi_value v, const std::string& expected) {
-  throw typeError("argument '" + c.arg.name() + "' expected " + expected + ", got " + jsTypeName(c.env, v));
+  throw typeError("argument '" + c.arg.name() + "' expected " + expected + ", got " + typeName(c.env, v));
 }
 
 static int64_t toInt(const ArgCtx& c, napi_value v) {

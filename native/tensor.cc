@@ -110,33 +110,25 @@ SK_FN(Live) {
   return makeInt(env, e->live);
 }
 
-SK_FN(Shape) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
-  SK_ENTRY("shape", { return makeIntArray(env, tensorArg(env, e, argv[0], "tensor").sizes()); })
-}
+// One-tensor property getters: name(id) -> value.
+#define SK_GETTER(name, label, expr)                              \
+  SK_FN(name) {                                                   \
+    size_t argc = 1;                                              \
+    napi_value argv[1];                                           \
+    Env* e = getEnv(env, info, &argc, argv);                      \
+    SK_ENTRY(label, {                                             \
+      const at::Tensor& t = tensorArg(env, e, argv[0], "tensor"); \
+      return expr;                                                \
+    })                                                            \
+  }
 
-SK_FN(Strides) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
-  SK_ENTRY("stride", { return makeIntArray(env, tensorArg(env, e, argv[0], "tensor").strides()); })
-}
-
-SK_FN(Dtype) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
-  SK_ENTRY("dtype", { return makeInt(env, static_cast<int>(tensorArg(env, e, argv[0], "tensor").scalar_type())); })
-}
-
-SK_FN(Device) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
-  SK_ENTRY("device", { return makeString(env, tensorArg(env, e, argv[0], "tensor").device().str()); })
-}
+SK_GETTER(Shape, "shape", makeIntArray(env, t.sizes()))
+SK_GETTER(Strides, "stride", makeIntArray(env, t.strides()))
+SK_GETTER(Dtype, "dtype", makeInt(env, static_cast<int>(t.scalar_type())))
+SK_GETTER(Device, "device", makeString(env, t.device().str()))
+SK_GETTER(RequiresGrad, "requiresGrad", makeBool(env, t.requires_grad()))
+SK_GETTER(IsLeaf, "isLeaf", makeBool(env, t.is_leaf()))
+SK_GETTER(GradFn, "gradFn", t.grad_fn() ? makeString(env, t.grad_fn()->name()) : makeNull(env))
 
 // isContiguous(id, memoryFormatCode)
 SK_FN(IsContiguous) {
@@ -149,13 +141,6 @@ SK_FN(IsContiguous) {
   })
 }
 
-SK_FN(RequiresGrad) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
-  SK_ENTRY("requiresGrad", { return makeBool(env, tensorArg(env, e, argv[0], "tensor").requires_grad()); })
-}
-
 SK_FN(SetRequiresGrad) {
   size_t argc = 2;
   napi_value argv[2];
@@ -164,23 +149,6 @@ SK_FN(SetRequiresGrad) {
     at::Tensor t = tensorArg(env, e, argv[0], "tensor");
     t.requires_grad_(boolArg(env, argv[1], "requiresGrad"));
     return nullptr;
-  })
-}
-
-SK_FN(IsLeaf) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
-  SK_ENTRY("isLeaf", { return makeBool(env, tensorArg(env, e, argv[0], "tensor").is_leaf()); })
-}
-
-SK_FN(GradFn) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
-  SK_ENTRY("gradFn", {
-    const auto& fn = tensorArg(env, e, argv[0], "tensor").grad_fn();
-    return fn ? makeString(env, fn->name()) : makeNull(env);
   })
 }
 
