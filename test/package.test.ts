@@ -1,7 +1,7 @@
 // What a user of the compiled package gets: plain `node` imports it, and the CLI runs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -41,4 +41,15 @@ test('segkit info prints the libtorch version, build, threads and CPU features',
 test('the CLI rejects a bad option with a clear message', () => {
   assert.throws(() => execFileSync(process.execPath, ['dist/cli/main.js', 'demo', '--epochs', 'zero'], { cwd: root, encoding: 'utf8', stdio: 'pipe' }),
     (e: { stderr: string }) => /expected a positive integer, got "zero"/.test(e.stderr));
+});
+
+test('a missing libtorch stops the build with one message naming the package', () => {
+  const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {
+    cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' },
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /LIBTORCH=\/nonexistent\/libtorch does not look like libtorch/);
+  const found = spawnSync(process.execPath, ['scripts/find-libtorch.mjs'], { cwd: root, encoding: 'utf8' });
+  assert.equal(found.status, 0);
+  assert.ok(JSON.parse(found.stdout).include.length > 0);
 });
