@@ -191,6 +191,21 @@ SK_FN(SetGrad) {
   })
 }
 
+// setData(id, srcId): PyTorch's `param.data = src`. The tensor keeps its identity (the JS
+// handle, autograd leaf status) while its storage, dtype and device become src's; this is how
+// Module.to() converts parameters without invalidating references to them.
+SK_FN(SetData) {
+  size_t argc = 2;
+  napi_value argv[2];
+  Env* e = getEnv(env, info, &argc, argv);
+  SK_ENTRY("setData", {
+    at::Tensor t = tensorArg(env, e, argv[0], "tensor");
+    const at::Tensor& src = tensorArg(env, e, argv[1], "src");
+    t.set_data(src);
+    return nullptr;
+  })
+}
+
 SK_FN(SameStorage) {
   size_t argc = 2;
   napi_value argv[2];
@@ -220,6 +235,7 @@ void initTensor(napi_env env, napi_value exports, Env* e) {
   registerFunction(env, exports, e, "grad", Grad);
   registerFunction(env, exports, e, "setGrad", SetGrad);
   registerFunction(env, exports, e, "sameStorage", SameStorage);
+  registerFunction(env, exports, e, "setData", SetData);
 }
 
 }  // namespace segkit

@@ -29,6 +29,7 @@ export interface Native {
   grad(id: number, cachedId: number): number | null;
   setGrad(id: number, gradId: number): void;
   sameStorage(a: number, b: number): boolean;
+  setData(id: number, srcId: number): void;
   op(name: string, overload: string): number;
   overloads(name: string): string[];
   opInfo(handle: number): OpInfo;

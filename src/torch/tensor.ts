@@ -184,6 +184,18 @@ export class Tensor {
     native.backward([this.id], gradient == null ? null : [gradient.id], options.retainGraph ?? null, createGraph);
   }
 
+  /**
+   * PyTorch's `t.data = src`: this tensor (and every reference to it) now holds src's values,
+   * dtype and device, keeping its identity and autograd leaf status. src is not consumed.
+   */
+  setData(src: Tensor): this {
+    if (!(src instanceof Tensor)) throw new TypeError(`setData: expected a Tensor, got ${typeof src}`);
+    native.setData(this.id, src.id);
+    this._shape = undefined;
+    this._dtype = undefined;
+    return this;
+  }
+
   /** Frees the native memory now. Safe to call twice. */
   dispose(): void {
     const id = this._id;

@@ -1,0 +1,100 @@
+// Containers whose children are named '0', '1', ... (Sequential, ModuleList) or by key
+// (ModuleDict), giving PyTorch's state-dict keys for the same structure.
+import { Module } from './module.js';
+
+/** Runs its children in order; forward(x) feeds each one's output to the next. */
+export class Sequential extends Module {
+  constructor(...modules: Module[]) {
+    super();
+    modules.forEach((m, i) => this.registerModule(String(i), m));
+  }
+
+  get length(): number {
+    return this.namedChildren().length;
+  }
+
+  /** The i-th child (negative counts from the end). */
+  at(i: number): Module {
+    const list = this.children();
+    const m = list[i < 0 ? list.length + i : i];
+    if (!m) throw new RangeError(`Sequential.at: index ${i} is out of range for ${list.length} modules`);
+    return m;
+  }
+
+  append(m: Module): this {
+    this.registerModule(String(this.namedChildren().length), m);
+    return this;
+  }
+
+  forward(x: any): any {
+    for (const m of this.children()) x = m.forward(x);
+    return x;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.children()[Symbol.iterator]();
+  }
+}
+
+/** A list of modules registered as children '0', '1', ...; it has no forward of its own. */
+export class ModuleList extends Module {
+  constructor(modules: Module[] = []) {
+    super();
+    modules.forEach((m, i) => this.registerModule(String(i), m));
+  }
+
+  get length(): number {
+    return this.namedChildren().length;
+  }
+
+  at(i: number): Module {
+    const list = this.children();
+    const m = list[i < 0 ? list.length + i : i];
+    if (!m) throw new RangeError(`ModuleList.at: index ${i} is out of range for ${list.length} modules`);
+    return m;
+  }
+
+  push(...modules: Module[]): this {
+    for (const m of modules) this.registerModule(String(this.namedChildren().length), m);
+    return this;
+  }
+
+  forward(): never {
+    throw new Error('ModuleList has no forward: iterate over it and call its modules');
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.children()[Symbol.iterator]();
+  }
+}
+
+/** Modules by key, in insertion order. */
+export class ModuleDict extends Module {
+  constructor(modules: Record<string, Module> = {}) {
+    super();
+    for (const [k, m] of Object.entries(modules)) this.registerModule(k, m);
+  }
+
+  get(key: string): Module {
+    const m = this.getModule(key);
+    if (!m) throw new Error(`ModuleDict: no module '${key}' (keys: ${this.keys().join(', ')})`);
+    return m;
+  }
+
+  set(key: string, m: Module): this {
+    this.registerModule(key, m);
+    return this;
+  }
+
+  has(key: string): boolean {
+    return !!this.getModule(key);
+  }
+
+  keys(): string[] {
+    return this.namedChildren().map(([k]) => k);
+  }
+
+  forward(): never {
+    throw new Error('ModuleDict has no forward: pick a module with get(key)');
+  }
+}
