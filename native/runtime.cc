@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
@@ -56,6 +57,50 @@ SK_FN(WithInferenceMode) {
     napi_value result = nullptr;
     napi_call_function(env, makeUndefined(env), argv[1], 0, nullptr, &result);
     return result;
+  })
+}
+
+// withAutocast(deviceType, enabled, dtypeCode, fn): torch.autocast as a scope. Mirrors
+// Python's __enter__/__exit__: the previous state comes back even when fn throws, and the
+// cast cache is cleared when the outermost scope ends.
+SK_FN(WithAutocast) {
+  size_t argc = 4;
+  napi_value argv[4];
+  getEnv(env, info, &argc, argv);
+  SK_ENTRY("autocast", {
+    std::string device = stringArg(env, argv[0], "deviceType");
+    bool enabled = boolArg(env, argv[1], "enabled");
+    auto dtype = static_cast<at::ScalarType>(int32Arg(env, argv[2], "dtype"));
+    bool cpu = device == "cpu";
+    if (!cpu && device != "cuda") throw typeError("deviceType must be 'cpu' or 'cuda', got '" + device + "'");
+    bool prevEnabled = cpu ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
+    at::ScalarType prevDtype = cpu ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+    auto set = [cpu](bool on, at::ScalarType dt) {
+      if (cpu) {
+        at::autocast::set_cpu_enabled(on);
+        at::autocast::set_autocast_cpu_dtype(dt);
+      } else {
+        at::autocast::set_enabled(on);
+        at::autocast::set_autocast_gpu_dtype(dt);
+      }
+    };
+    set(enabled, dtype);
+    at::autocast::increment_nesting();
+    napi_value result = nullptr;
+    napi_call_function(env, makeUndefined(env), argv[3], 0, nullptr, &result);
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    set(prevEnabled, prevDtype);
+    return result;
+  })
+}
+
+SK_FN(IsAutocastEnabled) {
+  size_t argc = 1;
+  napi_value argv[1];
+  getEnv(env, info, &argc, argv);
+  SK_ENTRY("isAutocastEnabled", {
+    std::string device = stringArg(env, argv[0], "deviceType");
+    return makeBool(env, device == "cpu" ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled());
   })
 }
 
@@ -188,6 +233,8 @@ void initRuntime(napi_env env, napi_value exports, Env* e) {
   registerFunction(env, exports, e, "withGradMode", WithGradMode);
   registerFunction(env, exports, e, "withInferenceMode", WithInferenceMode);
   registerFunction(env, exports, e, "isGradEnabled", IsGradEnabled);
+  registerFunction(env, exports, e, "withAutocast", WithAutocast);
+  registerFunction(env, exports, e, "isAutocastEnabled", IsAutocastEnabled);
   registerFunction(env, exports, e, "isInferenceMode", IsInferenceMode);
   registerFunction(env, exports, e, "manualSeed", ManualSeed);
   registerFunction(env, exports, e, "getRngState", GetRngState);

@@ -2,6 +2,7 @@
 // JS thread, so a scope covers exactly the synchronous work inside `fn`.
 import { native } from './native.js';
 import { Tensor } from './tensor.js';
+import { dtypeCode, type DType } from './dtype.js';
 
 function checkFn(fn: unknown, where: string): void {
   if (typeof fn !== 'function') throw new TypeError(`${where}: expected a function, got ${typeof fn}`);
@@ -59,4 +60,33 @@ export function backward(tensors: Tensor[], gradTensors?: (Tensor | null)[] | nu
     return t.id;
   }), grads,
     options.retainGraph ?? null, options.createGraph ?? false);
+}
+
+export interface AutocastOptions { deviceType?: 'cpu' | 'cuda'; dtype?: DType; enabled?: boolean }
+
+/**
+ * Mixed precision as torch.autocast: inside fn, ops that benefit (convolutions, matmuls) run in
+ * `dtype` (CPU default bfloat16, CUDA float16) while reductions and losses stay float32, and
+ * float32 master weights are cast on the fly. Gradients flow back to the float32 weights.
+ */
+export function autocast<T>(options: AutocastOptions, fn: () => T): T {
+  checkFn(fn, 'autocast');
+  if (options === null || typeof options !== 'object') throw new TypeError('autocast: options must be an object like { dtype: \'bfloat16\' }');
+  for (const k of Object.keys(options)) {
+    if (!['deviceType', 'dtype', 'enabled'].includes(k)) throw new TypeError(`autocast: unknown option '${k}' (known: deviceType, dtype, enabled)`);
+  }
+  const device = options.deviceType ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') throw new TypeError(`autocast: deviceType must be 'cpu' or 'cuda', got ${JSON.stringify(device)}`);
+  const dtype = options.dtype ?? (device === 'cpu' ? 'bfloat16' : 'float16');
+  if (device === 'cpu' && dtype !== 'bfloat16') {
+    throw new TypeError(`autocast: on the CPU only bfloat16 is supported (as in PyTorch), got ${dtype}`);
+  }
+  if (device === 'cuda' && dtype !== 'float16' && dtype !== 'bfloat16') {
+    throw new TypeError(`autocast: on CUDA dtype must be float16 or bfloat16, got ${dtype}`);
+  }
+  return syncOnly(native.withAutocast(device, options.enabled ?? true, dtypeCode(dtype, 'autocast'), fn), 'autocast');
+}
+
+export function isAutocastEnabled(deviceType: 'cpu' | 'cuda' = 'cpu'): boolean {
+  return native.isAutocastEnabled(deviceType);
 }

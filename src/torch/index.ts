@@ -42,6 +42,8 @@ export const torch = {
   inferenceMode: autograd.inferenceMode,
   isGradEnabled: autograd.isGradEnabled,
   isInferenceModeEnabled: autograd.isInferenceModeEnabled,
+  autocast: autograd.autocast,
+  isAutocastEnabled: autograd.isAutocastEnabled,
   autograd: { backward: autograd.backward },
   getNumThreads: runtime.getNumThreads,
   setNumThreads: runtime.setNumThreads,

@@ -40,6 +40,8 @@ export interface Native {
   withGradMode<T>(enabled: boolean, fn: () => T): T;
   withInferenceMode<T>(enabled: boolean, fn: () => T): T;
   isGradEnabled(): boolean;
+  withAutocast<T>(deviceType: string, enabled: boolean, dtype: number, fn: () => T): T;
+  isAutocastEnabled(deviceType: string): boolean;
   isInferenceMode(): boolean;
   manualSeed(seed: number): void;
   getRngState(): number;
