@@ -1,0 +1,71 @@
+// The opt-in speed switches give correct results: channels_last matches NCHW to float32
+// rounding, and bf16 autocast matches PyTorch's own autocast (same kernels) and float32 to
+// bfloat16 precision (8 mantissa bits: about 0.4% per rounding).
+import assert from 'node:assert/strict';
+import { after, describe } from 'node:test';
+import { join } from 'node:path';
+import { torch, F, type Tensor } from '../src/index.js';
+import { FIXTURES, assertClose, maxAbsDiff, tensorTest } from './helpers.js';
+
+const fx = torch.loadSafetensors(join(FIXTURES, 'speed', 'speed.safetensors'));
+after(() => torch.dispose(fx));
+
+type Params = Record<'w1' | 'b1' | 'bn_w' | 'bn_b' | 'w2' | 'b2', Tensor>;
+
+function net(p: Params, x: Tensor): Tensor {
+  let h = F.conv2d(x, p.w1, { bias: p.b1, padding: 1 });
+  h = F.batchNorm(h, null, null, { weight: p.bn_w, bias: p.bn_b, training: true });
+  h = F.maxPool2d(h.relu(), 2);
+  return F.conv2d(h, p.w2, { bias: p.b2, padding: 1 });
+}
+
+function run(mode: 'fp32' | 'channels_last' | 'bf16') {
+  const p = Object.fromEntries((['w1', 'b1', 'bn_w', 'bn_b', 'w2', 'b2'] as const).map((k) => {
+    const base = mode === 'channels_last' && (k === 'w1' || k === 'w2') ? fx[k]!.to({ memoryFormat: 'channelsLast' }) : fx[k]!.clone();
+    return [k, base.requiresGrad_()];
+  })) as Params;
+  const x = mode === 'channels_last' ? fx.x!.contiguous({ memoryFormat: 'channelsLast' }) : fx.x!;
+  const out = mode === 'bf16' ? torch.autocast({ dtype: 'bfloat16' }, () => net(p, x)) : net(p, x);
+  out.float().pow(2).mean().backward();
+  return { out, p };
+}
+
+describe('speed switches', () => {
+  tensorTest('channels_last gives NCHW results and keeps the layout (tolerance 1e-5)', () => {
+    torch.tidy(() => {
+      const { out, p } = run('channels_last');
+      assert.ok(out.isContiguous({ memoryFormat: 'channelsLast' }), 'conv output stays channels_last');
+      assert.equal(fx['channels_last.out_is_channels_last']!.item(), 1);
+      assertClose(out, fx['fp32.out']!, 1e-5, 1e-5, 'channels_last output vs float32 NCHW');
+      assertClose(out, fx['channels_last.out']!, 1e-5, 1e-5, 'channels_last output vs PyTorch');
+      for (const k of ['w1', 'b1', 'bn_w', 'w2'] as const) assertClose(p[k].grad!, fx[`channels_last.grad_${k}`]!, 1e-4, 1e-4, `grad ${k}`);
+    });
+  });
+
+  tensorTest('bf16 autocast equals PyTorch autocast and float32 to bfloat16 precision', () => {
+    torch.tidy(() => {
+      const { out, p } = run('bf16');
+      assert.equal(out.dtype, 'bfloat16', 'the last conv runs in bfloat16');
+      for (const k of Object.keys(p) as (keyof Params)[]) assert.equal(p[k].grad!.dtype, 'float32', `master weight ${k} keeps float32 grads`);
+      // Same kernels as PyTorch's autocast: identical up to float32 accumulation order.
+      assertClose(out, fx['bf16.out']!, 1e-2, 1e-2, 'bf16 output vs PyTorch bf16');
+      for (const k of ['w1', 'b1', 'bn_w', 'w2'] as const) assertClose(p[k].grad!, fx[`bf16.grad_${k}`]!, 2e-2, 2e-2, `bf16 grad ${k} vs PyTorch`);
+      // Against float32: the error is bfloat16's (a few parts in a thousand of the range).
+      const ref = fx['fp32.out']!;
+      const scale = ref.abs().max().item();
+      const err = maxAbsDiff(out.float(), ref);
+      assert.ok(err < 0.03 * scale, `bf16 vs fp32: max error ${err} vs output range ${scale}`);
+      assert.ok(err > 0, 'autocast really changed the precision');
+    });
+  });
+
+  tensorTest('autocast restores the previous state, also after a throw; options are checked', () => {
+    assert.equal(torch.isAutocastEnabled(), false);
+    assert.throws(() => torch.autocast({ dtype: 'bfloat16' }, () => { throw new Error('boom'); }), /boom/);
+    assert.equal(torch.isAutocastEnabled(), false);
+    const nested = torch.autocast({}, () => [torch.isAutocastEnabled(), torch.autocast({ enabled: false }, () => torch.isAutocastEnabled()), torch.isAutocastEnabled()]);
+    assert.deepEqual(nested, [true, false, true]);
+    assert.throws(() => torch.autocast({ dtype: 'float16' }, () => 0), (e: Error) => e instanceof TypeError && /only bfloat16/.test(e.message));
+    assert.throws(() => torch.autocast({ dtpye: 'bfloat16' } as object, () => 0), (e: Error) => e instanceof TypeError && /unknown option 'dtpye'/.test(e.message));
+  });
+});
