@@ -1,6 +1,7 @@
 // Threads, seeding, build info and the generic op call.
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
 import { torch } from '../src/index.js';
 import { assertThrows, tensorTest } from './helpers.js';
 
@@ -61,4 +62,27 @@ tensorTest('ops.call reaches any aten op, picking the overload by argument types
   const x = torch.ones([1]);
   assertThrows(() => torch.ops.call('aten::erfinv', 'text'), TypeError, /no overload of aten::erfinv accepts \(string\)/, /erfinv\(Tensor self\)/);
   x.dispose();
+});
+
+tensorTest('setAllocatorCache stops the page faults of repeated large allocations', () => {
+  // In a child process: the setting is process-wide.
+  const script = `
+    import { torch, F } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+    const x = torch.randn([2, 32, 128, 128]);
+    const w = torch.randn([32, 32, 3, 3]);
+    const faults = () => process.resourceUsage().minorPageFault;
+    const run = () => { const f0 = faults(); for (let i = 0; i < 6; i++) torch.tidy(() => { F.conv2d(x, w, { padding: 1 }).relu().sum().item(); }); return faults() - f0; };
+    run();
+    const before = run();
+    const ok = torch.setAllocatorCache(256 * 2 ** 20);
+    run();
+    const after = run();
+    console.log(JSON.stringify({ ok, before, after }));
+    torch.dispose([x, w]);`;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').at(-1)!);
+  assert.equal(r.ok, true, 'glibc accepted the thresholds');
+  assert.ok(r.before > 1000, `default malloc faults on every step (${r.before})`);
+  assert.ok(r.after * 10 < r.before, `faults drop at least tenfold: ${r.before} -> ${r.after}`);
+  assertThrows(() => torch.setAllocatorCache(-1), RangeError, /setAllocatorCache: bytes must be an integer/);
 });

@@ -46,9 +46,11 @@ program.command('demo')
   .option('--threads <n>', 'intra-op threads (default: all cores)', positiveInt)
   .option('--seed <n>', 'random seed', nonNegativeInt, 0)
   .option('--data <dir>', 'dataset folder (default: the bundled one)')
-  .action(async (opts: { epochs: number; lr: number; batchSize: number; threads?: number; seed: number; data?: string }) => {
+  .option('--no-allocator-cache', "return freed tensor memory to the kernel at once (slower: see torch.setAllocatorCache)")
+  .action(async (opts: { epochs: number; lr: number; batchSize: number; threads?: number; seed: number; data?: string; allocatorCache: boolean }) => {
     const { torch } = await import('../index.js');
     if (opts.threads) torch.setNumThreads(opts.threads);
+    if (opts.allocatorCache) torch.setAllocatorCache(256 * 2 ** 20);
     const { runDemo } = await import('./demo.js');
     await runDemo({ epochs: opts.epochs, lr: opts.lr, batchSize: opts.batchSize, seed: opts.seed, dir: opts.data });
   });

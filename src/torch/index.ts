@@ -48,6 +48,7 @@ export const torch = {
   getNumThreads: runtime.getNumThreads,
   setNumThreads: runtime.setNumThreads,
   manualSeed: runtime.manualSeed,
+  setAllocatorCache: runtime.setAllocatorCache,
   getRngState: runtime.getRngState,
   setRngState: runtime.setRngState,
   cuda: runtime.cuda,

@@ -48,6 +48,7 @@ export interface Native {
   setRngState(id: number): void;
   backward(tensors: number[], grads: (number | null)[] | null, retainGraph: boolean | null, createGraph: boolean): void;
   info(): NativeInfo;
+  setAllocatorCache(bytes: number): boolean;
 }
 
 function packageRoot(): string {

@@ -1,0 +1,244 @@
+// torch.nn.init: in-place initialisers, ported from PyTorch 1.13's torch/nn/init.py so that the
+// same seed gives the same values: each one calls libtorch's generator through the same kernel
+// (uniform_, normal_) with the same bounds, computed with the same double arithmetic.
+// All of them run under noGrad (parameters are leaves that require grad) and return the tensor.
+import { native } from '../native.js';
+import { Tensor } from '../tensor.js';
+import { noGrad } from '../autograd.js';
+import { aten, checkOptions, tid } from '../ops/registry.js';
+import { uniform_ as uniformRaw, normal_ as normalRaw, fill_, zero_, mul_, add_, clamp_ } from '../ops/inplace.js';
+
+export type Nonlinearity =
+  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'convTranspose1d' | 'convTranspose2d' | 'convTranspose3d'
+  | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu'
+  | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d' | 'leaky_relu';
+export type FanMode = 'fanIn' | 'fanOut' | 'fan_in' | 'fan_out';
+
+const LINEAR_FNS = new Set(['linear', 'conv1d', 'conv2d', 'conv3d', 'convTranspose1d', 'convTranspose2d', 'convTranspose3d',
+  'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'sigmoid']);
+
+/** The recommended gain for a nonlinearity (param: leakyRelu's negative slope, default 0.01). */
+export function calculateGain(nonlinearity: Nonlinearity, param?: number | null): number {
+  if (LINEAR_FNS.has(nonlinearity)) return 1;
+  switch (nonlinearity) {
+    case 'tanh': return 5.0 / 3;
+    case 'relu': return Math.sqrt(2.0);
+    case 'leakyRelu':
+    case 'leaky_relu': {
+      if (param != null && (typeof param !== 'number' || !Number.isFinite(param))) {
+        throw new TypeError(`init.calculateGain: negative slope must be a number, got ${String(param)}`);
+      }
+      const slope = param ?? 0.01;
+      // Python's slope ** 2, spelled the same way so the double rounds the same.
+      return Math.sqrt(2.0 / (1 + slope ** 2));
+    }
+    case 'selu': return 3.0 / 4;
+    default:
+      throw new RangeError(`init.calculateGain: unsupported nonlinearity ${JSON.stringify(nonlinearity)} (known: linear, conv2d, convTranspose2d, sigmoid, tanh, relu, leakyRelu, selu)`);
+  }
+}
+
+function checkTensor(t: unknown, fn: string): Tensor {
+  tid(t, `init.${fn}`, 'tensor');
+  return t as Tensor;
+}
+
+/** [fanIn, fanOut] as PyTorch computes them: dim 1 and dim 0 times the receptive field. */
+export function calculateFanInAndFanOut(tensor: Tensor, fn = 'calculateFanInAndFanOut'): [number, number] {
+  const s = checkTensor(tensor, fn).shape;
+  if (s.length < 2) {
+    throw new RangeError(`init.${fn}: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape [${s.join(', ')}])`);
+  }
+  let receptive = 1;
+  for (const d of s.slice(2)) receptive *= d;
+  return [s[1]! * receptive, s[0]! * receptive];
+}
+
+function fan(tensor: Tensor, mode: unknown, fn: string): number {
+  const m = mode ?? 'fanIn';
+  const [fanIn, fanOut] = calculateFanInAndFanOut(tensor, fn);
+  if (m === 'fanIn' || m === 'fan_in') return fanIn;
+  if (m === 'fanOut' || m === 'fan_out') return fanOut;
+  throw new RangeError(`init.${fn}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
+}
+
+function num(v: unknown, fallback: number, fn: string, name: string): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`init.${fn}: ${name} must be a number, got ${String(v)}`);
+  return v;
+}
+
+export interface KaimingOptions { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
+
+function kaimingStd(tensor: Tensor, options: KaimingOptions | undefined, fn: string): number | null {
+  checkOptions(options, ['a', 'mode', 'nonlinearity'], `init.${fn}`);
+  checkTensor(tensor, fn);
+  const a = num(options?.a, 0, fn, 'a');
+  const f = fan(tensor, options?.mode, fn);
+  // PyTorch warns and leaves zero-element tensors alone.
+  if (tensor.numel === 0) return null;
+  return calculateGain(options?.nonlinearity ?? 'leakyRelu', a) / Math.sqrt(f);
+}
+
+/** He initialisation, U(-bound, bound) with bound = gain * sqrt(3 / fan). */
+export function kaimingUniform_<T extends Tensor>(tensor: T, options?: KaimingOptions): T {
+  const std = kaimingStd(tensor, options, 'kaimingUniform_');
+  if (std === null) return tensor;
+  const bound = Math.sqrt(3.0) * std;
+  return noGrad(() => uniformRaw(tensor, -bound, bound));
+}
+
+/** He initialisation, N(0, std^2) with std = gain / sqrt(fan). */
+export function kaimingNormal_<T extends Tensor>(tensor: T, options?: KaimingOptions): T {
+  const std = kaimingStd(tensor, options, 'kaimingNormal_');
+  if (std === null) return tensor;
+  return noGrad(() => normalRaw(tensor, 0, std));
+}
+
+function xavierStd(tensor: Tensor, options: { gain?: number } | undefined, fn: string): number {
+  checkOptions(options, ['gain'], `init.${fn}`);
+  const [fanIn, fanOut] = calculateFanInAndFanOut(tensor, fn);
+  return num(options?.gain, 1, fn, 'gain') * Math.sqrt(2.0 / (fanIn + fanOut));
+}
+
+/** Glorot initialisation, U(-a, a) with a = gain * sqrt(6 / (fanIn + fanOut)). */
+export function xavierUniform_<T extends Tensor>(tensor: T, options?: { gain?: number }): T {
+  const a = Math.sqrt(3.0) * xavierStd(tensor, options, 'xavierUniform_');
+  return noGrad(() => uniformRaw(tensor, -a, a));
+}
+
+/** Glorot initialisation, N(0, std^2) with std = gain * sqrt(2 / (fanIn + fanOut)). */
+export function xavierNormal_<T extends Tensor>(tensor: T, options?: { gain?: number }): T {
+  const std = xavierStd(tensor, options, 'xavierNormal_');
+  return noGrad(() => normalRaw(tensor, 0, std));
+}
+
+/** U(a, b), defaults U(0, 1). */
+export function uniform_<T extends Tensor>(tensor: T, options?: { a?: number; b?: number }): T {
+  checkOptions(options, ['a', 'b'], 'init.uniform_');
+  checkTensor(tensor, 'uniform_');
+  const a = num(options?.a, 0, 'uniform_', 'a');
+  const b = num(options?.b, 1, 'uniform_', 'b');
+  return noGrad(() => uniformRaw(tensor, a, b));
+}
+
+/** N(mean, std^2), defaults N(0, 1). */
+export function normal_<T extends Tensor>(tensor: T, options?: { mean?: number; std?: number }): T {
+  checkOptions(options, ['mean', 'std'], 'init.normal_');
+  checkTensor(tensor, 'normal_');
+  const mean = num(options?.mean, 0, 'normal_', 'mean');
+  const std = num(options?.std, 1, 'normal_', 'std');
+  return noGrad(() => normalRaw(tensor, mean, std));
+}
+
+export function constant_<T extends Tensor>(tensor: T, val: number): T {
+  checkTensor(tensor, 'constant_');
+  const v = num(val, 0, 'constant_', 'val');
+  return noGrad(() => fill_(tensor, v));
+}
+
+export function ones_<T extends Tensor>(tensor: T): T {
+  checkTensor(tensor, 'ones_');
+  return noGrad(() => fill_(tensor, 1));
+}
+
+export function zeros_<T extends Tensor>(tensor: T): T {
+  checkTensor(tensor, 'zeros_');
+  return noGrad(() => zero_(tensor));
+}
+
+const ERFINV_ = aten('erfinv_');
+
+/**
+ * N(mean, std^2) truncated to [a, b] (defaults mean 0, std 1, a -2, b 2), by PyTorch's inverse
+ * CDF method: uniform_ between the CDF values, erfinv_, scale, shift, clamp.
+ */
+export function truncNormal_<T extends Tensor>(tensor: T, options?: { mean?: number; std?: number; a?: number; b?: number }): T {
+  const fn = 'truncNormal_';
+  checkOptions(options, ['mean', 'std', 'a', 'b'], `init.${fn}`);
+  checkTensor(tensor, fn);
+  const mean = num(options?.mean, 0, fn, 'mean');
+  const std = num(options?.std, 1, fn, 'std');
+  const a = num(options?.a, -2, fn, 'a');
+  const b = num(options?.b, 2, fn, 'b');
+  if (mean < a - 2 * std || mean > b + 2 * std) {
+    process.emitWarning('mean is more than 2 std from [a, b] in init.truncNormal_. The distribution of values may be incorrect.');
+  }
+  const normCdf = (x: number) => (1 + erf(x / Math.sqrt(2))) / 2;
+  const l = normCdf((a - mean) / std);
+  const u = normCdf((b - mean) / std);
+  return noGrad(() => {
+    uniformRaw(tensor, 2 * l - 1, 2 * u - 1);
+    native.callVoid(ERFINV_, tensor.id);
+    mul_(tensor, std * Math.sqrt(2));
+    add_(tensor, mean);
+    return clamp_(tensor, a, b);
+  });
+}
+
+/*
+ * erf for doubles, as Python's math.erf (glibc's, which is Sun's fdlibm s_erf.c): JS has no
+ * Math.erf, and truncNormal_'s uniform bounds must round exactly as PyTorch's do.
+ * ====================================================
+ * Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved.
+ *
+ * Developed at SunPro, a Sun Microsystems, Inc. business.
+ * Permission to use, copy, modify, and distribute this
+ * software is freely granted, provided that this notice
+ * is preserved.
+ * ====================================================
+ */
+const ERX = 8.45062911510467529297e-01;
+const EFX = 1.28379167095512586316e-01;
+const EFX8 = 1.02703333676410069053e+00;
+const PP = [1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02, -5.77027029648944159157e-03,
+  -2.37630166566501626084e-05];
+const QQ = [1, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03, 1.32494738004321644526e-04,
+  -3.96022827877536812320e-06];
+const PA = [-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01, 3.18346619901161753674e-01,
+  -1.10894694282396677476e-01, 3.54783043256182359371e-02, -2.16637559486879084300e-03];
+const QA = [1, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02, 1.26171219808761642112e-01,
+  1.36370839120290507362e-02, 1.19844998467991074170e-02];
+const RA = [-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01, -6.23753324503260060396e+01,
+  -1.62396669462573470355e+02, -1.84605092906711035994e+02, -8.12874355063065934246e+01, -9.81432934416914548592e+00];
+const SA = [1, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02, 6.45387271733267880336e+02,
+  4.29008140027567833386e+02, 1.08635005541779435134e+02, 6.57024977031928170135e+00, -6.04244152148580987438e-02];
+const RB = [-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01, -1.60636384855821916062e+02,
+  -6.37566443368389627722e+02, -1.02509513161107724954e+03, -4.83519191608651397019e+02];
+const SB = [1, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03, 3.19985821950859553908e+03,
+  2.55305040643316442583e+03, 4.74528541206955367215e+02, -2.24409524465858183362e+01];
+
+function horner(c: number[], x: number): number {
+  let acc = c[c.length - 1]!;
+  for (let i = c.length - 2; i >= 0; i--) acc = c[i]! + x * acc;
+  return acc;
+}
+
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** @internal exported for the tests. */
+export function erf(x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (!Number.isFinite(x)) return x > 0 ? 1 : -1;
+  scratch.setFloat64(0, x);
+  const ix = scratch.getUint32(0) & 0x7fffffff;
+  const ax = Math.abs(x);
+  if (ix < 0x3feb0000) {
+    if (ix < 0x3e300000) return ix < 0x00800000 ? 0.125 * (8.0 * x + EFX8 * x) : x + EFX * x;
+    const z = x * x;
+    return x + x * (horner(PP, z) / horner(QQ, z));
+  }
+  if (ix < 0x3ff40000) {
+    const s = ax - 1;
+    const pq = horner(PA, s) / horner(QA, s);
+    return x >= 0 ? ERX + pq : -ERX - pq;
+  }
+  if (ix >= 0x40180000) return x >= 0 ? 1 - 1e-300 : 1e-300 - 1;
+  const s = 1 / (ax * ax);
+  const rs = ix < 0x4006db6e ? horner(RA, s) / horner(SA, s) : horner(RB, s) / horner(SB, s);
+  scratch.setFloat64(0, ax);
+  scratch.setUint32(4, 0);
+  const z = scratch.getFloat64(0);
+  const r = Math.exp(-z * z - 0.5625) * Math.exp((z - ax) * (z + ax) + rs);
+  return x >= 0 ? 1 - r / ax : r / ax - 1;
+}
