@@ -135,7 +135,9 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
         throw new TypeError(`${this.name}: ${where}unknown option '${k}' (known: ${Object.keys(this.rules).join(', ')})`);
       }
     }
-    const group = { ...this.defaults } as Record<string, unknown>;
+    // Arrays (betas) are copied so that changing one group's never changes another's.
+    const group: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(this.defaults)) group[k] = copyValue(v);
     for (const [k, v] of Object.entries(input)) if (k !== 'params' && v !== undefined) group[k] = copyValue(v);
     this.validate(group, where);
     const seen = new Set(params);
@@ -262,7 +264,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
         // Keys PyTorch has but segkit does not (foreach, fused, ...) mean nothing here.
         if (ck !== 'params' && (ck in this.rules || EXTRA_GROUP_KEYS.includes(ck))) g[ck] = copyValue(v);
       }
-      this.validate(g, `${where.slice(this.name.length + 2)}: param_groups[${gi}]: `);
+      this.validate(g, `loadStateDict: param_groups[${gi}]: `);
       return g as ParamGroup<O>;
     });
     const fresh = new Map<Tensor, ParamState>();

@@ -15,7 +15,8 @@ function cloneJson<T>(v: T): T {
   return v === undefined ? v : structuredClone(v);
 }
 
-export function checkSchedulerOptions(name: string, options: object | undefined, allowed: readonly string[]): void {
+export function checkSchedulerOptions(name: string, options: object | undefined, allowed: readonly string[], required = false): void {
+  if (options === undefined && required) throw new TypeError(`${name}: options are required (${allowed.join(', ')})`);
   if (options === undefined) return;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);

@@ -10,8 +10,8 @@ export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
   constructor(optimizer: Optimizer<any>, options: { stepSize: number; gamma?: number } & SchedulerOptions) {
+    checkSchedulerOptions('StepLR', options, ['stepSize', 'gamma', 'lastEpoch'], true);
     super('StepLR', optimizer, options?.lastEpoch);
-    checkSchedulerOptions('StepLR', options, ['stepSize', 'gamma', 'lastEpoch']);
     this.stepSize = checkInt('StepLR', 'stepSize', options.stepSize, 1);
     this.gamma = checkNum('StepLR', 'gamma', options.gamma ?? 0.1);
     this._initialStep();
@@ -34,8 +34,8 @@ export class MultiStepLR extends LRScheduler {
   milestones: Record<string, number> = {};
   gamma: number;
   constructor(optimizer: Optimizer<any>, options: { milestones: number[]; gamma?: number } & SchedulerOptions) {
+    checkSchedulerOptions('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch'], true);
     super('MultiStepLR', optimizer, options?.lastEpoch);
-    checkSchedulerOptions('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch']);
     if (!Array.isArray(options.milestones)) throw new TypeError(`MultiStepLR: milestones must be an array of integers, got ${String(options.milestones)}`);
     for (const [i, m] of options.milestones.entries()) {
       checkInt('MultiStepLR', `milestones[${i}]`, m, 0);
@@ -63,8 +63,8 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   gamma: number;
   constructor(optimizer: Optimizer<any>, options: { gamma: number } & SchedulerOptions) {
+    checkSchedulerOptions('ExponentialLR', options, ['gamma', 'lastEpoch'], true);
     super('ExponentialLR', optimizer, options?.lastEpoch);
-    checkSchedulerOptions('ExponentialLR', options, ['gamma', 'lastEpoch']);
     this.gamma = checkNum('ExponentialLR', 'gamma', options.gamma);
     this._initialStep();
   }
@@ -87,8 +87,8 @@ export class ConstantLR extends LRScheduler {
   factor: number;
   totalIters: number;
   constructor(optimizer: Optimizer<any>, options: { factor?: number; totalIters?: number } & SchedulerOptions = {}) {
-    super('ConstantLR', optimizer, options?.lastEpoch);
     checkSchedulerOptions('ConstantLR', options, ['factor', 'totalIters', 'lastEpoch']);
+    super('ConstantLR', optimizer, options?.lastEpoch);
     this.factor = checkNum('ConstantLR', 'factor', options.factor ?? 1 / 3, factorOk, 'a number in [0, 1]');
     this.totalIters = checkInt('ConstantLR', 'totalIters', options.totalIters ?? 5, 0);
     this._initialStep();
@@ -112,8 +112,8 @@ export class LinearLR extends LRScheduler {
   endFactor: number;
   totalIters: number;
   constructor(optimizer: Optimizer<any>, options: { startFactor?: number; endFactor?: number; totalIters?: number } & SchedulerOptions = {}) {
-    super('LinearLR', optimizer, options?.lastEpoch);
     checkSchedulerOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
+    super('LinearLR', optimizer, options?.lastEpoch);
     // PyTorch allows 0 here, but a zero start makes the chainable formula divide by zero.
     this.startFactor = checkNum('LinearLR', 'startFactor', options.startFactor ?? 1 / 3, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
     this.endFactor = checkNum('LinearLR', 'endFactor', options.endFactor ?? 1, factorOk, 'a number in [0, 1]');
@@ -140,8 +140,8 @@ export class PolynomialLR extends LRScheduler {
   totalIters: number;
   power: number;
   constructor(optimizer: Optimizer<any>, options: { totalIters?: number; power?: number } & SchedulerOptions = {}) {
-    super('PolynomialLR', optimizer, options?.lastEpoch);
     checkSchedulerOptions('PolynomialLR', options, ['totalIters', 'power', 'lastEpoch']);
+    super('PolynomialLR', optimizer, options?.lastEpoch);
     this.totalIters = checkInt('PolynomialLR', 'totalIters', options.totalIters ?? 5, 1);
     this.power = checkNum('PolynomialLR', 'power', options.power ?? 1);
     this._initialStep();
