@@ -1,3 +1,5 @@
 // segkit: semantic segmentation for TypeScript over libtorch.
-export { torch, Tensor, F, functional, tidy, keep, dispose, liveTensors, isTensor } from './torch/index.js';
+export { torch, Tensor, F, functional, nn, optim, tidy, keep, dispose, liveTensors, isTensor } from './torch/index.js';
+export { saveCheckpoint, loadCheckpoint, readCheckpointInfo, type CheckpointParts, type CheckpointInfo, type Stateful } from './train/checkpoint.js';
+export { Random } from './data/random.js';
 export type { DType, MemoryFormat, TypedArray, FactoryOptions, TensorData, ToOptions, ValuesIndices, BuildInfo } from './torch/index.js';

@@ -10,13 +10,14 @@ import * as generic from './ops/generic.js';
 import * as autograd from './autograd.js';
 import * as runtime from './runtime.js';
 import * as functional from './nn/functional/index.js';
+import * as nn from './nn/index.js';
 import * as serialization from './serialization/index.js';
 import { optim } from './optim/index.js';
 import { tidy, keep, dispose, liveTensors } from './scope.js';
 import { Tensor, isTensor } from './tensor.js';
 import { DTYPES } from './dtype.js';
 
-export { Tensor, isTensor, tidy, keep, dispose, liveTensors, functional, functional as F, optim };
+export { Tensor, isTensor, tidy, keep, dispose, liveTensors, functional, functional as F, optim, nn };
 export type { DType, MemoryFormat, TypedArray } from './dtype.js';
 export type { FactoryOptions, TensorData } from './ops/creation.js';
 export type { ToOptions } from './ops/conversion.js';
@@ -55,7 +56,7 @@ export const torch = {
   cuda: runtime.cuda,
   buildInfo: runtime.buildInfo,
   ops: { call: generic.call, schemas: generic.schemas },
-  nn: { functional },
+  nn,
   optim,
   dtypes: DTYPES,
 };

@@ -76,7 +76,11 @@ export abstract class Module {
     return module;
   }
 
-  /** Replaces a registered parameter or buffer tensor (the old one is disposed unless `dispose: false`). */
+  /**
+   * Replaces a registered parameter or buffer tensor (the old one is disposed unless
+   * `dispose: false`). A field that cached the old tensor still points at it: modules whose
+   * tensors get replaced read them through getParameter/getBuffer (or getters) instead.
+   */
   setTensor(name: string, tensor: Tensor, options: { dispose?: boolean } = {}): void {
     const map = this._parameters.has(name) ? this._parameters : this._buffers.has(name) ? this._buffers : null;
     if (map === null) throw new Error(`${this.constructor.name}.setTensor: no parameter or buffer '${name}'`);
@@ -197,6 +201,8 @@ export abstract class Module {
       matches.push([target, src]);
     }
     for (const key of Object.keys(dict)) if (!(key in own)) result.unexpectedKeys.push(key);
+    const optional = new Set(this.namedModules().flatMap(([p, m]) => m.optionalStateKeys().map((k) => (p ? `${p}.${k}` : k))));
+    result.missingKeys = result.missingKeys.filter((k) => !optional.has(k));
     const problems = result.missingKeys.length + result.unexpectedKeys.length + result.mismatchedKeys.length;
     if (strict && problems > 0) {
       const lines = [
@@ -289,18 +295,30 @@ export abstract class Module {
     this.dispose();
   }
 
+  /**
+   * State-dict keys of this module that a strict load may find absent without error: older
+   * PyTorch files have no BatchNorm `num_batches_tracked`, and PyTorch accepts them too.
+   */
+  protected optionalStateKeys(): readonly string[] {
+    return [];
+  }
+
   /** One line of constructor arguments for toString(), as PyTorch's extra_repr. */
   extraRepr(): string {
     return '';
   }
 
   toString(): string {
+    const count = this.numParameters();
+    return this.repr() + (this.namedModules().length > 1 && count > 0 ? ` # ${count.toLocaleString('en-US')} parameters` : '');
+  }
+
+  /** PyTorch's layout: extra_repr on the head line when alone, else as the first body line. */
+  private repr(): string {
     const children = this.namedChildren();
     const extra = this.extraRepr();
-    const head = `${this.constructor.name}(${extra}`;
-    if (children.length === 0) return `${head})`;
-    const body = children.map(([n, c]) => `  (${n}): ${c.toString().split('\n').join('\n  ')}`).join('\n');
-    const count = this.numParameters();
-    return `${head}${extra ? '\n' : '\n'}${body}\n)${this.namedModules().length > 1 && count > 0 ? ` # ${count.toLocaleString('en-US')} parameters` : ''}`;
+    if (children.length === 0) return `${this.constructor.name}(${extra})`;
+    const lines = [...(extra ? extra.split('\n') : []), ...children.map(([n, c]) => `(${n}): ${c.repr()}`)];
+    return `${this.constructor.name}(\n${lines.map((l) => '  ' + l.split('\n').join('\n  ')).join('\n')}\n)`;
   }
 }

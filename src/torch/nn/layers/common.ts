@@ -1,6 +1,7 @@
 // Shared by the layer files: argument checks that name the layer, and Python's repr of values
 // so that toString() prints what PyTorch prints for the same module.
 import { checkOptions } from '../../ops/registry.js';
+import { DTYPES, isFloatingDType, type DType } from '../../dtype.js';
 
 export { checkOptions };
 
@@ -72,4 +73,17 @@ export function describe(v: unknown): string {
 export function opts<T extends object>(layer: string, options: T | undefined, keys: readonly (keyof T & string)[]): Partial<T> {
   checkOptions(options, keys, layer);
   return options ?? {};
+}
+
+/** PyTorch's factory_kwargs: where and in which floating dtype a layer creates its parameters. */
+export interface LayerFactoryOptions { dtype?: DType; device?: string }
+export const FACTORY_KEYS = ['dtype', 'device'] as const;
+
+export function factory(layer: string, o: LayerFactoryOptions): { dtype: DType; device?: string } {
+  const dtype = o.dtype ?? 'float32';
+  if (typeof dtype !== 'string' || !DTYPES.includes(dtype) || !isFloatingDType(dtype)) {
+    throw new TypeError(`${layer}: dtype must be a floating point dtype (float32, float64, float16, bfloat16), got ${describe(dtype)}`);
+  }
+  if (o.device !== undefined && typeof o.device !== 'string') throw new TypeError(`${layer}: device must be a string like 'cpu' or 'cuda:0', got ${describe(o.device)}`);
+  return o.device === undefined ? { dtype } : { dtype, device: o.device };
 }

@@ -6,21 +6,20 @@ import { conv2d, convTranspose2d } from '../functional/conv.js';
 import { pad } from '../functional/sampling.js';
 import { Module } from '../module.js';
 import * as init from '../init.js';
-import { checkPositiveInt, describe, opts, pair, py } from './common.js';
+import { checkBoolOption, checkPositiveInt, describe, factory, opts, pair, py, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
-export interface Conv2dOptions {
+export interface Conv2dOptions extends LayerFactoryOptions {
   stride?: number | number[];
   padding?: number | number[] | 'same' | 'valid';
   dilation?: number | number[];
   groups?: number;
   bias?: boolean;
   paddingMode?: PaddingMode;
-  dtype?: 'float32' | 'float64';
 }
 
-export interface ConvTranspose2dOptions {
+export interface ConvTranspose2dOptions extends LayerFactoryOptions {
   stride?: number | number[];
   padding?: number | number[];
   outputPadding?: number | number[];
@@ -28,7 +27,6 @@ export interface ConvTranspose2dOptions {
   bias?: boolean;
   dilation?: number | number[];
   paddingMode?: 'zeros';
-  dtype?: 'float32' | 'float64';
 }
 
 const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
@@ -38,15 +36,17 @@ abstract class ConvNd extends Module {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
-  readonly stride: [number, number];
-  readonly padding: [number, number] | 'same' | 'valid';
-  readonly dilation: [number, number];
-  readonly outputPadding: [number, number];
+  // Mutable as in PyTorch, where encoders are turned into dilated ones (output stride 8/16)
+  // by setting stride, dilation and padding on existing convolutions.
+  stride: [number, number];
+  padding: [number, number] | 'same' | 'valid';
+  dilation: [number, number];
+  outputPadding: [number, number];
   readonly groups: number;
   readonly paddingMode: PaddingMode;
 
   protected constructor(name: string, transposed: boolean, inChannels: number, outChannels: number, kernelSize: number | number[],
-    o: Partial<Conv2dOptions & ConvTranspose2dOptions>) {
+    o: Conv2dOptions & { outputPadding?: number | number[] }) {
     super();
     this.inChannels = checkPositiveInt(name, 'inChannels', inChannels);
     this.outChannels = checkPositiveInt(name, 'outChannels', outChannels);
@@ -79,12 +79,12 @@ abstract class ConvNd extends Module {
     }
     if (transposed && mode !== 'zeros') throw new TypeError(`${name}: only paddingMode 'zeros' is supported, got ${describe(mode)}`);
     this.paddingMode = mode;
-    const dtype = o.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'float64') throw new TypeError(`${name}: dtype must be 'float32' or 'float64', got ${describe(dtype)}`);
+    const f = factory(name, o);
+    const hasBias = checkBoolOption(name, 'bias', o.bias, true);
     const [kh, kw] = this.kernelSize;
     const shape = transposed ? [inChannels, outChannels / this.groups, kh, kw] : [outChannels, inChannels / this.groups, kh, kw];
-    this.registerParameter('weight', empty(shape, { dtype }));
-    this.registerParameter('bias', (o.bias ?? true) ? empty([outChannels], { dtype }) : null);
+    this.registerParameter('weight', empty(shape, f));
+    this.registerParameter('bias', hasBias ? empty([outChannels], f) : null);
     this.resetParameters();
   }
 
@@ -121,38 +121,37 @@ abstract class ConvNd extends Module {
   }
 }
 
-const CONV2D_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', 'dtype'] as const;
+const CONV2D_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'paddingMode', ...FACTORY_KEYS] as const;
 
 /** 2-D convolution over (N, C, H, W); weight (out, in/groups, kH, kW). */
 export class Conv2d extends ConvNd {
-  /** F.pad's [left, right, top, bottom] for the non-zero padding modes. */
-  private readonly padAmounts: number[];
-
   constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options?: Conv2dOptions) {
-    const o = opts('Conv2d', options, CONV2D_KEYS);
-    super('Conv2d', false, inChannels, outChannels, kernelSize, o);
-    const p = this.padding;
-    if (p === 'valid') this.padAmounts = [0, 0, 0, 0];
-    else if (p === 'same') {
-      // PyTorch puts the odd pixel of 'same' padding on the right/bottom.
-      const total = this.dilation.map((d, i) => d * (this.kernelSize[i]! - 1));
-      this.padAmounts = [Math.floor(total[1]! / 2), total[1]! - Math.floor(total[1]! / 2), Math.floor(total[0]! / 2), total[0]! - Math.floor(total[0]! / 2)];
-    } else this.padAmounts = [p[1], p[1], p[0], p[0]];
+    super('Conv2d', false, inChannels, outChannels, kernelSize, opts('Conv2d', options, CONV2D_KEYS));
   }
 
   forward(input: Tensor): Tensor {
     const common = { bias: this.bias, stride: this.stride, dilation: this.dilation, groups: this.groups };
     if (this.paddingMode === 'zeros') return conv2d(input, this.weight, { ...common, padding: this.padding });
-    const padded = pad(input, this.padAmounts, { mode: this.paddingMode });
+    const padded = pad(input, this.padAmounts(), { mode: this.paddingMode });
     try {
       return conv2d(padded, this.weight, { ...common, padding: 0 });
     } finally {
       padded.dispose();
     }
   }
+
+  /** F.pad's [left, right, top, bottom] for the non-zero padding modes. */
+  private padAmounts(): number[] {
+    const p = this.padding;
+    if (p === 'valid') return [0, 0, 0, 0];
+    if (p !== 'same') return [p[1], p[1], p[0], p[0]];
+    // PyTorch puts the odd pixel of 'same' padding on the right/bottom.
+    const [th, tw] = [0, 1].map((i) => this.dilation[i]! * (this.kernelSize[i]! - 1)) as [number, number];
+    return [Math.floor(tw / 2), tw - Math.floor(tw / 2), Math.floor(th / 2), th - Math.floor(th / 2)];
+  }
 }
 
-const CONVT_KEYS = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', 'dtype'] as const;
+const CONVT_KEYS = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dilation', 'paddingMode', ...FACTORY_KEYS] as const;
 
 /** Transposed 2-D convolution; weight (in, out/groups, kH, kW) as in PyTorch. */
 export class ConvTranspose2d extends ConvNd {
