@@ -1,6 +1,6 @@
-// Training step of a small ResNet-style net (stem, three basic blocks, 1x1 head, bilinear
-// upsampling, BCE, SGD) at 4x3x128x128: fp32 NCHW, channels_last and bf16 autocast, segkit vs
-// PyTorch, with the peak RSS of each. Every (side, mode) runs in its own process so peak RSS
+// Training step of a small ResNet-style net in nn modules (stem, three torchvision BasicBlocks,
+// 1x1 head, bilinear upsampling, BCE, optim.SGD with momentum) at 4x3x128x128: fp32 NCHW,
+// channels_last and bf16 autocast, segkit vs PyTorch, with the peak RSS of each. Every (side, mode) runs in its own process so peak RSS
 // is its own; the sides alternate over ROUNDS rounds and the ratio is the median of the paired
 // per-round ratios (this VM drifts by 10-30%).
 import { spawnSync } from 'node:child_process';
