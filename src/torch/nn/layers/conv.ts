@@ -33,7 +33,8 @@ const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
 
 /** Shared by Conv2d and ConvTranspose2d, as PyTorch's _ConvNd. */
 abstract class ConvNd extends Module {
-  readonly inChannels: number;
+  /** Changes only through setInChannels (smp adapts an encoder's first conv to other bands). */
+  inChannels: number;
   readonly outChannels: number;
   readonly kernelSize: [number, number];
   // Mutable as in PyTorch, where encoders are turned into dilated ones (output stride 8/16)
@@ -94,6 +95,21 @@ abstract class ConvNd extends Module {
 
   get bias(): Tensor | null {
     return this.getParameter('bias') ?? null;
+  }
+
+  /** Takes `weight` (shape for the new channel count) in place of the current one, which is disposed. */
+  setInChannels(inChannels: number, weight: Tensor): void {
+    const w = this.weight.shape;
+    const expected = this.transposedWeight ? [inChannels, ...w.slice(1)] : [w[0]!, inChannels / this.groups, ...w.slice(2)];
+    if (!Number.isInteger(inChannels) || inChannels < 1 || inChannels % this.groups !== 0 || weight.shape.join() !== expected.join()) {
+      throw new RangeError(`${this.constructor.name}.setInChannels: weight must have shape [${expected.join(', ')}] for ${inChannels} input channels, got [${weight.shape.join(', ')}]`);
+    }
+    this.setTensor('weight', weight);
+    this.inChannels = inChannels;
+  }
+
+  private get transposedWeight(): boolean {
+    return this.constructor.name === 'ConvTranspose2d';
   }
 
   /** PyTorch's reset_parameters: kaiming_uniform_(a=sqrt(5)) then U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */

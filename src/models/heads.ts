@@ -1,0 +1,98 @@
+// smp's heads, with its module layout so state-dict keys match (`segmentation_head.0.weight`,
+// `classification_head.3.weight`).
+import { nn, F, type Tensor } from '../torch/index.js';
+
+export type ActivationName = 'identity' | 'sigmoid' | 'softmax' | 'softmax2d' | 'logsoftmax' | 'tanh' | 'argmax' | 'argmax2d';
+export type ActivationOption = ActivationName | null | ((x: Tensor) => Tensor);
+
+const ACTIVATIONS: readonly string[] = ['identity', 'sigmoid', 'softmax', 'softmax2d', 'logsoftmax', 'tanh', 'argmax', 'argmax2d'];
+
+/** smp's Activation: applied to the logits when the user asks for one (none by default). */
+export class Activation extends nn.Module {
+  constructor(readonly activation: ActivationOption) {
+    super();
+    if (activation !== null && typeof activation !== 'function' && !ACTIVATIONS.includes(activation)) {
+      throw new TypeError(`activation must be null, a function or one of ${ACTIVATIONS.join(', ')}; got ${JSON.stringify(activation)}`);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const a = this.activation;
+    if (a === null || a === 'identity') return x;
+    if (typeof a === 'function') return a(x);
+    switch (a) {
+      case 'sigmoid': return x.sigmoid();
+      case 'softmax': case 'softmax2d': return x.softmax(1);
+      case 'logsoftmax': return x.logSoftmax(1);
+      case 'tanh': return x.tanh();
+      case 'argmax': case 'argmax2d': return x.argmax({ dim: 1, keepdim: true });
+    }
+    return x;
+  }
+
+  override extraRepr(): string {
+    return typeof this.activation === 'function' ? 'fn' : String(this.activation ?? 'identity');
+  }
+}
+
+/** A bilinear upsampling by a fixed factor (nn.UpsamplingBilinear2d: alignCorners true). */
+export class UpsamplingBilinear2d extends nn.Module {
+  constructor(readonly scaleFactor: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.interpolate(x, { scaleFactor: this.scaleFactor, mode: 'bilinear', alignCorners: true });
+  }
+
+  override extraRepr(): string {
+    return `scale_factor=${this.scaleFactor}`;
+  }
+}
+
+/** Conv to `classes` maps, optional upsampling, activation: Sequential(conv, up, act). */
+export class SegmentationHead extends nn.Sequential {
+  constructor(inChannels: number, classes: number, options: { kernelSize?: number; activation?: ActivationOption; upsampling?: number } = {}) {
+    const k = options.kernelSize ?? 3;
+    const up = options.upsampling ?? 1;
+    super(
+      new nn.Conv2d(inChannels, classes, k, { padding: Math.floor(k / 2) }),
+      up > 1 ? new UpsamplingBilinear2d(up) : new nn.Identity(),
+      new Activation(options.activation ?? null),
+    );
+  }
+}
+
+export interface AuxParams {
+  classes?: number;
+  pooling?: 'avg' | 'max';
+  dropout?: number;
+  activation?: ActivationOption;
+}
+
+/** smp's classification head on the deepest feature: pool, flatten, dropout, linear, activation. */
+export class ClassificationHead extends nn.Sequential {
+  constructor(inChannels: number, params: AuxParams) {
+    const pooling = params.pooling ?? 'avg';
+    if (pooling !== 'avg' && pooling !== 'max') throw new TypeError(`auxParams.pooling must be 'avg' or 'max', got ${JSON.stringify(pooling)}`);
+    const classes = params.classes ?? 1;
+    const dropout = params.dropout ?? 0;
+    super(
+      pooling === 'avg' ? new nn.AdaptiveAvgPool2d(1) : new AdaptiveMaxPool2d(1),
+      new nn.Flatten(),
+      dropout > 0 ? new nn.Dropout({ p: dropout }) : new nn.Identity(),
+      new nn.Linear(inChannels, classes, { bias: true }),
+      new Activation(params.activation ?? null),
+    );
+  }
+}
+
+class AdaptiveMaxPool2d extends nn.Module {
+  constructor(readonly outputSize: number) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.adaptiveMaxPool2d(x, this.outputSize) as Tensor;
+  }
+}
