@@ -49,4 +49,9 @@ export interface EncoderSpec {
   imagenet?: { mean: [number, number, number]; std: [number, number, number]; url?: string; fileName?: string };
   /** Output strides this encoder supports besides 32 (empty: none). */
   dilations: (8 | 16)[];
+  /**
+   * Maps a weights file's keys (torchvision's, timm's, the original repo's) to this encoder's.
+   * Keys it returns that the encoder lacks (a classifier) are dropped. Default: unchanged.
+   */
+  remapWeights?(dict: Record<string, Tensor>): Record<string, Tensor>;
 }
