@@ -2,9 +2,9 @@
 // (ModuleDict), giving PyTorch's state-dict keys for the same structure.
 import { Module } from './module.js';
 
-/** Runs its children in order; forward(x) feeds each one's output to the next. */
-export class Sequential extends Module {
-  constructor(...modules: Module[]) {
+/** Children named '0', '1', ...: what Sequential and ModuleList share. */
+abstract class IndexedModules extends Module {
+  constructor(modules: Module[]) {
     super();
     modules.forEach((m, i) => this.registerModule(String(i), m));
   }
@@ -17,40 +17,7 @@ export class Sequential extends Module {
   at(i: number): Module {
     const list = this.children();
     const m = list[i < 0 ? list.length + i : i];
-    if (!m) throw new RangeError(`Sequential.at: index ${i} is out of range for ${list.length} modules`);
-    return m;
-  }
-
-  append(m: Module): this {
-    this.registerModule(String(this.namedChildren().length), m);
-    return this;
-  }
-
-  forward(x: any): any {
-    for (const m of this.children()) x = m.forward(x);
-    return x;
-  }
-
-  [Symbol.iterator](): Iterator<Module> {
-    return this.children()[Symbol.iterator]();
-  }
-}
-
-/** A list of modules registered as children '0', '1', ...; it has no forward of its own. */
-export class ModuleList extends Module {
-  constructor(modules: Module[] = []) {
-    super();
-    modules.forEach((m, i) => this.registerModule(String(i), m));
-  }
-
-  get length(): number {
-    return this.namedChildren().length;
-  }
-
-  at(i: number): Module {
-    const list = this.children();
-    const m = list[i < 0 ? list.length + i : i];
-    if (!m) throw new RangeError(`ModuleList.at: index ${i} is out of range for ${list.length} modules`);
+    if (!m) throw new RangeError(`${this.constructor.name}.at: index ${i} is out of range for ${list.length} modules`);
     return m;
   }
 
@@ -59,12 +26,35 @@ export class ModuleList extends Module {
     return this;
   }
 
-  forward(): never {
-    throw new Error('ModuleList has no forward: iterate over it and call its modules');
-  }
-
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
+  }
+}
+
+/** Runs its children in order; forward(x) feeds each one's output to the next. */
+export class Sequential extends IndexedModules {
+  constructor(...modules: Module[]) {
+    super(modules);
+  }
+
+  append(m: Module): this {
+    return this.push(m);
+  }
+
+  forward(x: any): any {
+    for (const m of this.children()) x = m.forward(x);
+    return x;
+  }
+}
+
+/** A list of modules registered as children '0', '1', ...; it has no forward of its own. */
+export class ModuleList extends IndexedModules {
+  constructor(modules: Module[] = []) {
+    super(modules);
+  }
+
+  forward(): never {
+    throw new Error('ModuleList has no forward: iterate over it and call its modules');
   }
 }
 
