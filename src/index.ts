@@ -3,3 +3,4 @@ export { torch, Tensor, F, functional, nn, optim, tidy, keep, dispose, liveTenso
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo, type CheckpointParts, type CheckpointInfo, type Stateful } from './train/checkpoint.js';
 export { Random } from './data/random.js';
 export type { DType, MemoryFormat, TypedArray, FactoryOptions, TensorData, ToOptions, ValuesIndices, BuildInfo } from './torch/index.js';
+export * from './models/index.js';
