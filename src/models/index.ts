@@ -1,6 +1,7 @@
 // The model zoo: every encoder family and architecture registers itself on import, so
 // createModel, listModels and listEncoders see them all.
 import './encoders/resnet.js';
+import './decoders/unet/model.js';
 
 export { createModel, listModels, getModelSpec, registerModel, type ModelOptions, type ModelSpec } from './registry.js';
 export { createEncoder, listEncoders, getEncoderSpec, registerEncoder } from './encoders/registry.js';
@@ -8,3 +9,4 @@ export { Encoder, type EncoderOptions, type EncoderSpec } from './encoders/base.
 export { loadEncoderWeights, weightsDir, imagenetWeightsPath } from './encoders/weights.js';
 export { SegmentationModel, type ModelOutput } from './base.js';
 export { SegmentationHead, ClassificationHead, Activation, type ActivationOption, type AuxParams } from './heads.js';
+export { Unet, type UnetOptions } from './decoders/unet/model.js';

@@ -46,9 +46,12 @@ export function loadEncoderWeights(encoder: Encoder, spec: EncoderSpec, source: 
   let path = source;
   if (source === 'imagenet') {
     path = imagenetWeightsPath(spec);
+    // A copy converted to safetensors under the same stem is as good (and never unpickled).
+    const converted = path.replace(/\.pth$/, '.safetensors');
+    if (!existsSync(path) && existsSync(converted)) path = converted;
     if (!existsSync(path)) {
       throw new Error(`encoderWeights 'imagenet' for ${spec.name}: no file at ${path}. segkit does not download on its own: ` +
-        `put the weights there${spec.imagenet?.url ? ` (${spec.imagenet.url})` : ''}, set SEGKIT_WEIGHTS_DIR, or pass the file's path as encoderWeights`);
+        `put the weights there${spec.imagenet?.url ? ` (${spec.imagenet.url})` : ''} or a .safetensors copy under the same stem, set SEGKIT_WEIGHTS_DIR, or pass the file's path as encoderWeights`);
     }
   } else if (!existsSync(path)) {
     throw new Error(`encoderWeights: no file at ${path} (expected 'imagenet', null, or a .pth/.safetensors path)`);
