@@ -11,7 +11,8 @@ for (const encoderName of listEncoders()) {
     classes: 2,
     sizes: [[64, 64], [70, 45]],
     batch: 2,
-    // smp registers the last decoder block's first attention but never calls it.
-    noGradOk: (n) => n.includes('attention1') && n.startsWith('decoder.blocks.4'),
+    // smp registers modules it never calls: the last decoder block's first attention, and
+    // EfficientNet's classifier-side _conv_head/_bn1 (kept so smp checkpoints load).
+    noGradOk: (n) => (n.includes('attention1') && n.startsWith('decoder.blocks.4')) || /^encoder\._(conv_head|bn1)\./.test(n),
   });
 }

@@ -36,7 +36,7 @@ export abstract class SegmentationModel extends nn.Module {
   forward(x: Tensor): any {
     const s = x.shape;
     if (s.length !== 4) throw new RangeError(`${this.constructor.name}.forward: input must be 4-D (N, C, H, W), got shape [${s.join(', ')}]`);
-    const inChannels = this.encoder.outChannels[0];
+    const inChannels = this.encoder.inChannels;
     if (s[1] !== inChannels) {
       throw new RangeError(`${this.constructor.name}.forward: input has ${s[1]} channels (shape [${s.join(', ')}]) but the model was built with inChannels=${inChannels}`);
     }

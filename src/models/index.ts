@@ -1,6 +1,9 @@
 // The model zoo: every encoder family and architecture registers itself on import, so
 // createModel, listModels and listEncoders see them all.
 import './encoders/resnet.js';
+import './encoders/mobilenet.js';
+import './encoders/efficientnet/encoder.js';
+import './encoders/xception.js';
 import './decoders/unet/model.js';
 
 export { createModel, listModels, getModelSpec, registerModel, type ModelOptions, type ModelSpec } from './registry.js';

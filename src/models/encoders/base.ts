@@ -19,6 +19,11 @@ export abstract class Encoder extends nn.Module {
   /** Total downsampling of the deepest feature (32 unless dilated). */
   outputStride = 32;
 
+  /** Input bands: outChannels[0], overridden where the first feature is not the input (VGG's). */
+  get inChannels(): number {
+    return this.outChannels[0]!;
+  }
+
   constructor(depth: number) {
     super();
     if (!Number.isInteger(depth) || depth < 1 || depth > 5) {
