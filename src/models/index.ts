@@ -5,6 +5,12 @@ import './encoders/mobilenet.js';
 import './encoders/efficientnet/encoder.js';
 import './encoders/xception.js';
 import './decoders/unet/model.js';
+import './decoders/fpn/model.js';
+import './decoders/linknet/model.js';
+import './decoders/pan/model.js';
+import './decoders/manet/model.js';
+import './decoders/unetplusplus/model.js';
+import './decoders/refinenet/model.js';
 
 export { createModel, listModels, getModelSpec, registerModel, type ModelOptions, type ModelSpec } from './registry.js';
 export { createEncoder, listEncoders, getEncoderSpec, registerEncoder } from './encoders/registry.js';
@@ -13,3 +19,9 @@ export { loadEncoderWeights, weightsDir, imagenetWeightsPath } from './encoders/
 export { SegmentationModel, type ModelOutput } from './base.js';
 export { SegmentationHead, ClassificationHead, Activation, type ActivationOption, type AuxParams } from './heads.js';
 export { Unet, type UnetOptions } from './decoders/unet/model.js';
+export { FPN, type FPNOptions } from './decoders/fpn/model.js';
+export { Linknet, type LinknetOptions } from './decoders/linknet/model.js';
+export { PAN, type PANOptions } from './decoders/pan/model.js';
+export { MAnet, type MAnetOptions } from './decoders/manet/model.js';
+export { UnetPlusPlus, type UnetPlusPlusOptions } from './decoders/unetplusplus/model.js';
+export { RefineNet, type RefineNetOptions } from './decoders/refinenet/model.js';
