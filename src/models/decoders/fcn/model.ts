@@ -1,0 +1,92 @@
+// FCN-32s, FCN-16s and FCN-8s on VGG16 (Long et al. 2015), registered as 'fcn32s', 'fcn16s'
+// and 'fcn8s'. State-dict keys: `encoder.features.N` (torchvision's VGG16, so ImageNet weights
+// load by name), `decoder.<Caffe layer name>` (`decoder.fc6.weight`, `decoder.upscore8.weight`).
+import type { Tensor } from '../../../torch/index.js';
+import { SegmentationModel } from '../../base.js';
+import { createEncoder } from '../../encoders/registry.js';
+// Imported for its registration of 'vgg16'.
+import '../../encoders/vgg.js';
+import type { VGGEncoder } from '../../encoders/vgg.js';
+import { Activation } from '../../heads.js';
+import { registerModel, type ModelOptions } from '../../registry.js';
+import { FCNDecoder, type FCNStride } from './decoder.js';
+import { resolvePaperOptions, type PaperModelOptions } from './options.js';
+
+export interface FCNOptions extends PaperModelOptions {
+  /**
+   * Channels of fc6 and fc7: 4096 (default), VGG's fully connected width, which the paper keeps
+   * so ImageNet's classifier can seed them. Fewer make a much lighter net (fc6 alone is 102.8M
+   * parameters at 4096).
+   */
+  fcChannels?: number;
+}
+
+/**
+ * A fully convolutional network (Long et al., "Fully Convolutional Networks for Semantic
+ * Segmentation", CVPR 2015) on VGG16. Inputs of any size work: they are padded with zeros at
+ * the bottom and right to a multiple of 32 and the mask is cropped back (see decoder.ts for how
+ * this replaces the Caffe nets' 100-pixel padding and crop offsets).
+ *
+ * Parameters, classes = 21 (PASCAL VOC), counted over the convolution weights and biases of
+ * fcn.berkeleyvision.org's voc-fcn32s/16s/8s nets (deconvolutions without bias), and equal here:
+ * FCN-32s 136,152,917; FCN-16s 134,815,994; FCN-8s 134,489,759 (the paper's Table 1: 134M).
+ * Of these, VGG16's convolutions are 14,714,688 (torchvision's vgg16().features) and fc6 alone
+ * 102,764,544.
+ *
+ * Training: the paper learns the 2x deconvolutions from their bilinear start and fixes the last
+ * one to bilinear (the released nets fix them all); here all are learnable, and
+ * `decoder.upscore*.weight.requiresGrad_(false)` fixes one.
+ */
+export class FCN extends SegmentationModel {
+  readonly encoder: VGGEncoder;
+  readonly decoder: FCNDecoder;
+  readonly segmentationHead: Activation;
+
+  constructor(stride: FCNStride, options: FCNOptions = {}) {
+    super();
+    const arch = `fcn${stride}s`;
+    const o = resolvePaperOptions(arch, options, 'vgg16', ['fcChannels']);
+    const fcChannels = options.fcChannels ?? 4096;
+    if (!Number.isInteger(fcChannels) || fcChannels < 1) throw new RangeError(`${arch}: fcChannels must be a positive integer, got ${String(fcChannels)}`);
+    this.encoder = this.registerModule('encoder', createEncoder('vgg16', { inChannels: o.inChannels, weights: o.encoderWeights }) as VGGEncoder);
+    try {
+      this.decoder = this.registerModule('decoder', new FCNDecoder(o.classes, stride, fcChannels));
+      // The scores are the logits: the head only applies the activation.
+      this.segmentationHead = this.registerModule('segmentation_head', new Activation(o.activation));
+      this.addClassificationHead(o.auxParams);
+    } catch (e) {
+      this.dispose();
+      throw e;
+    }
+  }
+
+  override forward(x: Tensor): Tensor | { mask: Tensor; label: Tensor } {
+    return super.forward(x);
+  }
+}
+
+/** FCN-32s: pool5's scores upsampled 32x in one step. */
+export class FCN32s extends FCN {
+  constructor(options: FCNOptions = {}) {
+    super(32, options);
+  }
+}
+
+/** FCN-16s: FCN-32s's scores at stride 16 fused with pool4's, upsampled 16x. */
+export class FCN16s extends FCN {
+  constructor(options: FCNOptions = {}) {
+    super(16, options);
+  }
+}
+
+/** FCN-8s: FCN-16s's fused scores at stride 8 fused with pool3's, upsampled 8x. */
+export class FCN8s extends FCN {
+  constructor(options: FCNOptions = {}) {
+    super(8, options);
+  }
+}
+
+const PAPER = 'Long et al. 2015, Fully Convolutional Networks for Semantic Segmentation';
+registerModel({ name: 'fcn32s', paper: `${PAPER} (FCN-32s, VGG16)`, create: (options: ModelOptions) => new FCN32s(options as FCNOptions) });
+registerModel({ name: 'fcn16s', paper: `${PAPER} (FCN-16s, VGG16)`, create: (options: ModelOptions) => new FCN16s(options as FCNOptions) });
+registerModel({ name: 'fcn8s', paper: `${PAPER} (FCN-8s, VGG16)`, create: (options: ModelOptions) => new FCN8s(options as FCNOptions) });
