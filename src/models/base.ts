@@ -33,7 +33,12 @@ export abstract class SegmentationModel extends nn.Module {
     return this.decoder.forward(features) as Tensor;
   }
 
+  /** Runs inside its own tidy scope, so only the output outlives the call (also outside a tidy). */
   forward(x: Tensor): any {
+    return torch.tidy(() => this.forwardImpl(x));
+  }
+
+  private forwardImpl(x: Tensor): any {
     const s = x.shape;
     if (s.length !== 4) throw new RangeError(`${this.constructor.name}.forward: input must be 4-D (N, C, H, W), got shape [${s.join(', ')}]`);
     const inChannels = this.encoder.inChannels;

@@ -1,6 +1,6 @@
 // smp's PAN (decoders/pan/model.py at commit 5006616): same options (camelCase), defaults
 // (encoderOutputStride 16: the last ResNet stage dilated) and state-dict keys.
-import { F, type Tensor } from '../../../torch/index.js';
+import { torch, F, type Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
@@ -72,14 +72,11 @@ export class PAN extends SegmentationModel {
     const [h, w] = [s[2]!, s[3]!];
     const m = this.minInputSize;
     if (h >= m && w >= m) return super.forward(x);
-    const padded = F.pad(x, [0, Math.max(0, m - w), 0, Math.max(0, m - h)]);
-    try {
-      const out = super.forward(padded);
+    return torch.tidy(() => {
+      const out = super.forward(F.pad(x, [0, Math.max(0, m - w), 0, Math.max(0, m - h)]));
       const crop = (t: Tensor) => t.narrow(2, 0, h).narrow(3, 0, w);
       return out && typeof out === 'object' && 'mask' in out ? { mask: crop(out.mask), label: out.label } : crop(out as Tensor);
-    } finally {
-      padded.dispose();
-    }
+    });
   }
 }
 
