@@ -122,7 +122,7 @@ describe('encoder registry', () => {
     assert.deepEqual(getEncoderSpec('xception').imagenet?.mean, [0.5, 0.5, 0.5]);
     assert.deepEqual(getEncoderSpec('mobilenet_v2').dilations, [16, 8]);
     assert.deepEqual(getEncoderSpec('efficientnet-b3').dilations, [16, 8]);
-    assert.deepEqual(getEncoderSpec('xception').dilations, []);
+    assert.deepEqual(getEncoderSpec('xception').dilations, [16, 8]);
   });
 });
 
@@ -336,9 +336,19 @@ describe('xception (pretrainedmodels layout, smp padding)', () => {
     });
   });
 
-  tensorTest('no dilation, as smp: createEncoder names the option; makeDilated says why', () => {
-    assertThrows(() => createEncoder('xception', { outputStride: 16 }), RangeError, /xception: outputStride must be 32, got 16/);
-    withEncoder('xception', { depth: 1 }, (e) => assertThrows(() => e.makeDilated(8), Error, /outputStride 8 is not supported \(expected 32\).*max-pooling/));
+  tensorTest('atrous as in DeepLab v3+ (smp refuses): output stride 16 and 8, same keys', () => {
+    const keys32 = torch.tidy(() => { const e = createEncoder('xception'); const k = Object.keys(e.stateDict()); e.dispose(); return k; });
+    for (const [os, deep] of [[16, 4], [8, 8]] as const) {
+      withEncoder('xception', { outputStride: os }, (e) => {
+        assert.equal(e.outputStride, os);
+        assert.deepEqual(Object.keys(e.stateDict()), keys32, 'dilation changes no key');
+        torch.tidy(() => {
+          const shapes = e.forward(torch.randn([1, 3, 64, 64])).map((f) => [...f.shape]);
+          assert.deepEqual(shapes.slice(1).map((s) => s[2]), [32, 16, 8, os === 8 ? 8 : 4, deep]);
+          assert.deepEqual(shapes.map((s) => s[1]), [3, 64, 128, 256, 728, 2048]);
+        });
+      });
+    }
   });
 
   tensorTest('inChannels 1 and 4 adapt conv1', () => checkInChannels('xception', 'conv1'));

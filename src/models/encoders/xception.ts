@@ -4,6 +4,7 @@
 import { nn, type Tensor } from '../../torch/index.js';
 import { Encoder, type EncoderSpec } from './base.js';
 import { registerEncoder } from './registry.js';
+import { dilateStage } from './dilate.js';
 
 /** A depthwise kxk conv (`conv1`) followed by a pointwise 1x1 conv (`pointwise`), no bias. */
 export class SeparableConv2d extends nn.Module {
@@ -114,8 +115,20 @@ export class XceptionEncoder extends Encoder {
     return features;
   }
 
+  /**
+   * smp refuses to dilate Xception; DeepLab v3+ (Chen et al. 2018) runs it atrous. The stage's
+   * strided max-pool and skip conv get stride 1 and every conv after that point the dilation,
+   * as for ResNet stages; pools have no weights, so the keys stay smp's.
+   */
   override makeDilated(outputStride: 8 | 16): void {
-    throw new Error(`xception: outputStride ${outputStride} is not supported (expected 32): as in smp, Xception downsamples by max-pooling, which cannot be dilated`);
+    const stage5 = [this.blocks[11]!, this.conv3, this.conv4];
+    if (outputStride === 16) {
+      for (const m of stage5) dilateStage(m, 2);
+    } else {
+      for (const m of this.blocks.slice(2, 11)) dilateStage(m, 2);
+      for (const m of stage5) dilateStage(m, 4);
+    }
+    this.outputStride = outputStride;
   }
 }
 
@@ -127,7 +140,7 @@ const spec: EncoderSpec = {
     mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5],
     fileName: 'xception-43020ad28.pth', url: 'http://data.lip6.fr/cadene/pretrainedmodels/xception-43020ad28.pth',
   },
-  dilations: [],
+  dilations: [16, 8],
   remapWeights(dict: Record<string, Tensor>): Record<string, Tensor> {
     // Copies of the Keras-converted weights store pointwise kernels as 2-D [out, in]; the
     // conv needs [out, in, 1, 1].
