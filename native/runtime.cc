@@ -35,30 +35,34 @@ SK_FN(GetNumThreads) {
   return makeInt(env, at::get_num_threads());
 }
 
+// Calls the JS function fn() (this = undefined) under whatever guard the caller holds. When fn
+// throws, the exception stays pending for JS and the result is null; the caller's guard still
+// restores the previous state as it goes out of scope.
+static napi_value callUnder(napi_env env, napi_value fn) {
+  napi_value result = nullptr;
+  napi_call_function(env, makeUndefined(env), fn, 0, nullptr, &result);
+  return result;
+}
+
 // Runs fn with grad mode set, restoring the previous mode even when fn throws.
 SK_FN(WithGradMode) {
   size_t argc = 2;
   napi_value argv[2];
   getEnv(env, info, &argc, argv);
   SK_ENTRY("gradMode", {
-    bool enabled = boolArg(env, argv[0], "enabled");
-    c10::AutoGradMode guard(enabled);
-    napi_value result = nullptr;
-    napi_call_function(env, makeUndefined(env), argv[1], 0, nullptr, &result);
-    return result;
+    c10::AutoGradMode guard(boolArg(env, argv[0], "enabled"));
+    return callUnder(env, argv[1]);
   })
 }
 
+// Runs fn with inference mode set, restoring the previous mode even when fn throws.
 SK_FN(WithInferenceMode) {
   size_t argc = 2;
   napi_value argv[2];
   getEnv(env, info, &argc, argv);
   SK_ENTRY("inferenceMode", {
-    bool enabled = boolArg(env, argv[0], "enabled");
-    c10::InferenceMode guard(enabled);
-    napi_value result = nullptr;
-    napi_call_function(env, makeUndefined(env), argv[1], 0, nullptr, &result);
-    return result;
+    c10::InferenceMode guard(boolArg(env, argv[0], "enabled"));
+    return callUnder(env, argv[1]);
   })
 }
 
@@ -88,8 +92,7 @@ SK_FN(WithAutocast) {
     };
     set(enabled, dtype);
     at::autocast::increment_nesting();
-    napi_value result = nullptr;
-    napi_call_function(env, makeUndefined(env), argv[3], 0, nullptr, &result);
+    napi_value result = callUnder(env, argv[3]);
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
     set(prevEnabled, prevDtype);
     return result;

@@ -284,13 +284,14 @@ describe('SegNet', () => {
         let feats: Tensor[] = [];
         const encoder = model.encoder;
         const encode = encoder.forward.bind(encoder);
-        encoder.forward = (x: Tensor) => (feats = encode(x));
+        // The model's forward runs in its own tidy: keep what the spies capture.
+        encoder.forward = (x: Tensor) => (feats = torch.keep(encode(x)));
         const unpooled: Tensor[] = [];
         const unpool = model.decoder.unpool;
         const original = unpool.forward.bind(unpool);
         unpool.forward = (x: Tensor, indices: Tensor, size?: readonly number[]) => {
           const y = original(x, indices, size);
-          unpooled.push(y);
+          unpooled.push(torch.keep(y));
           return y;
         };
         torch.noGrad(() => model.forward(torch.randn([1, 3, 64, 64])));
@@ -301,6 +302,7 @@ describe('SegNet', () => {
           assert.equal(y.ne(0).logicalAnd(isMax.logicalNot()).sum().item(), 0, `stage ${i}: nothing off the maxima`);
           assert.ok(F.avgPool2d(y.ne(0).float(), 2).mul(4).max().item() <= 1, `stage ${i}: at most one value per window`);
         });
+        torch.dispose([feats, unpooled]);
       });
     } finally {
       model.dispose();

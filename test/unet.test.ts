@@ -9,6 +9,7 @@ import { describe, before, after } from 'node:test';
 import { torch, createModel, createEncoder, listModels, type Tensor } from '../src/index.js';
 import { Unet } from '../src/models/decoders/unet/model.js';
 import { FIXTURES, maxAbsDiff, tensorTest, assertThrows } from './helpers.js';
+import { fillByRule, ruleUniforms, ruleValue } from './fill-rule.js';
 import { modelHarness } from './model-harness.js';
 
 const FIXTURE = join(FIXTURES, 'smp-unet-resnet34');
@@ -17,38 +18,6 @@ const keysJson = JSON.parse(readFileSync(join(FIXTURE, 'unet-resnet34.keys.json'
   params: number;
   spot_checks: Record<string, [number, number]>;
 };
-
-// The fixture README's fill rule: FNV-1a of the key seeds a murmur3-style finaliser per element.
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s, 'utf8')) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-  return h;
-}
-function ruleUniform(name: string, numel: number): Float64Array {
-  const seed = fnv1a(name);
-  const u = new Float64Array(numel);
-  for (let i = 0; i < numel; i++) {
-    let x = (seed + (Math.imul(i, 0x9e3779b9) >>> 0)) >>> 0;
-    x ^= x >>> 16; x = Math.imul(x, 0x85ebca6b) >>> 0;
-    x ^= x >>> 13; x = Math.imul(x, 0xc2b2ae35) >>> 0;
-    u[i] = ((x ^ (x >>> 16)) >>> 0) / 2 ** 32;
-  }
-  return u;
-}
-function ruleValues(name: string, shape: readonly number[]): Float32Array {
-  const numel = shape.reduce((a, b) => a * b, 1);
-  const bound = shape.length >= 2 ? Math.sqrt(3 / (numel / shape[0]!)) : 0;
-  const kind = shape.length >= 2 ? 'w' : name.endsWith('running_var') || name.endsWith('.weight') ? 'v' : 'b';
-  return Float32Array.from(ruleUniform(name, numel), (u) => (kind === 'w' ? (2 * u - 1) * bound : kind === 'v' ? 0.5 + u : 0.2 * (u - 0.5)));
-}
-function fillByRule(model: { stateDict(): Record<string, Tensor> }): void {
-  torch.noGrad(() => {
-    for (const [name, t] of Object.entries(model.stateDict())) {
-      if (name.endsWith('num_batches_tracked')) t.zero_();
-      else torch.tidy(() => { t.copy_(torch.tensor(ruleValues(name, t.shape), { shape: [...t.shape] })); });
-    }
-  });
-}
 
 const smpUnet = () => createModel('unet', { encoderName: 'resnet34', classes: 1 }) as Unet;
 const sizes: [number, number][] = [[64, 64], [70, 45], [33, 97]];
@@ -69,7 +38,7 @@ describe('smp parity: Unet(resnet34, classes=1)', () => {
   tensorTest('the fill rule reproduces the README spot checks', () => {
     const shapes = new Map(keysJson.keys_in_state_dict_order.map(([k, s]) => [k, s]));
     for (const [name, [first, last]] of Object.entries(keysJson.spot_checks)) {
-      const v = ruleValues(name, shapes.get(name)!);
+      const v = torch.tidy(() => ruleValue(name, shapes.get(name)!).flatten().toArray() as Float32Array);
       assert.equal(v[0], Math.fround(first), `${name}[0]`);
       assert.equal(v[v.length - 1], Math.fround(last), `${name}[-1]`);
     }
@@ -81,7 +50,7 @@ describe('smp parity: Unet(resnet34, classes=1)', () => {
     try {
       fillByRule(model);
       torch.tidy(() => {
-        const rule = torch.tensor(Float32Array.from(ruleUniform('input', 3 * 256 * 256), (u) => 2 * u - 1), { shape: [1, 3, 256, 256] });
+        const rule = torch.tensor(Float32Array.from(ruleUniforms('input', 3 * 256 * 256), (u) => 2 * u - 1), { shape: [1, 3, 256, 256] });
         assert.ok(torch.equal(rule, io.input!), 'the input follows the rule too');
         const y = model.predict(io.input!) as Tensor;
         const err = maxAbsDiff(y, io.output_f64!);

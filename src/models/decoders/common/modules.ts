@@ -1,8 +1,9 @@
 // smp's shared decoder modules (segmentation_models_pytorch/base/modules.py at commit 5006616)
 // with its module layout, so state-dict keys match: Conv2dReLU is Sequential(conv, norm, relu)
 // (`conv1.0.weight`, `conv1.1.running_mean`), Attention wraps SCSEModule (`attention1.attention.
-// cSE.1.weight`). Also smp's initialize_decoder / initialize_head.
-import { nn, type Tensor } from '../../../torch/index.js';
+// cSE.1.weight`), CenterBlock is two Conv2dReLU (`center.0.0.weight`). Also smp's
+// initialize_decoder / initialize_head.
+import { torch, nn, type Tensor } from '../../../torch/index.js';
 
 /** smp's `use_norm`: true or 'batchnorm' (BatchNorm2d), false or 'identity' (none: the conv gets a bias). */
 export type UseNorm = boolean | 'batchnorm' | 'identity';
@@ -19,21 +20,56 @@ export function checkUseNorm(option: string, v: unknown): UseNorm {
   throw new TypeError(`${option} must be true, false, 'batchnorm' or 'identity'${note}, got ${JSON.stringify(v)}`);
 }
 
+/**
+ * What Conv2dReLU puts after its conv: a UseNorm, or 'inplace' (InPlace-ABN, smp's
+ * use_batchnorm="inplace"; only the Unet offers it, checkUseNorm refuses it).
+ */
+export type ConvNorm = UseNorm | 'inplace';
+
+/**
+ * InPlace-ABN (Rota Bulò et al., "In-Place Activated BatchNorm for Memory-Optimized Training
+ * of DNNs", CVPR 2018) as smp configures it: BatchNorm fused with a leaky ReLU of slope 0, i.e.
+ * BatchNorm then ReLU. The in-place memory trick is a CUDA kernel detail; the values and the
+ * state-dict keys (a BatchNorm2d's) are the same, so smp checkpoints load.
+ */
+export class InPlaceABN extends nn.BatchNorm2d {
+  override forward(x: Tensor): Tensor {
+    return super.forward(x).relu();
+  }
+}
+
 /** smp's get_norm_layer for the supported kinds. */
-export function normLayer(useNorm: UseNorm, channels: number): nn.Module {
+export function normLayer(useNorm: ConvNorm, channels: number): nn.Module {
+  if (useNorm === 'inplace') return new InPlaceABN(channels);
   return useNorm === true || useNorm === 'batchnorm' ? new nn.BatchNorm2d(channels) : new nn.Identity();
 }
 
 /** Conv -> norm -> ReLU as one Sequential (smp's Conv2dReLU); the conv has a bias only without a norm. */
 export class Conv2dReLU extends nn.Sequential {
   constructor(inChannels: number, outChannels: number, kernelSize: number,
-    options: { padding?: number; stride?: number; useNorm?: UseNorm } = {}) {
-    const norm = normLayer(options.useNorm ?? 'batchnorm', outChannels);
+    options: { padding?: number; stride?: number; useNorm?: ConvNorm } = {}) {
+    const useNorm = options.useNorm ?? 'batchnorm';
+    const norm = normLayer(useNorm, outChannels);
     const conv = new nn.Conv2d(inChannels, outChannels, kernelSize, {
       stride: options.stride ?? 1, padding: options.padding ?? 0, bias: norm instanceof nn.Identity,
     });
-    super(conv, norm, new nn.ReLU({ inplace: true }));
+    // InPlace-ABN applies the activation itself, so smp puts an Identity in the ReLU's slot.
+    super(conv, norm, useNorm === 'inplace' ? new nn.Identity() : new nn.ReLU({ inplace: true }));
   }
+}
+
+/** Two 3x3 Conv2dReLU on the deepest feature; smp's Unet and UNet++ add it for VGG encoders only. */
+export class CenterBlock extends nn.Sequential {
+  constructor(inChannels: number, outChannels: number, useNorm: ConvNorm = 'batchnorm') {
+    super(
+      new Conv2dReLU(inChannels, outChannels, 3, { padding: 1, useNorm }),
+      new Conv2dReLU(outChannels, outChannels, 3, { padding: 1, useNorm }),
+    );
+  }
+}
+
+export interface SCSEOptions {
+  atLeastOneChannel?: boolean;
 }
 
 /**
@@ -44,9 +80,14 @@ export class SCSEModule extends nn.Module {
   readonly cSE: nn.Sequential;
   readonly sSE: nn.Sequential;
 
-  constructor(inChannels: number, reduction = 16) {
+  /**
+   * `atLeastOneChannel`: squeeze a stage narrower than the reduction to one channel instead of
+   * refusing it (segkit's Unet does; smp would build a zero-channel conv).
+   */
+  constructor(inChannels: number, reduction = 16, options: SCSEOptions = {}) {
     super();
-    const reduced = Math.floor(inChannels / reduction);
+    const squeezed = Math.floor(inChannels / reduction);
+    const reduced = options.atLeastOneChannel ? Math.max(1, squeezed) : squeezed;
     if (reduced < 1) throw new RangeError(`SCSEModule: inChannels (${inChannels}) must be at least the reduction (${reduction})`);
     this.cSE = this.registerModule('cSE', new nn.Sequential(
       new nn.AdaptiveAvgPool2d(1),
@@ -59,7 +100,7 @@ export class SCSEModule extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return x.mul(this.cSE.forward(x)).add(x.mul(this.sSE.forward(x)));
+    return torch.tidy(() => x.mul(this.cSE.forward(x)).add(x.mul(this.sSE.forward(x))));
   }
 }
 
@@ -76,9 +117,10 @@ export function checkAttentionType(option: string, v: unknown): AttentionType {
 export class Attention extends nn.Module {
   readonly attention: nn.Module;
 
-  constructor(name: AttentionType, inChannels: number) {
+  constructor(name: AttentionType, inChannels: number, options: SCSEOptions = {}) {
     super();
-    this.attention = this.registerModule('attention', name === 'scse' ? new SCSEModule(inChannels) : new nn.Identity());
+    const kind = checkAttentionType('decoderAttentionType', name);
+    this.attention = this.registerModule('attention', kind === 'scse' ? new SCSEModule(inChannels, 16, options) : new nn.Identity());
   }
 
   forward(x: Tensor): Tensor {
@@ -113,4 +155,14 @@ export function initializeHead(module: nn.Module): void {
       if (m.bias) nn.init.constant_(m.bias, 0);
     }
   }
+}
+
+/**
+ * smp's SegmentationModel.initialize(): initialize_decoder on the decoder, initialize_head on the
+ * segmentation head and on the classification head when there is one.
+ */
+export function initializeModel(model: { decoder: nn.Module; segmentationHead: nn.Module; classificationHead: nn.Module | null }): void {
+  initializeDecoder(model.decoder);
+  initializeHead(model.segmentationHead);
+  if (model.classificationHead) initializeHead(model.classificationHead);
 }

@@ -18,6 +18,13 @@ export function show(v: unknown): string {
   return String(v);
 }
 
+/** `show` with strings in single quotes, as the Unet and the paper-era models (FCN, SegNet, ...) print them. */
+export function showQuoted(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `[${v.map(showQuoted).join(', ')}]` : String(v);
+}
+
+export const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
 /** Refuses keys outside `keys`; returns the options object ({} for undefined). */
 export function checkKeys<T extends object>(arch: string, options: T | undefined, keys: readonly string[]): T {
   if (options === undefined) return {} as T;

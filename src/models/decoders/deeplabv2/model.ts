@@ -20,7 +20,8 @@ import type { Encoder } from '../../encoders/base.js';
 import { createEncoder } from '../../encoders/registry.js';
 import type { ActivationOption, AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
-import { COMMON_KEYS, checkKeys, choiceOption, intListOption, intOption } from '../deeplabv3/options.js';
+import { COMMON_KEYS } from '../common/options.js';
+import { checkKeys, choiceOption, intListOption, intOption } from '../deeplabv3/options.js';
 import { SimpleSegmentationModel } from '../fcn-resnet/simple.js';
 
 /** DeepLab v2's ASPP: parallel 3x3 atrous convs to the classes, outputs summed (no BatchNorm, no pooling). */

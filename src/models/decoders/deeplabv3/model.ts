@@ -9,8 +9,9 @@ import { createEncoder } from '../../encoders/registry.js';
 import { SegmentationHead, type ActivationOption, type AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
 import { ASPP } from './aspp.js';
-import { initializeDecoder, initializeHead } from '../common/modules.js';
-import { COMMON_KEYS, boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from './options.js';
+import { initializeModel } from '../common/modules.js';
+import { COMMON_KEYS } from '../common/options.js';
+import { boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from './options.js';
 
 /** smp's DeepLabV3Decoder: ASPP, then 3x3 conv + BatchNorm + ReLU on the deepest feature. */
 export class DeepLabV3Decoder extends nn.Module {
@@ -103,9 +104,7 @@ export class DeepLabV3 extends SegmentationModel {
       this.segmentationHead = this.registerModule('segmentation_head',
         new SegmentationHead(channels, classes, { kernelSize: 1, activation: options.activation ?? null, upsampling }));
       this.addClassificationHead(options.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

@@ -1,4 +1,5 @@
-// Option checks shared by the dilated-ResNet family (DeepLab v2/v3/v3+, PSPNet, FCN-ResNet).
+// Option checks shared by the dilated-ResNet family (DeepLab v2/v3/v3+, PSPNet, FCN-ResNet); their
+// COMMON_KEYS is ../common/options.ts's.
 // Every error names the model, the option, what was expected and what came, and unknown keys
 // are refused so that a Python spelling (`encoder_name`) does not silently fall back to a default.
 import type { ModelOptions } from '../../registry.js';
@@ -11,9 +12,6 @@ function show(v: unknown): string {
   if (typeof v === 'object') return 'an object';
   return String(v);
 }
-
-/** Options every model takes (smp's create_model arguments). */
-export const COMMON_KEYS = ['encoderName', 'encoderDepth', 'encoderWeights', 'inChannels', 'classes', 'activation', 'auxParams'] as const;
 
 export function checkKeys(model: string, options: object, allowed: readonly string[]): void {
   if (options === null || typeof options !== 'object') throw new TypeError(`${model}: options must be an object, got ${show(options)}`);

@@ -10,9 +10,10 @@ import { createEncoder } from '../../encoders/registry.js';
 import { SegmentationHead, UpsamplingBilinear2d, type ActivationOption, type AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
 import { ASPP, SeparableConv2d } from '../deeplabv3/aspp.js';
-import { initializeDecoder, initializeHead } from '../common/modules.js';
+import { initializeModel } from '../common/modules.js';
 import { deepestStride } from '../deeplabv3/model.js';
-import { COMMON_KEYS, boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from '../deeplabv3/options.js';
+import { COMMON_KEYS } from '../common/options.js';
+import { boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from '../deeplabv3/options.js';
 
 /** The paper's low-level projection width (Chen et al. 2018, sec. 4.1: 48 channels work best). */
 const HIGHRES_CHANNELS = 48;
@@ -110,9 +111,7 @@ export class DeepLabV3Plus extends SegmentationModel {
       this.segmentationHead = this.registerModule('segmentation_head',
         new SegmentationHead(outChannels, classes, { kernelSize: 1, activation: options.activation ?? null, upsampling }));
       this.addClassificationHead(options.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

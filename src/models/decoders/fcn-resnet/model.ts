@@ -7,7 +7,8 @@ import { nn, type Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import type { ActivationOption, AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
-import { COMMON_KEYS, boolOption, checkKeys, choiceOption, intOption, numberOption } from '../deeplabv3/options.js';
+import { COMMON_KEYS } from '../common/options.js';
+import { boolOption, checkKeys, choiceOption, intOption, numberOption } from '../deeplabv3/options.js';
 import { createDilatedBackbone } from './backbone.js';
 import { SimpleSegmentationModel } from './simple.js';
 

@@ -2,6 +2,7 @@
 // v1, the original U-Net): createModel's common options are accepted so the call looks like any
 // other, but an encoder other than the paper's is refused rather than silently ignored.
 import type { ActivationOption, AuxParams } from '../../heads.js';
+import { COMMON_KEYS, isPositiveInt, showQuoted as show } from '../common/options.js';
 
 export interface PaperModelOptions {
   /** The paper's encoder only ('vgg16' or 'vgg16_bn'; none for the original U-Net). */
@@ -28,10 +29,6 @@ export interface ResolvedOptions {
   auxParams: AuxParams | null;
 }
 
-const COMMON = ['encoderName', 'encoderDepth', 'encoderWeights', 'inChannels', 'classes', 'activation', 'auxParams'];
-const show = (v: unknown): string => (typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `[${v.map(show).join(', ')}]` : String(v));
-const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
-
 /**
  * Checks createModel's options for `arch`, whose encoder is `encoder` (null: the architecture has
  * its own contracting path and takes no encoder options). `extra` names its own options.
@@ -39,7 +36,7 @@ const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Numb
 export function resolvePaperOptions(arch: string, options: unknown, encoder: 'vgg16' | 'vgg16_bn' | null, extra: readonly string[] = []): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new TypeError(`${arch}: options must be an object, got ${options === null ? 'null' : typeof options}`);
   const o = options as Record<string, unknown>;
-  const known = [...COMMON.filter((k) => encoder !== null || !k.startsWith('encoder')), ...extra];
+  const known: string[] = [...COMMON_KEYS.filter((k) => encoder !== null || !k.startsWith('encoder')), ...extra];
   for (const key of Object.keys(o)) {
     if (o[key] === undefined) continue;
     if (!known.includes(key)) {

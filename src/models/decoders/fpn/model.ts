@@ -5,7 +5,7 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeDecoder, initializeHead } from '../common/modules.js';
+import { initializeModel } from '../common/modules.js';
 import { COMMON_KEYS, buildEncoder, checkKeys, commonOptions, intOption, oneOf, probabilityOption } from '../common/options.js';
 import { FPNDecoder, type FPNInterpolation, type MergePolicy } from './decoder.js';
 
@@ -64,9 +64,7 @@ export class FPN extends SegmentationModel {
         activation: c.activation, kernelSize: 1, upsampling,
       }));
       this.addClassificationHead(c.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

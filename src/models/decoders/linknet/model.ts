@@ -4,7 +4,7 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeDecoder, initializeHead, type UseNorm } from '../common/modules.js';
+import { initializeModel, type UseNorm } from '../common/modules.js';
 import { COMMON_KEYS, buildEncoder, checkKeys, commonOptions, useNormOption } from '../common/options.js';
 import { LinknetDecoder } from './decoder.js';
 
@@ -43,9 +43,7 @@ export class Linknet extends SegmentationModel {
         activation: c.activation, kernelSize: 1,
       }));
       this.addClassificationHead(c.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

@@ -4,7 +4,7 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeDecoder, initializeHead, type UseNorm } from '../common/modules.js';
+import { initializeModel, type UseNorm } from '../common/modules.js';
 import { COMMON_KEYS, buildEncoder, channelsOption, checkKeys, commonOptions, intOption, useNormOption } from '../common/options.js';
 import { MAnetDecoder } from './decoder.js';
 
@@ -48,9 +48,7 @@ export class MAnet extends SegmentationModel {
         activation: c.activation, kernelSize: 3,
       }));
       this.addClassificationHead(c.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

@@ -5,7 +5,7 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeDecoder, initializeHead } from '../common/modules.js';
+import { initializeModel } from '../common/modules.js';
 import { COMMON_KEYS, buildEncoder, checkKeys, commonOptions, intOption, oneOf } from '../common/options.js';
 import { PANDecoder } from './decoder.js';
 
@@ -56,9 +56,7 @@ export class PAN extends SegmentationModel {
         activation: c.activation, kernelSize: 3, upsampling,
       }));
       this.addClassificationHead(c.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

@@ -20,7 +20,8 @@ import type { Encoder } from '../../encoders/base.js';
 import { createEncoder } from '../../encoders/registry.js';
 import type { ActivationOption, AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
-import { COMMON_KEYS, boolOption, checkKeys, choiceOption, intListOption, intOption, numberOption, probabilityOption } from '../deeplabv3/options.js';
+import { COMMON_KEYS } from '../common/options.js';
+import { boolOption, checkKeys, choiceOption, intListOption, intOption, numberOption, probabilityOption } from '../deeplabv3/options.js';
 import { SimpleSegmentationModel } from '../fcn-resnet/simple.js';
 
 /** The pyramid pooling module (paper sec. 3.3, Fig. 3): [x, up(conv(pool_b(x))) for b in bins], concatenated. */

@@ -8,9 +8,10 @@ import type { Encoder } from '../../encoders/base.js';
 import { createEncoder } from '../../encoders/registry.js';
 import { SegmentationHead, type ActivationOption, type AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
-import { Conv2dReLU, checkUseNorm, initializeDecoder, initializeHead, type UseNorm } from '../common/modules.js';
+import { Conv2dReLU, checkUseNorm, initializeModel, type UseNorm } from '../common/modules.js';
 import { deepestStride } from '../deeplabv3/model.js';
-import { COMMON_KEYS, boolOption, checkKeys, intOption, probabilityOption, upsamplingOption } from '../deeplabv3/options.js';
+import { COMMON_KEYS } from '../common/options.js';
+import { boolOption, checkKeys, intOption, probabilityOption, upsamplingOption } from '../deeplabv3/options.js';
 
 /** One pyramid level: adaptive average pool to size x size, 1x1 Conv2dReLU, bilinear back (corners aligned). */
 export class PSPBlock extends nn.Module {
@@ -126,9 +127,7 @@ export class PSPNet extends SegmentationModel {
       this.segmentationHead = this.registerModule('segmentation_head',
         new SegmentationHead(outChannels, classes, { kernelSize: 3, activation: options.activation ?? null, upsampling }));
       this.addClassificationHead(options.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

@@ -1,14 +1,16 @@
 // smp's Unet (segmentation_models_pytorch/decoders/unet/model.py): any registered encoder, the
 // U-Net decoder, a 3x3 segmentation head, and smp's optional classification head. Options are
 // smp's arguments in camelCase; state-dict keys and parameter counts are smp's.
-import { nn, type Tensor } from '../../../torch/index.js';
+import type { Tensor } from '../../../torch/index.js';
 import type { InterpolateMode } from '../../../torch/nn/functional/sampling.js';
 import { SegmentationModel } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
 import { createEncoder } from '../../encoders/registry.js';
 import { Activation, SegmentationHead, type ActivationOption, type AuxParams } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { UnetDecoder, type AttentionType, type DecoderNorm } from './decoder.js';
+import { initializeModel, type AttentionType } from '../common/modules.js';
+import { isPositiveInt, showQuoted as show } from '../common/options.js';
+import { UnetDecoder, type DecoderNorm } from './decoder.js';
 
 export interface UnetOptions {
   /** Default 'resnet34' (smp's). */
@@ -39,9 +41,6 @@ const OPTION_NAMES: readonly (keyof UnetOptions)[] = ['encoderName', 'encoderDep
   'decoderAttentionType', 'decoderInterpolation', 'inChannels', 'classes', 'activation', 'auxParams'];
 const DEFAULT_DECODER_CHANNELS = [256, 128, 64, 32, 16];
 const INTERPOLATIONS: readonly InterpolateMode[] = ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'];
-
-const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(', ')}]` : typeof v === 'string' ? `'${v}'` : String(v));
-const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
 
 /** Checks the options up front, so a bad one fails before any weights are allocated. */
 function resolveOptions(options: UnetOptions): Required<Omit<UnetOptions, 'encoderWeights' | 'auxParams' | 'activation' | 'decoderAttentionType'>>
@@ -115,32 +114,6 @@ function checkAuxParams(aux: AuxParams): void {
   new Activation(aux.activation ?? null);
 }
 
-/** smp's initialize_decoder: He-uniform convs (fan in, ReLU), BatchNorm 1/0, Xavier linears, zero biases. */
-function initializeDecoder(module: nn.Module): void {
-  for (const m of module.modules()) {
-    if (m instanceof nn.Conv2d) {
-      nn.init.kaimingUniform_(m.weight, { mode: 'fanIn', nonlinearity: 'relu' });
-      if (m.bias) nn.init.zeros_(m.bias);
-    } else if (m instanceof nn.BatchNorm2d) {
-      if (m.weight) nn.init.ones_(m.weight);
-      if (m.bias) nn.init.zeros_(m.bias);
-    } else if (m instanceof nn.Linear) {
-      nn.init.xavierUniform_(m.weight);
-      if (m.bias) nn.init.zeros_(m.bias);
-    }
-  }
-}
-
-/** smp's initialize_head: Xavier-uniform weights and zero biases for convs and linears. */
-function initializeHead(module: nn.Module): void {
-  for (const m of module.modules()) {
-    if (m instanceof nn.Conv2d || m instanceof nn.Linear) {
-      nn.init.xavierUniform_(m.weight);
-      if (m.bias) nn.init.zeros_(m.bias);
-    }
-  }
-}
-
 /**
  * U-Net (Ronneberger et al., "U-Net: Convolutional Networks for Biomedical Image Segmentation",
  * MICCAI 2015) as smp's encoder-decoder `Unet`. Inputs of any size work: they are padded with
@@ -172,9 +145,7 @@ export class Unet extends SegmentationModel {
         activation: o.activation, kernelSize: 3,
       }));
       this.addClassificationHead(o.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;

@@ -1,7 +1,7 @@
 // smp's UNet++ decoder (decoders/unetplusplus/decoder.py at commit 5006616) with its module
 // names: `blocks.x_0_0.conv1.0`, `blocks.x_1_1.attention1.attention.cSE.1`, `center.0.0`.
 import { torch, nn, F, type Tensor } from '../../../torch/index.js';
-import { Attention, Conv2dReLU, type AttentionType, type UseNorm } from '../common/modules.js';
+import { Attention, CenterBlock, Conv2dReLU, type AttentionType, type UseNorm } from '../common/modules.js';
 
 export type UnetPlusPlusInterpolation = 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic' | 'area';
 
@@ -28,16 +28,6 @@ export class UnetPlusPlusDecoderBlock extends nn.Module {
     let y = F.interpolate(x, { scaleFactor: 2, mode: this.interpolationMode });
     if (skip) y = this.attention1.forward(torch.cat([y, skip], 1));
     return this.attention2.forward(this.conv2.forward(this.conv1.forward(y)));
-  }
-}
-
-/** Two Conv2dReLU on the deepest feature (smp builds it for VGG encoders only). */
-export class CenterBlock extends nn.Sequential {
-  constructor(inChannels: number, outChannels: number, useNorm: UseNorm = 'batchnorm') {
-    super(
-      new Conv2dReLU(inChannels, outChannels, 3, { padding: 1, useNorm }),
-      new Conv2dReLU(outChannels, outChannels, 3, { padding: 1, useNorm }),
-    );
   }
 }
 

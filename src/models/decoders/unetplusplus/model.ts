@@ -4,7 +4,7 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { checkAttentionType, initializeDecoder, initializeHead, type AttentionType, type UseNorm } from '../common/modules.js';
+import { checkAttentionType, initializeModel, type AttentionType, type UseNorm } from '../common/modules.js';
 import { COMMON_KEYS, buildEncoder, channelsOption, checkKeys, commonOptions, oneOf, useNormOption } from '../common/options.js';
 import { UnetPlusPlusDecoder, type UnetPlusPlusInterpolation } from './decoder.js';
 
@@ -53,9 +53,7 @@ export class UnetPlusPlus extends SegmentationModel {
         activation: c.activation, kernelSize: 3,
       }));
       this.addClassificationHead(c.auxParams);
-      initializeDecoder(this.decoder);
-      initializeHead(this.segmentationHead);
-      if (this.classificationHead) initializeHead(this.classificationHead);
+      initializeModel(this);
     } catch (e) {
       this.dispose();
       throw e;
