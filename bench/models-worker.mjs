@@ -54,7 +54,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       fn();
       ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
-    faults.push((process.resourceUsage().minorPageFault - f0) / n);
+    faults.push((process.resourceUsage().minorPageFault - f0) / Math.max(n, 1));
     return ms;
   }
 

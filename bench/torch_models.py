@@ -373,7 +373,7 @@ def main():
             t0 = time.perf_counter_ns()
             fn()
             ms.append((time.perf_counter_ns() - t0) / 1e6)
-        faults.append((minflt() - f0) / n)
+        faults.append((minflt() - f0) / max(n, 1))
         return ms
 
     x = torch.randn(1, 3, 512, 512)
