@@ -1,6 +1,8 @@
 // Containers whose children are named '0', '1', ... (Sequential, ModuleList) or by key
 // (ModuleDict), giving PyTorch's state-dict keys for the same structure.
 import { Module } from './module.js';
+import { Tensor } from '../tensor.js';
+import { tidy } from '../scope.js';
 
 /** Children named '0', '1', ...: what Sequential and ModuleList share. */
 abstract class IndexedModules extends Module {
@@ -41,9 +43,19 @@ export class Sequential extends IndexedModules {
     return this.push(m);
   }
 
+  /**
+   * Each child runs in its own tidy scope, and a link of the chain is disposed as soon as the
+   * next one exists (unless it was kept or is the input): a dead activation is freed at once,
+   * as PyTorch's refcounting does, instead of when the enclosing scope ends.
+   */
   forward(x: any): any {
-    for (const m of this.children()) x = m.forward(x);
-    return x;
+    let cur = x;
+    for (const m of this.children()) {
+      const prev = cur;
+      cur = tidy(() => m.forward(prev));
+      if (prev !== x && prev !== cur && prev instanceof Tensor && prev._scope !== null) prev.dispose();
+    }
+    return cur;
   }
 }
 
