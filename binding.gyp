@@ -12,7 +12,8 @@
       "libraries": [
         "-L<!(node scripts/find-libtorch.mjs --libdir)",
         "-Wl,-rpath,<!(node scripts/find-libtorch.mjs --libdir)",
-        "-ltorch", "-ltorch_cpu", "-lc10"
+        "-ltorch", "-ltorch_cpu", "-lc10",
+        "<!@(node scripts/find-libtorch.mjs --cuda-libs)"
       ],
       "defines": ["_GLIBCXX_USE_CXX11_ABI=<!(node scripts/find-libtorch.mjs --abi)", "NAPI_VERSION=8"],
       "cflags!": ["-fno-exceptions", "-fno-rtti"],

@@ -2,7 +2,7 @@
 // 1x3x512x512 (segkit model.predict(x) vs PyTorch eval() + torch.inference_mode()) and one
 // training step at 4x3x256x256 (forward, BCE-with-logits vs a random 0/1 target, backward, SGD
 // with momentum), with the peak RSS of each side. The PyTorch side is torchvision's own
-// fcn_resnet50 / deeplabv3_resnet50 and same-structure modules in torch_models.py for the rest;
+// fcn_resnet50 / deeplabv3_resnet50 and same-structure modules (torch_models.py) for the rest;
 // a ratio is given only when both sides have the same parameter count. Every (side, model,
 // round) runs in its own process so its peak RSS is its own; the sides alternate (which goes
 // first flips every round) and the ratio is the median of the per-round ratios of best times.
@@ -24,6 +24,8 @@ const WARMUP = 1;
 const PLAN = {
   unet: [3, 2], fcn: [2, 1], deeplabv3: [2, 1], deeplabv3plus: [3, 3], pspnet: [3, 3], fpn: [3, 3],
   segnet: [1, 1, 1], fcn8s: [1, 1, 1], 'unet-original': [1, 1, 1], deeplabv1: [1, 1, 1],
+  linknet: [3, 3], pan: [3, 3], unetplusplus: [2, 2], manet: [2, 2],
+  refinenet: [1, 1, 1], deeplabv2: [1, 1, 1], fcn16s: [1, 1, 1], fcn32s: [1, 1, 1],
 };
 const SEGKIT_ONLY_PLAN = [1, 1, 1];
 const GOAL = 1.05;
@@ -154,4 +156,5 @@ printTable(['model', 'RSS after build MB segkit / PyTorch', 'peak RSS predict MB
 console.log('RSS: process maxRSS after building the model, after the predict phase (it runs first) and after the training phase, max over rounds;'
   + ' page faults: minor faults per timed iteration, median over rounds.');
 console.log('PyTorch side: torchvision fcn_resnet50 / deeplabv3_resnet50 (weights=None, weights_backbone=None, aux_loss=False, num_classes=1);'
-  + ' smp Unet/FPN/DeepLabV3Plus/PSPNet (resnet34), SegNet, FCN-8s, the original U-Net and DeepLab-LargeFOV rewritten in bench/torch_models.py.');
+  + ' smp Unet/FPN/DeepLabV3Plus/PSPNet/Linknet/UnetPlusPlus/MAnet/PAN (resnet34) rewritten in bench/torch_models_smp.py;'
+  + ' SegNet, FCN-32s/16s/8s, the original U-Net, DeepLab-LargeFOV, DeepLab v2 (resnet101) and RefineNet (resnet34) in bench/torch_models_paper.py.');

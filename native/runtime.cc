@@ -66,6 +66,31 @@ SK_FN(WithInferenceMode) {
   })
 }
 
+// libtorch 2.4 replaced the per-device autocast setters (is_cpu_enabled, set_autocast_gpu_dtype,
+// ...) by ones taking a DeviceType, and later releases drop the old names.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+static bool autocastEnabled(bool cpu) { return at::autocast::is_autocast_enabled(cpu ? at::kCPU : at::kCUDA); }
+static at::ScalarType autocastDtype(bool cpu) { return at::autocast::get_autocast_dtype(cpu ? at::kCPU : at::kCUDA); }
+static void setAutocast(bool cpu, bool on, at::ScalarType dt) {
+  at::autocast::set_autocast_enabled(cpu ? at::kCPU : at::kCUDA, on);
+  at::autocast::set_autocast_dtype(cpu ? at::kCPU : at::kCUDA, dt);
+}
+#else
+static bool autocastEnabled(bool cpu) { return cpu ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled(); }
+static at::ScalarType autocastDtype(bool cpu) {
+  return cpu ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+}
+static void setAutocast(bool cpu, bool on, at::ScalarType dt) {
+  if (cpu) {
+    at::autocast::set_cpu_enabled(on);
+    at::autocast::set_autocast_cpu_dtype(dt);
+  } else {
+    at::autocast::set_enabled(on);
+    at::autocast::set_autocast_gpu_dtype(dt);
+  }
+}
+#endif
+
 // withAutocast(deviceType, enabled, dtypeCode, fn): torch.autocast as a scope. Mirrors
 // Python's __enter__/__exit__: the previous state comes back even when fn throws, and the
 // cast cache is cleared when the outermost scope ends.
@@ -79,22 +104,13 @@ SK_FN(WithAutocast) {
     auto dtype = static_cast<at::ScalarType>(int32Arg(env, argv[2], "dtype"));
     bool cpu = device == "cpu";
     if (!cpu && device != "cuda") throw typeError("deviceType must be 'cpu' or 'cuda', got '" + device + "'");
-    bool prevEnabled = cpu ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled();
-    at::ScalarType prevDtype = cpu ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
-    auto set = [cpu](bool on, at::ScalarType dt) {
-      if (cpu) {
-        at::autocast::set_cpu_enabled(on);
-        at::autocast::set_autocast_cpu_dtype(dt);
-      } else {
-        at::autocast::set_enabled(on);
-        at::autocast::set_autocast_gpu_dtype(dt);
-      }
-    };
-    set(enabled, dtype);
+    bool prevEnabled = autocastEnabled(cpu);
+    at::ScalarType prevDtype = autocastDtype(cpu);
+    setAutocast(cpu, enabled, dtype);
     at::autocast::increment_nesting();
     napi_value result = callUnder(env, argv[3]);
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    set(prevEnabled, prevDtype);
+    setAutocast(cpu, prevEnabled, prevDtype);
     return result;
   })
 }
@@ -105,7 +121,7 @@ SK_FN(IsAutocastEnabled) {
   getEnv(env, info, &argc, argv);
   SK_ENTRY("isAutocastEnabled", {
     std::string device = stringArg(env, argv[0], "deviceType");
-    return makeBool(env, device == "cpu" ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled());
+    return makeBool(env, autocastEnabled(device == "cpu"));
   })
 }
 
@@ -113,6 +129,38 @@ SK_FN(IsGradEnabled) {
   size_t argc = 0;
   getEnv(env, info, &argc, nullptr);
   return makeBool(env, c10::GradMode::is_enabled());
+}
+
+// backendFlag(name, value?): torch.backends' switches (cudnn.allow_tf32, cudnn.benchmark,
+// cudnn.deterministic, cuda.matmul.allow_tf32). Returns the value before the call; sets it when
+// value is a boolean. The setters exist from libtorch 1.13 on and are no-ops without CUDA.
+SK_FN(BackendFlag) {
+  size_t argc = 2;
+  napi_value argv[2];
+  getEnv(env, info, &argc, argv);
+  SK_ENTRY("backendFlag", {
+    std::string name = stringArg(env, argv[0], "name");
+    bool set = argc > 1 && !isNullish(env, argv[1]);
+    bool value = set ? boolArg(env, argv[1], "value") : false;
+    auto& ctx = at::globalContext();
+    bool prev;
+    if (name == "cudnn.allow_tf32") {
+      prev = ctx.allowTF32CuDNN();
+      if (set) ctx.setAllowTF32CuDNN(value);
+    } else if (name == "cudnn.benchmark") {
+      prev = ctx.benchmarkCuDNN();
+      if (set) ctx.setBenchmarkCuDNN(value);
+    } else if (name == "cudnn.deterministic") {
+      prev = ctx.deterministicCuDNN();
+      if (set) ctx.setDeterministicCuDNN(value);
+    } else if (name == "cuda.matmul.allow_tf32") {
+      prev = ctx.allowTF32CuBLAS();
+      if (set) ctx.setAllowTF32CuBLAS(value);
+    } else {
+      throw typeError("unknown backend flag '" + name + "'");
+    }
+    return makeBool(env, prev);
+  })
 }
 
 SK_FN(IsInferenceMode) {
@@ -137,8 +185,10 @@ SK_FN(ManualSeed) {
       gen.set_current_seed(seed);
     }
     if (at::hasCUDA()) {
-      for (int i = 0; i < static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()); ++i) {
-        auto g = at::detail::getCUDAHooks().getDefaultCUDAGenerator(i);
+      // Context::defaultGenerator and at::getNumGPUs exist from libtorch 1.13 to 2.x; the CUDA
+      // hooks' generator getter was renamed in between.
+      for (int i = 0; i < static_cast<int>(at::getNumGPUs()); ++i) {
+        auto g = at::globalContext().defaultGenerator(c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)));
         std::lock_guard<std::mutex> lock(g.mutex());
         g.set_current_seed(seed);
       }
@@ -244,7 +294,7 @@ SK_FN(Info) {
     napi_set_named_property(env, out, "version", makeString(env, TORCH_VERSION));
     bool cuda = at::hasCUDA();
     napi_set_named_property(env, out, "cuda", makeBool(env, cuda));
-    napi_set_named_property(env, out, "cudaDevices", makeInt(env, cuda ? at::detail::getCUDAHooks().getNumGPUs() : 0));
+    napi_set_named_property(env, out, "cudaDevices", makeInt(env, cuda ? static_cast<int>(at::getNumGPUs()) : 0));
     napi_set_named_property(env, out, "config", makeString(env, at::show_config()));
     napi_set_named_property(env, out, "parallel", makeString(env, at::get_parallel_info()));
     napi_set_named_property(env, out, "mkldnn", makeBool(env, at::hasMKLDNN()));
@@ -267,6 +317,7 @@ void initRuntime(napi_env env, napi_value exports, Env* e) {
   registerFunction(env, exports, e, "setRngState", SetRngState);
   registerFunction(env, exports, e, "backward", Backward);
   registerFunction(env, exports, e, "info", Info);
+  registerFunction(env, exports, e, "backendFlag", BackendFlag);
   registerFunction(env, exports, e, "setAllocatorCache", SetAllocatorCache);
 }
 

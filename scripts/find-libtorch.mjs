@@ -13,7 +13,18 @@ function fromRoot(root, source) {
   const lib = join(root, 'lib');
   if (!existsSync(join(inc, 'ATen', 'ATen.h'))) return null;
   if (!['libtorch.so', 'libtorch_cpu.so', 'libtorch.dylib'].some((f) => existsSync(join(lib, f)))) return null;
-  return { source, include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, abi: guessAbi(lib) };
+  return { source, include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, abi: guessAbi(lib), cuda: hasCuda(lib) };
+}
+
+// A CUDA build of libtorch registers its CUDA kernels from libtorch_cuda.so, which nothing in
+// the addon references by symbol: without --no-as-needed the linker drops it and at::hasCUDA()
+// is false even on a GPU machine.
+function hasCuda(libdir) {
+  return existsSync(join(libdir, 'libtorch_cuda.so')) && existsSync(join(libdir, 'libc10_cuda.so'));
+}
+
+export function cudaLinkFlags(found) {
+  return found.cuda ? ['-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed'] : [];
 }
 
 // pip wheels before 2.x were built with the old C++ ABI; mixing ABIs gives undefined symbols.
@@ -43,7 +54,7 @@ function fromDebian() {
   const inc = '/usr/include';
   const lib = join('/usr/lib', MULTIARCH);
   if (!existsSync(join(inc, 'ATen', 'ATen.h')) || !existsSync(join(lib, 'libtorch.so'))) return null;
-  return { source: 'system (Debian libtorch-dev)', include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, abi: 1 };
+  return { source: 'system (Debian libtorch-dev)', include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, abi: 1, cuda: hasCuda(lib) };
 }
 
 export function findLibtorch() {
@@ -79,5 +90,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   if (flag === '--include') console.log(found.include.join(' '));
   else if (flag === '--libdir') console.log(found.libdir);
   else if (flag === '--abi') console.log(found.abi);
+  else if (flag === '--cuda-libs') console.log(cudaLinkFlags(found).join(' '));
   else console.log(JSON.stringify({ ...found, version: libtorchVersion(found) }, null, 2));
 }

@@ -33,7 +33,7 @@ const CASES = [
 
 describe('the weight rule (shared fixtures README) ported to JS', () => {
   tensorTest('reproduces the spot checks of the smp fixture and of these fixtures', () => {
-    const smp = JSON.parse(readFileSync('/work/shared/fixtures/smp-unet-resnet34/unet-resnet34.keys.json', 'utf8')) as KeysFile;
+    const smp = JSON.parse(readFileSync(join(FIXTURES, 'smp-unet-resnet34', 'unet-resnet34.keys.json'), 'utf8')) as KeysFile;
     for (const file of [smp, keysOf('fcn_resnet50'), keysOf('deeplabv3_resnet50')]) {
       const shapes = new Map(file.keys_in_state_dict_order.map(([k, s]) => [k, s]));
       for (const [key, [first, last]] of Object.entries(file.spot_checks)) {

@@ -1,6 +1,6 @@
 // createModel('unet', { encoderName: 'resnet34', classes: 1 }): architectures by name, as smp's
 // create_model. Each architecture registers itself from its folder under decoders/.
-import type { nn } from '../torch/index.js';
+import type { SegmentationModel } from './base.js';
 import type { ActivationOption, AuxParams } from './heads.js';
 
 export interface ModelOptions {
@@ -19,7 +19,7 @@ export interface ModelSpec {
   name: string;
   /** The paper, one line. */
   paper: string;
-  create(options: ModelOptions): nn.Module;
+  create(options: ModelOptions): SegmentationModel;
 }
 
 const models = new Map<string, ModelSpec>();
@@ -40,7 +40,7 @@ export function getModelSpec(arch: string): ModelSpec {
 }
 
 /** Builds an architecture by name with smp's options (camelCase). Synchronous. */
-export function createModel(arch: string, options: ModelOptions = {}): nn.Module {
+export function createModel(arch: string, options: ModelOptions = {}): SegmentationModel {
   if (options === null || typeof options !== 'object') throw new TypeError(`createModel: options must be an object, got ${options === null ? 'null' : typeof options}`);
   return getModelSpec(arch).create(options);
 }

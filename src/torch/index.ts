@@ -54,6 +54,7 @@ export const torch = {
   getRngState: runtime.getRngState,
   setRngState: runtime.setRngState,
   cuda: runtime.cuda,
+  backends: runtime.backends,
   buildInfo: runtime.buildInfo,
   ops: { call: generic.call, schemas: generic.schemas },
   nn,

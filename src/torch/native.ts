@@ -49,6 +49,7 @@ export interface Native {
   backward(tensors: number[], grads: (number | null)[] | null, retainGraph: boolean | null, createGraph: boolean): void;
   info(): NativeInfo;
   setAllocatorCache(bytes: number): boolean;
+  backendFlag(name: string, value?: boolean | null): boolean;
 }
 
 function packageRoot(): string {

@@ -55,6 +55,36 @@ export const cuda = {
   },
 };
 
+function flag(name: string, what: string) {
+  return {
+    get: (): boolean => native.backendFlag(name),
+    set: (v: boolean): void => {
+      if (typeof v !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${typeof v}`);
+      native.backendFlag(name, v);
+    },
+    enumerable: true,
+  };
+}
+
+/**
+ * torch.backends' switches, as PyTorch spells them (camelCase). On CUDA, convolutions default to
+ * TF32 (cudnn.allowTF32 true) and matmuls to full float32 (cuda.matmul.allowTF32 false), as in
+ * PyTorch: set both false for float32-exact results, true for speed on Ampere and later.
+ * Without CUDA they read PyTorch's defaults and setting them changes nothing.
+ */
+export const backends = {
+  cudnn: Object.defineProperties({} as { allowTF32: boolean; benchmark: boolean; deterministic: boolean }, {
+    allowTF32: flag('cudnn.allow_tf32', 'backends.cudnn.allowTF32'),
+    benchmark: flag('cudnn.benchmark', 'backends.cudnn.benchmark'),
+    deterministic: flag('cudnn.deterministic', 'backends.cudnn.deterministic'),
+  }),
+  cuda: {
+    matmul: Object.defineProperties({} as { allowTF32: boolean }, {
+      allowTF32: flag('cuda.matmul.allow_tf32', 'backends.cuda.matmul.allowTF32'),
+    }),
+  },
+};
+
 export interface BuildInfo {
   libtorch: string;
   cuda: boolean;
