@@ -116,8 +116,9 @@ function checkAuxParams(aux: AuxParams): void {
 
 /**
  * U-Net (Ronneberger et al., "U-Net: Convolutional Networks for Biomedical Image Segmentation",
- * MICCAI 2015) as smp's encoder-decoder `Unet`. Inputs of any size work: they are padded with
- * zeros at the bottom and right to a multiple of 2^encoderDepth and the mask is cropped back.
+ * MICCAI 2015) as smp's encoder-decoder `Unet`. Inputs of any size work unpadded, as in smp
+ * (its Unet sets requires_divisible_input_shape = False): each decoder block upsamples to the
+ * size of the encoder feature it fuses, so a 70x45 image gives a 70x45 mask.
  */
 export class Unet extends SegmentationModel {
   readonly encoder: Encoder;
@@ -152,9 +153,9 @@ export class Unet extends SegmentationModel {
     }
   }
 
-  /** The deepest feature is at stride 2^encoderDepth (the encoder is never dilated here). */
+  /** 1: no padding. The decoder follows the encoder's feature sizes, whatever the input size. */
   override get divisor(): number {
-    return Math.min(this.encoder.outputStride, 2 ** this.encoder.depth);
+    return 1;
   }
 
   override forward(x: Tensor): Tensor | { mask: Tensor; label: Tensor } {
