@@ -197,24 +197,34 @@ SK_FN(ManualSeed) {
   })
 }
 
-// The CPU generator's state as a uint8 tensor, for checkpoints that resume bit-exactly.
+// A generator's state as a uint8 tensor, for checkpoints that resume bit-exactly: the CPU's
+// (device argument absent or null) or CUDA device i's.
+static at::Generator generatorArg(napi_env env, size_t argc, napi_value* argv, size_t at) {
+  if (argc <= at || isNullish(env, argv[at])) return at::detail::getDefaultCPUGenerator();
+  int i = int32Arg(env, argv[at], "device");
+  int n = at::hasCUDA() ? static_cast<int>(at::getNumGPUs()) : 0;
+  if (i < 0 || i >= n) throw rangeError("device must be a CUDA device index in [0, " + std::to_string(n) + "), got " + std::to_string(i));
+  return at::globalContext().defaultGenerator(c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(i)));
+}
+
 SK_FN(GetRngState) {
-  size_t argc = 0;
-  Env* e = getEnv(env, info, &argc, nullptr);
+  size_t argc = 1;
+  napi_value argv[1];
+  Env* e = getEnv(env, info, &argc, argv);
   SK_ENTRY("getRngState", {
-    auto gen = at::detail::getDefaultCPUGenerator();
+    auto gen = generatorArg(env, argc, argv, 0);
     std::lock_guard<std::mutex> lock(gen.mutex());
     return makeInt(env, e->put(gen.get_state()));
   })
 }
 
 SK_FN(SetRngState) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   Env* e = getEnv(env, info, &argc, argv);
   SK_ENTRY("setRngState", {
     const at::Tensor& s = tensorArg(env, e, argv[0], "state");
-    auto gen = at::detail::getDefaultCPUGenerator();
+    auto gen = generatorArg(env, argc, argv, 1);
     std::lock_guard<std::mutex> lock(gen.mutex());
     gen.set_state(s);
     return nullptr;

@@ -25,6 +25,7 @@ describe('without CUDA', { skip: CUDA ? 'this libtorch has CUDA' : false }, () =
       assertThrows(() => x.cuda(), Error, /device 'cuda:0' requested/);
       assertThrows(() => torch.zeros([2], { device: 'cuda:0' }), Error, /zeros: device 'cuda:0'/);
     });
+    assertThrows(() => torch.cuda.getRngState(), RangeError, /cuda\.getRngState: device must be a CUDA device index in \[0, 0\), got 0/, /no CUDA device/);
     const lin = new nn.Linear(2, 2);
     try {
       assertThrows(() => lin.to({ device: 'cuda' }), Error, /no CUDA/);
@@ -104,6 +105,31 @@ describe('CUDA', { skip: CUDA ? false : 'no CUDA device in this libtorch build' 
       const b = torch.rand([1000], { device: 'cuda' }).cpu();
       assert.equal(a.sub(b).abs().max().item(), 0);
     });
+  });
+
+  tensorTest('cuda.getRngState/setRngState and checkpoints bring the CUDA generator back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'segkit-cuda-rng-'));
+    const lin = new nn.Linear(2, 2);
+    try {
+      torch.tidy(() => {
+        torch.manualSeed(3);
+        const s = torch.cuda.getRngState();
+        const a = torch.rand([100], { device: 'cuda' }).cpu();
+        torch.cuda.setRngState(s);
+        const b = torch.rand([100], { device: 'cuda' }).cpu();
+        assert.equal(a.sub(b).abs().max().item(), 0);
+        const file = join(dir, 'rng.ckpt');
+        saveCheckpoint(file, { model: lin });
+        const next = torch.rand([100], { device: 'cuda' }).cpu();
+        torch.rand([1000], { device: 'cuda' });
+        loadCheckpoint(file, { model: lin });
+        assert.equal(torch.rand([100], { device: 'cuda' }).cpu().sub(next).abs().max().item(), 0, 'resumed CUDA draws');
+      });
+      assertThrows(() => torch.cuda.getRngState(torch.cuda.deviceCount()), RangeError, /device must be a CUDA device index/);
+    } finally {
+      lin.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   tensorTest('a U-Net on the GPU matches the CPU, trains with Adam, and its checkpoint loads on the CPU', () => {

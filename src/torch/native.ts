@@ -44,8 +44,8 @@ export interface Native {
   isAutocastEnabled(deviceType: string): boolean;
   isInferenceMode(): boolean;
   manualSeed(seed: number): void;
-  getRngState(): number;
-  setRngState(id: number): void;
+  getRngState(device?: number | null): number;
+  setRngState(id: number, device?: number | null): void;
   backward(tensors: number[], grads: (number | null)[] | null, retainGraph: boolean | null, createGraph: boolean): void;
   info(): NativeInfo;
   setAllocatorCache(bytes: number): boolean;

@@ -46,12 +46,28 @@ export function setAllocatorCache(bytes: number): boolean {
   return native.setAllocatorCache(bytes);
 }
 
+function cudaIndex(device: unknown, op: string): number {
+  const n = native.info().cudaDevices;
+  if (!Number.isInteger(device) || (device as number) < 0 || (device as number) >= n) {
+    throw new RangeError(`${op}: device must be a CUDA device index in [0, ${n}), got ${String(device)}${n === 0 ? ' (this libtorch has no CUDA device)' : ''}`);
+  }
+  return device as number;
+}
+
 export const cuda = {
   isAvailable(): boolean {
     return native.info().cuda;
   },
   deviceCount(): number {
     return native.info().cudaDevices;
+  },
+  /** CUDA device `device`'s generator state (a uint8 tensor), as torch.cuda.get_rng_state. */
+  getRngState(device = 0): Tensor {
+    return new Tensor(native.getRngState(cudaIndex(device, 'cuda.getRngState')));
+  },
+  setRngState(state: Tensor, device = 0): void {
+    if (!(state instanceof Tensor)) throw new TypeError('cuda.setRngState: state must be the Tensor cuda.getRngState returned');
+    native.setRngState(state.id, cudaIndex(device, 'cuda.setRngState'));
   },
 };
 

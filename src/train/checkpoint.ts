@@ -100,6 +100,7 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
   for (const [k, v] of Object.entries(parts.extra ?? {})) checkStateful(`extra.${k}`, v);
   const tensors: Record<string, RawTensor> = {};
   const rng = torch.getRngState();
+  const cudaRng = Array.from({ length: torch.cuda.deviceCount() }, (_, i) => torch.cuda.getRngState(i));
   let state: unknown;
   try {
     state = {
@@ -107,10 +108,15 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
       optimizer: parts.optimizer ? pack(parts.optimizer.stateDict(), 'optimizer', tensors) : null,
       scheduler: parts.scheduler ? pack(parts.scheduler.stateDict(), 'scheduler', tensors) : null,
       extra: pack(Object.fromEntries(Object.entries(parts.extra ?? {}).map(([k, v]) => [k, v.stateDict()])), 'extra', tensors),
-      rng: { torch: pack(rng, 'rng/torch', tensors), random: parts.random ? parts.random.getState() : null },
+      rng: {
+        torch: pack(rng, 'rng/torch', tensors),
+        cuda: pack(cudaRng, 'rng/cuda', tensors),
+        random: parts.random ? parts.random.getState() : null,
+      },
     };
   } finally {
     rng.dispose();
+    torch.dispose(cudaRng);
   }
   const info: CheckpointInfo = {
     epoch: parts.epoch ?? 0, step: parts.step ?? 0, config: parts.config ?? null, version: CHECKPOINT_VERSION, savedAt: new Date().toISOString(),
@@ -175,6 +181,12 @@ export function loadCheckpoint(path: string, parts: Omit<CheckpointParts, 'epoch
     for (const [k, v] of Object.entries(parts.extra ?? {})) restore(`extra.${k}`, v, state.extra?.[k]);
     const rng = unpack(state.rng?.torch, tensors, made, path);
     if (rng instanceof Tensor) torch.setRngState(rng);
+    // The CUDA generators come back where the devices exist: a GPU run resumes on the GPU
+    // bit-exactly, and a checkpoint saved on a GPU still loads on a CPU-only machine.
+    const cudaRng = unpack(state.rng?.cuda ?? [], tensors, made, path);
+    if (Array.isArray(cudaRng)) {
+      cudaRng.forEach((t, i) => { if (t instanceof Tensor && i < torch.cuda.deviceCount()) torch.cuda.setRngState(t, i); });
+    }
     if (parts.random) {
       if (typeof state.rng?.random !== 'number') throw new Error(`loadCheckpoint: ${path} holds no JS generator state`);
       parts.random.setState(state.rng.random);
