@@ -1,6 +1,7 @@
 // The optimizer base: parameter groups, per-parameter state and PyTorch-shaped state dicts.
 // Subclasses port PyTorch 1.13's single-tensor (for-loop) updates op for op, so that a run
-// matches PyTorch's to float rounding; the base runs each update in noGrad + tidy, so `step()`
+// matches PyTorch's to float rounding, and its multi-tensor ones (`foreach`, see foreach.ts),
+// which give the same values with a few list ops per group; the base runs each update in noGrad + tidy, so `step()`
 // leaves no temporaries behind and the live-tensor count stays flat after the first step.
 import '../methods.js';
 import { Tensor } from '../tensor.js';
@@ -34,13 +35,15 @@ export interface OptimizerStateDict {
 const EXTRA_GROUP_KEYS = ['name', 'initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum', 'swaLr'];
 
 /** How one option is checked: its JS type and, for numbers, the allowed range as words. */
-export interface OptionRule { type: 'number' | 'boolean' | 'betas'; ok?: (v: number) => boolean; expected?: string }
+export interface OptionRule { type: 'number' | 'boolean' | 'betas'; ok?: (v: number) => boolean; expected?: string; nullable?: boolean }
 export type OptionRules = Record<string, OptionRule>;
 
 export const nonNegative: OptionRule = { type: 'number', ok: (v) => v >= 0, expected: 'a non-negative number' };
 export const anyNumber: OptionRule = { type: 'number', expected: 'a number' };
 export const flag: OptionRule = { type: 'boolean', expected: 'a boolean' };
 export const betasRule: OptionRule = { type: 'betas' };
+/** `foreach`: true, false, or null for "decide from the parameters' device" (PyTorch's None). */
+export const flagOrNull: OptionRule = { type: 'boolean', nullable: true, expected: 'a boolean or null' };
 
 export function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
@@ -53,6 +56,7 @@ export function describe(v: unknown): string {
 /** Throws TypeError (wrong kind of value) or RangeError (out of range), naming the option. */
 export function checkOption(where: string, key: string, value: unknown, rule: OptionRule): void {
   if (value === undefined) throw new TypeError(`${where}${key} is required (give it as an option or in every param group)`);
+  if (value === null && rule.nullable) return;
   if (rule.type === 'betas') {
     if (!Array.isArray(value) || value.length !== 2 || !value.every((b) => typeof b === 'number')) {
       throw new TypeError(`${where}${key} must be an array of two numbers, got ${describe(value)}`);
@@ -261,7 +265,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       const g: Record<string, unknown> = { ...this.paramGroups[gi] };
       for (const [k, v] of Object.entries(sg)) {
         const ck = snakeToCamel(k);
-        // Keys PyTorch has but segkit does not (foreach, fused, ...) mean nothing here.
+        // Keys PyTorch has but segkit does not (fused, capturable, ...) mean nothing here.
         if (ck !== 'params' && (ck in this.rules || EXTRA_GROUP_KEYS.includes(ck))) g[ck] = copyValue(v);
       }
       this.validate(g, `loadStateDict: param_groups[${gi}]: `);
