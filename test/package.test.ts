@@ -28,7 +28,7 @@ test('plain node imports segkit and segkit/torch by package name', () => {
 
 test('segkit info prints the libtorch version, build, threads and CPU features', () => {
   const out = run(['dist/cli/main.js', 'info']);
-  assert.match(out, /libtorch\s+1\.\d+/);
+  assert.match(out, /libtorch\s+\d+\.\d+/);
   assert.match(out, /cuda\s+(no|yes)/);
   assert.match(out, /threads\s+\d+/);
   assert.match(out, /bf16\s+(yes|no)/);
