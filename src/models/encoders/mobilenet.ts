@@ -76,7 +76,7 @@ export class MobileNetV2Encoder extends Encoder {
   forward(x: Tensor): Tensor[] {
     const features = [x];
     for (let i = 0; i < this.depth; i++) {
-      for (const m of this.stage(i)) x = m.forward(x) as Tensor;
+      for (const m of this.stage(i)) x = nn.chainLink(x, (t) => m.forward(t), features);
       features.push(x);
     }
     return features;

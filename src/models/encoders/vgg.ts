@@ -64,14 +64,17 @@ export class VGGEncoder extends Encoder {
     return (this.features.at(0) as nn.Conv2d).inChannels;
   }
 
-  forward(x: Tensor): Tensor[] {
+  forward(input: Tensor): Tensor[] {
     const out: Tensor[] = [];
+    const live = [input];
+    let x = input;
     for (const m of this.features.children()) {
       if (m instanceof nn.MaxPool2d) {
         out.push(x);
+        live.push(x);
         if (out.length === this.depth + 1) return out;
       }
-      x = m.forward(x);
+      x = nn.chainLink(x, (t) => m.forward(t), live);
     }
     out.push(x);
     return out;

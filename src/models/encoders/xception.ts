@@ -98,17 +98,17 @@ export class XceptionEncoder extends Encoder {
     const features = [x];
     const b = this.blocks;
     if (this.depth >= 1) {
-      x = this.relu2.forward(this.bn2.forward(this.conv2.forward(this.relu1.forward(this.bn1.forward(this.conv1.forward(x))))));
+      for (const m of [this.conv1, this.bn1, this.relu1, this.conv2, this.bn2, this.relu2]) x = nn.chainLink(x, (t) => m.forward(t), features);
       features.push(x);
     }
     if (this.depth >= 2) features.push(x = b[0]!.forward(x));
     if (this.depth >= 3) features.push(x = b[1]!.forward(x));
     if (this.depth >= 4) {
-      for (let i = 2; i < 11; i++) x = b[i]!.forward(x);
+      for (let i = 2; i < 11; i++) x = nn.chainLink(x, (t) => b[i]!.forward(t), features);
       features.push(x);
     }
     if (this.depth >= 5) {
-      x = this.relu3.forward(this.bn3.forward(this.conv3.forward(b[11]!.forward(x))));
+      for (const m of [b[11]!, this.conv3, this.bn3, this.relu3]) x = nn.chainLink(x, (t) => m.forward(t), features);
       // No ReLU after bn4: smp returns the feature before the classifier's ReLU.
       features.push(this.bn4.forward(this.conv4.forward(x)));
     }

@@ -50,13 +50,21 @@ export class Sequential extends IndexedModules {
    */
   forward(x: any): any {
     let cur = x;
-    for (const m of this.children()) {
-      const prev = cur;
-      cur = tidy(() => m.forward(prev));
-      if (prev !== x && prev !== cur && prev instanceof Tensor && prev._scope !== null) prev.dispose();
-    }
+    for (const m of this.children()) cur = chainLink(cur, (t) => m.forward(t), [x]);
     return cur;
   }
+}
+
+/**
+ * One link of a hand-written chain (`x = m.forward(x)` in a loop, as an encoder walks its
+ * stages): runs fn(prev) in its own tidy scope, then disposes prev unless it is still needed
+ * (listed in `live`, returned, kept, or owned by no scope). JS has no refcounts, so without this
+ * every activation of the chain would live until the enclosing scope ends.
+ */
+export function chainLink(prev: any, fn: (x: any) => any, live: readonly unknown[]): any {
+  const cur = tidy(() => fn(prev));
+  if (prev !== cur && prev instanceof Tensor && prev._scope !== null && !live.includes(prev)) prev.dispose();
+  return cur;
 }
 
 /** A list of modules registered as children '0', '1', ...; it has no forward of its own. */

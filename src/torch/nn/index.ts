@@ -3,7 +3,7 @@ import { clipGradNorm_ } from '../optim/clip.js';
 import * as initFunctions from './init.js';
 
 export { Module, type StateDict, type LoadResult } from './module.js';
-export { Sequential, ModuleList, ModuleDict } from './containers.js';
+export { Sequential, ModuleList, ModuleDict, chainLink } from './containers.js';
 export { Conv2d, ConvTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type PaddingMode } from './layers/conv.js';
 export { Linear, Identity, Flatten, type LinearOptions } from './layers/linear.js';
 export { BatchNorm2d, GroupNorm, type BatchNorm2dOptions, type GroupNormOptions } from './layers/normalization.js';

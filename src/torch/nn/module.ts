@@ -3,7 +3,7 @@
 // JS has no __setattr__, so registration is explicit and returns the value:
 //   this.runningMean = this.registerBuffer('running_mean', torch.zeros([n]));
 import { Tensor } from '../tensor.js';
-import { keep } from '../scope.js';
+import { keep, tidy } from '../scope.js';
 import { noGrad } from '../autograd.js';
 import type { MemoryFormat, DType } from '../dtype.js';
 
@@ -73,6 +73,7 @@ export abstract class Module {
       throw new TypeError(`${this.constructor.name}.registerModule('${name}'): expected a Module or null, got ${typeof module}`);
     }
     this._modules.set(name, module);
+    if (module !== null) scopeForward(module);
     return module;
   }
 
@@ -321,4 +322,24 @@ export abstract class Module {
     const lines = [...(extra ? extra.split('\n') : []), ...children.map(([n, c]) => `(${n}): ${c.repr()}`)];
     return `${this.constructor.name}(\n${lines.map((l) => '  ' + l.split('\n').join('\n  ')).join('\n')}\n)`;
   }
+}
+
+const scoped = new WeakSet<Module>();
+
+/**
+ * A registered child's forward runs in its own tidy scope, so the tensors it makes and does not
+ * return are freed when it returns, as Python frees a forward's locals: without it every
+ * activation inside a block would live until the enclosing scope (often the whole model's
+ * forward) ends. Autograd keeps what backward needs on its own.
+ */
+function scopeForward(m: Module): void {
+  if (scoped.has(m)) return;
+  scoped.add(m);
+  const forward = m.forward;
+  Object.defineProperty(m, 'forward', {
+    value: function scopedForward(this: Module, ...args: unknown[]) {
+      return tidy(() => forward.apply(this, args as never));
+    },
+    writable: true, configurable: true, enumerable: false,
+  });
 }

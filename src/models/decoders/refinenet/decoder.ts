@@ -168,7 +168,7 @@ export class RefineNetDecoder extends nn.Module {
     let x: Tensor | null = null;
     this.blocks.forEach((block, i) => {
       const f = this.wide[i] ? this.encoderDropout.forward(used[i]!) : used[i]!;
-      x = block.forward(f, x);
+      x = nn.chainLink(x, (prev) => block.forward(f, prev), features);
     });
     return this.dropout.forward(this.output_rcus.forward(x!) as Tensor);
   }

@@ -56,7 +56,7 @@ export class EfficientNetEncoder extends Encoder {
   forward(x: Tensor): Tensor[] {
     const features = [x];
     if (this.depth >= 1) {
-      x = this._swish.forward(this._bn0.forward(this._conv_stem.forward(x)));
+      for (const m of [this._conv_stem, this._bn0, this._swish]) x = nn.chainLink(x, (t) => m.forward(t), features);
       features.push(x);
     }
     const blocks = this.blocks;
@@ -65,7 +65,7 @@ export class EfficientNetEncoder extends Encoder {
       const end = this.stageEnds[s]!;
       for (let i = start; i < end; i++) {
         // Stochastic depth grows linearly with the block index, as in the original.
-        x = blocks[i]!.forward(x, this.params.dropConnectRate * (i / blocks.length));
+        x = nn.chainLink(x, (t) => blocks[i]!.forward(t, this.params.dropConnectRate * (i / blocks.length)), features);
       }
       features.push(x);
       start = end;
