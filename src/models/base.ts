@@ -22,9 +22,9 @@ export abstract class SegmentationModel extends nn.Module {
     return this.encoder.outputStride;
   }
 
-  protected addClassificationHead(auxParams: AuxParams | null | undefined): void {
+  /** smp's aux_params head on the deepest feature (`channels`: the encoder's last outChannels). */
+  addClassificationHead(auxParams: AuxParams | null | undefined, channels = this.encoder.outChannels[this.encoder.outChannels.length - 1]!): void {
     if (!auxParams) return;
-    const channels = this.encoder.outChannels[this.encoder.outChannels.length - 1]!;
     this.classificationHead = this.registerModule('classification_head', new ClassificationHead(channels, auxParams));
   }
 

@@ -9,7 +9,7 @@ import { createEncoder } from '../../encoders/registry.js';
 import { SegmentationHead, type ActivationOption, type AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
 import { ASPP } from './aspp.js';
-import { initializeModel } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { COMMON_KEYS } from '../common/options.js';
 import { boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from './options.js';
 
@@ -95,20 +95,13 @@ export class DeepLabV3 extends SegmentationModel {
     // Stage 4 is absent at depth 3; dilation keeps the deepest feature at the output stride.
     const stride = Math.min(outputStride, 2 ** depth);
     const upsampling = upsamplingOption(NAME, options.upsampling, stride, `the stride of the deepest feature for encoderDepth ${depth}, encoderOutputStride ${outputStride}`);
-    this.encoder = this.registerModule('encoder', createEncoder(options.encoderName ?? 'resnet34', {
+    const encoder = createEncoder(options.encoderName ?? 'resnet34', {
       depth, inChannels: options.inChannels, outputStride, weights: options.encoderWeights ?? null,
-    }));
-    try {
-      const encoderChannels = this.encoder.outChannels[this.encoder.outChannels.length - 1]!;
-      this.decoder = this.registerModule('decoder', new DeepLabV3Decoder(encoderChannels, channels, rates, { separable, dropout }));
-      this.segmentationHead = this.registerModule('segmentation_head',
-        new SegmentationHead(channels, classes, { kernelSize: 1, activation: options.activation ?? null, upsampling }));
-      this.addClassificationHead(options.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    });
+    const p = assembleSmp(this, encoder,
+      (enc) => new DeepLabV3Decoder(enc[enc.length - 1]!, channels, rates, { separable, dropout }),
+      () => ({ inChannels: channels, classes, activation: options.activation, kernelSize: 1, upsampling }), options.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 
   override get divisor(): number {

@@ -10,7 +10,7 @@ import { createEncoder } from '../../encoders/registry.js';
 import { SegmentationHead, UpsamplingBilinear2d, type ActivationOption, type AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
 import { ASPP, SeparableConv2d } from '../deeplabv3/aspp.js';
-import { initializeModel } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { deepestStride } from '../deeplabv3/model.js';
 import { COMMON_KEYS } from '../common/options.js';
 import { boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from '../deeplabv3/options.js';
@@ -101,21 +101,13 @@ export class DeepLabV3Plus extends SegmentationModel {
     const dropout = probabilityOption(NAME, 'decoderAsppDropout', options.decoderAsppDropout, 0.5);
     const classes = intOption(NAME, 'classes', options.classes, 1);
     const upsampling = upsamplingOption(NAME, options.upsampling, 4, 'the decoder output is at stride 4');
-    this.encoder = this.registerModule('encoder', createEncoder(options.encoderName ?? 'resnet34', {
+    const encoder = createEncoder(options.encoderName ?? 'resnet34', {
       depth, inChannels: options.inChannels, outputStride, weights: options.encoderWeights ?? null,
-    }));
-    try {
-      this.decoder = this.registerModule('decoder', new DeepLabV3PlusDecoder([...this.encoder.outChannels], {
-        depth, outChannels, atrousRates, outputStride, separable, dropout,
-      }));
-      this.segmentationHead = this.registerModule('segmentation_head',
-        new SegmentationHead(outChannels, classes, { kernelSize: 1, activation: options.activation ?? null, upsampling }));
-      this.addClassificationHead(options.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    });
+    const p = assembleSmp(this, encoder,
+      (channels) => new DeepLabV3PlusDecoder(channels, { depth, outChannels, atrousRates, outputStride, separable, dropout }),
+      () => ({ inChannels: outChannels, classes, activation: options.activation, kernelSize: 1, upsampling }), options.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 
   /** The ASPP output, upsampled, must meet the stride-4 feature exactly: pad to the deepest stride. */

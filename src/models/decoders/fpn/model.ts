@@ -5,7 +5,7 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeModel } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { COMMON_KEYS, buildEncoder, checkKeys, commonOptions, intOption, oneOf, probabilityOption } from '../common/options.js';
 import { FPNDecoder, type FPNInterpolation, type MergePolicy } from './decoder.js';
 
@@ -55,20 +55,12 @@ export class FPN extends SegmentationModel {
     const upsampling = intOption(arch, 'upsampling', o.upsampling, 2 ** (c.encoderDepth - 3));
 
     // Options are checked above; a failure while building frees what was built.
-    try {
-      this.encoder = this.registerModule('encoder', buildEncoder(c));
-      this.decoder = this.registerModule('decoder', new FPNDecoder(this.encoder.outChannels, {
+    const p = assembleSmp(this, buildEncoder(c),
+      (channels) => new FPNDecoder(channels, {
         encoderDepth: c.encoderDepth, pyramidChannels, segmentationChannels, dropout, mergePolicy, interpolationMode,
-      }));
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(this.decoder.outChannels, c.classes, {
-        activation: c.activation, kernelSize: 1, upsampling,
-      }));
-      this.addClassificationHead(c.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+      }),
+      (decoder) => ({ inChannels: decoder.outChannels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }), c.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }
 

@@ -4,7 +4,8 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeModel, type UseNorm } from '../common/modules.js';
+import type { UseNorm } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { COMMON_KEYS, buildEncoder, checkKeys, commonOptions, useNormOption } from '../common/options.js';
 import { LinknetDecoder } from './decoder.js';
 
@@ -34,20 +35,10 @@ export class Linknet extends SegmentationModel {
     const c = commonOptions(arch, o);
     const useNorm = useNormOption(arch, o);
     // Options are checked above; a failure while building frees what was built.
-    try {
-      this.encoder = this.registerModule('encoder', buildEncoder(c));
-      this.decoder = this.registerModule('decoder', new LinknetDecoder(this.encoder.outChannels, {
-        nBlocks: c.encoderDepth, prefinalChannels: 32, useNorm,
-      }));
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(32, c.classes, {
-        activation: c.activation, kernelSize: 1,
-      }));
-      this.addClassificationHead(c.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    const p = assembleSmp(this, buildEncoder(c),
+      (channels) => new LinknetDecoder(channels, { nBlocks: c.encoderDepth, prefinalChannels: 32, useNorm }),
+      () => ({ inChannels: 32, classes: c.classes, activation: c.activation, kernelSize: 1 }), c.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }
 

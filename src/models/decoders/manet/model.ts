@@ -4,7 +4,8 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeModel, type UseNorm } from '../common/modules.js';
+import type { UseNorm } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { COMMON_KEYS, buildEncoder, channelsOption, checkKeys, commonOptions, intOption, useNormOption } from '../common/options.js';
 import { MAnetDecoder } from './decoder.js';
 
@@ -41,18 +42,10 @@ export class MAnet extends SegmentationModel {
     const useNorm = useNormOption(arch, o);
     const pabChannels = intOption(arch, 'decoderPabChannels', o.decoderPabChannels, 64);
     // Options are checked above; a failure while building frees what was built.
-    try {
-      this.encoder = this.registerModule('encoder', buildEncoder(c));
-      this.decoder = this.registerModule('decoder', new MAnetDecoder(this.encoder.outChannels, decoderChannels, { useNorm, pabChannels }));
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(decoderChannels[decoderChannels.length - 1]!, c.classes, {
-        activation: c.activation, kernelSize: 3,
-      }));
-      this.addClassificationHead(c.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    const p = assembleSmp(this, buildEncoder(c),
+      (channels) => new MAnetDecoder(channels, decoderChannels, { useNorm, pabChannels }),
+      () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }), c.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }
 

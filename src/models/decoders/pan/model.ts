@@ -5,7 +5,7 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeModel } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { COMMON_KEYS, buildEncoder, checkKeys, commonOptions, intOption, oneOf } from '../common/options.js';
 import { PANDecoder } from './decoder.js';
 
@@ -49,18 +49,10 @@ export class PAN extends SegmentationModel {
     this.minInputSize = 8 * Math.min(2 ** c.encoderDepth, outputStride);
 
     // Options are checked above; a failure while building frees what was built.
-    try {
-      this.encoder = this.registerModule('encoder', buildEncoder(c, outputStride));
-      this.decoder = this.registerModule('decoder', new PANDecoder(this.encoder.outChannels, c.encoderDepth, decoderChannels, interpolation));
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(decoderChannels, c.classes, {
-        activation: c.activation, kernelSize: 3, upsampling,
-      }));
-      this.addClassificationHead(c.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    const p = assembleSmp(this, buildEncoder(c, outputStride),
+      (channels) => new PANDecoder(channels, c.encoderDepth, decoderChannels, interpolation),
+      () => ({ inChannels: decoderChannels, classes: c.classes, activation: c.activation, kernelSize: 3, upsampling }), c.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 
   /** Pads small inputs (bottom and right, zeros) up to minInputSize, then crops the result back. */

@@ -8,7 +8,8 @@ import type { Encoder } from '../../encoders/base.js';
 import { createEncoder } from '../../encoders/registry.js';
 import { SegmentationHead, type ActivationOption, type AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
-import { Conv2dReLU, checkUseNorm, initializeModel, type UseNorm } from '../common/modules.js';
+import { Conv2dReLU, checkUseNorm, type UseNorm } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { deepestStride } from '../deeplabv3/model.js';
 import { COMMON_KEYS } from '../common/options.js';
 import { boolOption, checkKeys, intOption, probabilityOption, upsamplingOption } from '../deeplabv3/options.js';
@@ -119,19 +120,12 @@ export class PSPNet extends SegmentationModel {
     const dropout = probabilityOption(NAME, 'pspDropout', options.pspDropout, 0.2);
     const classes = intOption(NAME, 'classes', options.classes, 1);
     const upsampling = upsamplingOption(NAME, options.upsampling, 2 ** depth, `the stride of the deepest feature for encoderDepth ${depth}`);
-    this.encoder = this.registerModule('encoder', createEncoder(options.encoderName ?? 'resnet34', {
+    const encoder = createEncoder(options.encoderName ?? 'resnet34', {
       depth, inChannels: options.inChannels, weights: options.encoderWeights ?? null,
-    }));
-    try {
-      this.decoder = this.registerModule('decoder', new PSPDecoder([...this.encoder.outChannels], { useNorm, outChannels, dropout }));
-      this.segmentationHead = this.registerModule('segmentation_head',
-        new SegmentationHead(outChannels, classes, { kernelSize: 3, activation: options.activation ?? null, upsampling }));
-      this.addClassificationHead(options.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    });
+    const p = assembleSmp(this, encoder, (channels) => new PSPDecoder(channels, { useNorm, outChannels, dropout }),
+      () => ({ inChannels: outChannels, classes, activation: options.activation, kernelSize: 3, upsampling }), options.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 
   /** Only the stride of the deepest feature used (8 at depth 3) matters, not the encoder's full 32. */

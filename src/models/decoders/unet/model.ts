@@ -8,7 +8,8 @@ import type { Encoder } from '../../encoders/base.js';
 import { createEncoder } from '../../encoders/registry.js';
 import { Activation, SegmentationHead, type ActivationOption, type AuxParams } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { initializeModel, type AttentionType } from '../common/modules.js';
+import type { AttentionType } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { isPositiveInt, showQuoted as show } from '../common/options.js';
 import { UnetDecoder, type DecoderNorm } from './decoder.js';
 
@@ -128,29 +129,18 @@ export class Unet extends SegmentationModel {
   constructor(options: UnetOptions = {}) {
     super();
     const o = resolveOptions(options);
-    this.encoder = this.registerModule('encoder', createEncoder(o.encoderName, {
-      depth: o.encoderDepth, inChannels: o.inChannels, weights: o.encoderWeights,
-    }));
-    try {
-      this.decoder = this.registerModule('decoder', new UnetDecoder({
-        encoderChannels: this.encoder.outChannels,
-        decoderChannels: o.decoderChannels,
-        nBlocks: o.encoderDepth,
-        useBatchnorm: o.decoderUseBatchnorm,
-        attentionType: o.decoderAttentionType,
-        // smp's rule: VGG features end in a max-pool, so they get two more convs first.
-        center: o.encoderName.startsWith('vgg'),
-        interpolationMode: o.decoderInterpolation,
-      }));
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(o.decoderChannels[o.decoderChannels.length - 1]!, o.classes, {
-        activation: o.activation, kernelSize: 3,
-      }));
-      this.addClassificationHead(o.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    const encoder = createEncoder(o.encoderName, { depth: o.encoderDepth, inChannels: o.inChannels, weights: o.encoderWeights });
+    const p = assembleSmp(this, encoder, (encoderChannels) => new UnetDecoder({
+      encoderChannels,
+      decoderChannels: o.decoderChannels,
+      nBlocks: o.encoderDepth,
+      useBatchnorm: o.decoderUseBatchnorm,
+      attentionType: o.decoderAttentionType,
+      // smp's rule: VGG features end in a max-pool, so they get two more convs first.
+      center: o.encoderName.startsWith('vgg'),
+      interpolationMode: o.decoderInterpolation,
+    }), () => ({ inChannels: o.decoderChannels[o.decoderChannels.length - 1]!, classes: o.classes, activation: o.activation, kernelSize: 3 }), o.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 
   /** 1: no padding. The decoder follows the encoder's feature sizes, whatever the input size. */

@@ -4,7 +4,8 @@ import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
-import { checkAttentionType, initializeModel, type AttentionType, type UseNorm } from '../common/modules.js';
+import { checkAttentionType, type AttentionType, type UseNorm } from '../common/modules.js';
+import { assembleSmp } from '../common/assemble.js';
 import { COMMON_KEYS, buildEncoder, channelsOption, checkKeys, commonOptions, oneOf, useNormOption } from '../common/options.js';
 import { UnetPlusPlusDecoder, type UnetPlusPlusInterpolation } from './decoder.js';
 
@@ -44,20 +45,12 @@ export class UnetPlusPlus extends SegmentationModel {
     const interpolationMode = oneOf(arch, 'decoderInterpolation', o.decoderInterpolation,
       ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'] as const, 'nearest');
     // Options are checked above; a failure while building frees what was built.
-    try {
-      this.encoder = this.registerModule('encoder', buildEncoder(c));
-      this.decoder = this.registerModule('decoder', new UnetPlusPlusDecoder(this.encoder.outChannels, decoderChannels, {
+    const p = assembleSmp(this, buildEncoder(c),
+      (channels) => new UnetPlusPlusDecoder(channels, decoderChannels, {
         useNorm, attentionType, interpolationMode, center: c.encoderName.startsWith('vgg'),
-      }));
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(decoderChannels[decoderChannels.length - 1]!, c.classes, {
-        activation: c.activation, kernelSize: 3,
-      }));
-      this.addClassificationHead(c.auxParams);
-      initializeModel(this);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+      }),
+      () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }), c.auxParams);
+    [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }
 
