@@ -22,7 +22,7 @@ export function makeLayers(config: VggConfig, batchNorm: boolean): nn.Sequential
     }
     layers.push(new nn.Conv2d(inChannels, v, 3, { padding: 1 }));
     if (batchNorm) layers.push(new nn.BatchNorm2d(v));
-    layers.push(new nn.ReLU());
+    layers.push(new nn.ReLU({ inplace: true }));
     inChannels = v;
   }
   return new nn.Sequential(...layers);

@@ -16,10 +16,10 @@ export class LargeFOV extends nn.Module {
   constructor(inChannels = 512, channels = 1024, rate = 12) {
     super();
     this.fc6 = this.registerModule('fc6', new nn.Conv2d(inChannels, channels, 3, { padding: rate, dilation: rate }));
-    this.relu6 = this.registerModule('relu6', new nn.ReLU());
+    this.relu6 = this.registerModule('relu6', new nn.ReLU({ inplace: true }));
     this.drop6 = this.registerModule('drop6', new nn.Dropout({ p: 0.5 }));
     this.fc7 = this.registerModule('fc7', new nn.Conv2d(channels, channels, 1));
-    this.relu7 = this.registerModule('relu7', new nn.ReLU());
+    this.relu7 = this.registerModule('relu7', new nn.ReLU({ inplace: true }));
     this.drop7 = this.registerModule('drop7', new nn.Dropout({ p: 0.5 }));
     // DeepLab subsamples VGG's fc6/fc7 from ImageNet; from scratch they start as torchvision
     // initialises VGG's classifier.

@@ -52,10 +52,10 @@ export class FCNDecoder extends nn.Module {
     super();
     if (stride !== 32 && stride !== 16 && stride !== 8) throw new RangeError(`FCNDecoder: stride must be 32, 16 or 8, got ${String(stride)}`);
     this.fc6 = this.registerModule('fc6', new nn.Conv2d(512, fcChannels, 7, { padding: 3 }));
-    this.relu6 = this.registerModule('relu6', new nn.ReLU());
+    this.relu6 = this.registerModule('relu6', new nn.ReLU({ inplace: true }));
     this.drop6 = this.registerModule('drop6', new nn.Dropout({ p: 0.5 }));
     this.fc7 = this.registerModule('fc7', new nn.Conv2d(fcChannels, fcChannels, 1));
-    this.relu7 = this.registerModule('relu7', new nn.ReLU());
+    this.relu7 = this.registerModule('relu7', new nn.ReLU({ inplace: true }));
     this.drop7 = this.registerModule('drop7', new nn.Dropout({ p: 0.5 }));
     // fc6 and fc7 are VGG's classifier reshaped, so they start as torchvision initialises it.
     for (const fc of [this.fc6, this.fc7]) {

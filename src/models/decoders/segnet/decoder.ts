@@ -6,7 +6,7 @@ import { nn, F, type Tensor } from '../../../torch/index.js';
 /** Conv 3x3 + BatchNorm + ReLU, the conv with a bias as in the Caffe SegNet (conv*_D layers). */
 export class ConvBNReLU extends nn.Sequential {
   constructor(inChannels: number, outChannels: number) {
-    super(new nn.Conv2d(inChannels, outChannels, 3, { padding: 1 }), new nn.BatchNorm2d(outChannels), new nn.ReLU());
+    super(new nn.Conv2d(inChannels, outChannels, 3, { padding: 1 }), new nn.BatchNorm2d(outChannels), new nn.ReLU({ inplace: true }));
   }
 }
 

@@ -11,8 +11,8 @@ export class DoubleConv extends nn.Module {
     super();
     // With BatchNorm the conv bias is redundant, and milesial's port has none.
     const unit = (i: number, o: number): nn.Module[] => batchNorm
-      ? [new nn.Conv2d(i, o, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(o), new nn.ReLU()]
-      : [new nn.Conv2d(i, o, 3, { padding: 1 }), new nn.ReLU()];
+      ? [new nn.Conv2d(i, o, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(o), new nn.ReLU({ inplace: true })]
+      : [new nn.Conv2d(i, o, 3, { padding: 1 }), new nn.ReLU({ inplace: true })];
     this.double_conv = this.registerModule('double_conv', new nn.Sequential(...unit(inChannels, outChannels), ...unit(outChannels, outChannels)));
   }
 
