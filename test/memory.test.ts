@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
-import { torch, F, type Tensor } from '../src/index.js';
+import { torch, F, nn, type Tensor } from '../src/index.js';
 import { tensorTest, assertThrows } from './helpers.js';
 
 /** A tensor's values as plain numbers. */
@@ -495,5 +495,75 @@ describe('training loop', () => {
     assert.ok(losses[999]! < losses[0]!, `the loss went down (${losses[0]} -> ${losses[999]})`);
     torch.dispose([x, y, ...params]);
     assert.equal(live(), before);
+  });
+});
+
+describe('modules free their temporaries', () => {
+  /** Makes three temporaries and returns one new tensor. */
+  class Busy extends nn.Module {
+    forward(x: Tensor): Tensor {
+      const a = x.mul(2);
+      const b = a.add(1);
+      return b.relu().neg();
+    }
+  }
+
+  tensorTest('a registered child\'s forward frees what it does not return, as Python frees locals', () => {
+    class Parent extends nn.Module {
+      readonly child = this.registerModule('child', new Busy());
+      liveAfterChild = 0;
+      forward(x: Tensor): Tensor {
+        const before = torch.liveTensors();
+        const y = this.child.forward(x);
+        this.liveAfterChild = torch.liveTensors() - before;
+        return y;
+      }
+    }
+    const p = new Parent();
+    torch.tidy(() => {
+      const x = torch.ones([4]);
+      const y = p.forward(x);
+      assert.equal(p.liveAfterChild, 1, 'only the child\'s result outlives its forward');
+      assert.deepEqual(Array.from(y.toArray() as Float32Array), [-3, -3, -3, -3]);
+    });
+    // An unregistered module is plain code: its temporaries belong to the caller's scope.
+    torch.tidy(() => {
+      const before = torch.liveTensors();
+      new Busy().forward(torch.ones([4]));
+      assert.equal(torch.liveTensors() - before, 5);
+    });
+  });
+
+  tensorTest('nn.chainLink frees dead links of a hand-written chain, keeping the input and the live list', () => {
+    const layers = Array.from({ length: 6 }, () => new Busy());
+    torch.tidy(() => {
+      const x = torch.ones([4]);
+      const kept: Tensor[] = [];
+      const before = torch.liveTensors();
+      let y: Tensor = x;
+      layers.forEach((m, i) => {
+        y = nn.chainLink(y, (t: Tensor) => m.forward(t), [x, ...kept]);
+        if (i === 2) kept.push(y);
+      });
+      assert.equal(torch.liveTensors() - before, 2, 'the kept link and the result');
+      assert.equal(x.numel, 4, 'the input is still alive');
+      assert.equal(kept[0]!.numel, 4);
+    });
+  });
+
+  tensorTest('nn.Sequential frees each link at once and still trains', () => {
+    const seq = new nn.Sequential(new nn.Linear(3, 8), new nn.ReLU({ inplace: true }), new nn.Linear(8, 1));
+    try {
+      torch.tidy(() => {
+        const x = torch.randn([5, 3]);
+        const before = torch.liveTensors();
+        const out = seq.forward(x) as Tensor;
+        assert.equal(torch.liveTensors() - before, 1);
+        out.sum().backward();
+        for (const p of seq.parameters()) assert.ok(p.grad !== null);
+      });
+    } finally {
+      seq.dispose();
+    }
   });
 });
