@@ -5,3 +5,6 @@ export { StepLR, MultiStepLR, ExponentialLR, ConstantLR, LinearLR, PolynomialLR 
 export { CosineAnnealingLR, CosineAnnealingWarmRestarts } from './cosine.js';
 export { OneCycleLR, type OneCycleLROptions } from './one-cycle.js';
 export { SequentialLR } from './sequential.js';
+export { LambdaLR, MultiplicativeLR, type LrLambda } from './lambda.js';
+export { CyclicLR, type CyclicLROptions } from './cyclic.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions } from './plateau.js';
