@@ -11,6 +11,7 @@ import {
   SGD, Adam, LambdaLR, MultiplicativeLR, CyclicLR, ReduceLROnPlateau, SequentialLR, StepLR, type Optimizer,
 } from '../src/torch/optim/index.js';
 import { FIXTURES, assertThrows, tensorTest } from './helpers.js';
+import { close, momentumOf, sameState } from './scheduler-parity.js';
 
 interface PySchedule { lrs: number[][]; momentum: number[]; state_mid: Record<string, unknown> }
 const J = JSON.parse(readFileSync(join(FIXTURES, 'optim', 'schedulers_more.json'), 'utf8')) as {
@@ -54,16 +55,6 @@ const CASES: Record<string, [MakeOpt, (o: Optimizer<any>) => Sched, number[]?]> 
   cyclic_adam: [adam, (o) => new CyclicLR(o, { baseLr: 1e-4, maxLr: 1e-3, stepSizeUp: 6, cycleMomentum: false })],
 };
 
-/** Equal up to the last few bits (V8's Math.pow/sin and glibc's may round the last bit differently). */
-function close(a: number, e: number, what: string): void {
-  assert.ok(a === e || Math.abs(a - e) <= 1e-12 * Math.max(Math.abs(e), 1e-300), `${what}: ${a} vs PyTorch ${e}`);
-}
-
-const momentumOf = (o: Optimizer<any>): number => {
-  const g = o.paramGroups[0]!;
-  return Array.isArray(g.betas) ? (g.betas as number[])[0]! : (g.momentum as number);
-};
-
 function follow(name: string, opt: Optimizer<any>, s: Sched, from: number, to: number, py: PySchedule, metrics?: number[]): void {
   for (let i = from; i < to; i++) {
     opt.paramGroups.forEach((grp, g) => close(grp.lr, py.lrs[i]![g]!, `${name}: paramGroups[${g}].lr before step ${i}`));
@@ -72,32 +63,6 @@ function follow(name: string, opt: Optimizer<any>, s: Sched, from: number, to: n
     if (metrics) s.step(metrics[i]!);
     else s.step();
   }
-}
-
-/** PyTorch's JSON writes +-inf as strings. */
-const fromPy = (v: unknown): unknown => (v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v);
-
-function sameState(ours: unknown, py: unknown, what: string): void {
-  py = fromPy(py);
-  ours = fromPy(ours);
-  if (typeof py === 'number' && typeof ours === 'number') return close(ours, py, what);
-  if (Array.isArray(py)) {
-    assert.ok(Array.isArray(ours) && ours.length === py.length, `${what}: ${JSON.stringify(ours)} vs ${JSON.stringify(py)}`);
-    return py.forEach((v, i) => sameState(ours[i], v, `${what}[${i}]`));
-  }
-  if (py !== null && typeof py === 'object') {
-    assert.ok(ours !== null && typeof ours === 'object', `${what}: not an object`);
-    const o = ours as Record<string, unknown>;
-    const p = py as Record<string, unknown>;
-    for (const k of Object.keys(o)) assert.ok(k in p, `${what}: key ${k} is not in PyTorch's state dict`);
-    for (const [k, v] of Object.entries(p)) {
-      if (k === 'verbose' || k === '_get_lr_called_within_step') continue;
-      assert.ok(k in o, `${what}: PyTorch's key ${k} is missing`);
-      sameState(o[k], v, `${what}.${k}`);
-    }
-    return;
-  }
-  assert.equal(ours, py, what);
 }
 
 /** A JSON round trip that keeps infinities (as the checkpoint code's tags do). */

@@ -12,6 +12,7 @@ import {
   OneCycleLR, SequentialLR, SWALR, type Optimizer, type LRScheduler,
 } from '../src/torch/optim/index.js';
 import { FIXTURES, assertThrows, tensorTest } from './helpers.js';
+import { close, momentumOf, sameState } from './scheduler-parity.js';
 
 interface PySchedule { lrs: number[][]; momentum: number[]; state_mid: Record<string, unknown> }
 const J = JSON.parse(readFileSync(join(FIXTURES, 'optim', 'optim.json'), 'utf8')) as { schedulers: Record<string, PySchedule> };
@@ -54,16 +55,6 @@ const CASES: Record<string, [() => { opt: Optimizer<any>; params: Tensor[] }, Ma
   swalr_linear: [sgd, (o) => new SWALR(o, { swaLr: 0.01, annealEpochs: 5, annealStrategy: 'linear' })],
 };
 
-/** Equal up to the last few bits: V8's Math.cos/pow and glibc's may round the last bit differently. */
-function close(a: number, e: number, what: string): void {
-  assert.ok(Math.abs(a - e) <= 1e-12 * Math.max(Math.abs(e), 1e-300), `${what}: ${a} vs PyTorch ${e}`);
-}
-
-const momentumOf = (o: Optimizer<any>): number => {
-  const g = o.paramGroups[0]!;
-  return Array.isArray(g.betas) ? (g.betas as number[])[0]! : (g.momentum as number);
-};
-
 function stepOnce(name: string, s: LRScheduler, i: number): void {
   if (name.startsWith('warm_restarts_frac')) s.step((i + 1) / 4);
   else s.step();
@@ -79,28 +70,6 @@ function follow(name: string, opt: Optimizer<any>, s: LRScheduler, from: number,
     close(momentumOf(opt), py.momentum[i]!, `${name}: momentum before step ${i}`);
     stepOnce(name, s, i);
   }
-}
-
-/** Our state dict's keys are PyTorch's (less its callables and debugging flags), with equal values. */
-function sameState(ours: unknown, py: unknown, what: string): void {
-  if (typeof py === 'number' && typeof ours === 'number') return close(ours, py, what);
-  if (Array.isArray(py)) {
-    assert.ok(Array.isArray(ours) && ours.length === py.length, `${what}: ${JSON.stringify(ours)} vs ${JSON.stringify(py)}`);
-    return py.forEach((v, i) => sameState(ours[i], v, `${what}[${i}]`));
-  }
-  if (py !== null && typeof py === 'object') {
-    assert.ok(ours !== null && typeof ours === 'object', `${what}: not an object`);
-    const o = ours as Record<string, unknown>;
-    const p = py as Record<string, unknown>;
-    for (const k of Object.keys(o)) assert.ok(k in p, `${what}: key ${k} is not in PyTorch's state dict`);
-    for (const [k, v] of Object.entries(p)) {
-      if (k === 'verbose' || k === '_get_lr_called_within_step') continue;
-      assert.ok(k in o, `${what}: PyTorch's key ${k} is missing`);
-      sameState(o[k], v, `${what}.${k}`);
-    }
-    return;
-  }
-  assert.equal(ours, py, what);
 }
 
 describe('lr sequences match PyTorch 1.13', () => {
