@@ -71,6 +71,12 @@ export function channelsOption(arch: string, name: string, v: unknown, fallback:
   return [...list];
 }
 
+/** smp's decoderChannels for the U-Net family: one per block, default the last encoderDepth of [256, 128, 64, 32, 16]. */
+export function decoderChannelsOption(arch: string, v: unknown, encoderDepth: number): number[] {
+  return channelsOption(arch, 'decoderChannels', v, [256, 128, 64, 32, 16].slice(-encoderDepth),
+    encoderDepth, `one per decoder block: encoderDepth is ${encoderDepth}`);
+}
+
 export interface CommonOptions {
   encoderName: string;
   encoderDepth: number;

@@ -6,7 +6,7 @@ import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
 import type { UseNorm } from '../common/modules.js';
 import { assembleSmp } from '../common/assemble.js';
-import { COMMON_KEYS, buildEncoder, channelsOption, checkKeys, commonOptions, intOption, useNormOption } from '../common/options.js';
+import { COMMON_KEYS, buildEncoder, checkKeys, decoderChannelsOption, commonOptions, intOption, useNormOption } from '../common/options.js';
 import { MAnetDecoder } from './decoder.js';
 
 export interface MAnetOptions extends ModelOptions {
@@ -37,8 +37,7 @@ export class MAnet extends SegmentationModel {
     const arch = 'MAnet';
     const o = checkKeys(arch, options, KEYS);
     const c = commonOptions(arch, o);
-    const decoderChannels = channelsOption(arch, 'decoderChannels', o.decoderChannels, [256, 128, 64, 32, 16].slice(-c.encoderDepth),
-      c.encoderDepth, `one per decoder block: encoderDepth is ${c.encoderDepth}`);
+    const decoderChannels = decoderChannelsOption(arch, o.decoderChannels, c.encoderDepth);
     const useNorm = useNormOption(arch, o);
     const pabChannels = intOption(arch, 'decoderPabChannels', o.decoderPabChannels, 64);
     // Options are checked above; a failure while building frees what was built.

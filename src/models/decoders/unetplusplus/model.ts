@@ -6,7 +6,7 @@ import { SegmentationHead } from '../../heads.js';
 import { registerModel, type ModelOptions } from '../../registry.js';
 import { checkAttentionType, type AttentionType, type UseNorm } from '../common/modules.js';
 import { assembleSmp } from '../common/assemble.js';
-import { COMMON_KEYS, buildEncoder, channelsOption, checkKeys, commonOptions, oneOf, useNormOption } from '../common/options.js';
+import { COMMON_KEYS, buildEncoder, checkKeys, decoderChannelsOption, commonOptions, oneOf, useNormOption } from '../common/options.js';
 import { UnetPlusPlusDecoder, type UnetPlusPlusInterpolation } from './decoder.js';
 
 export interface UnetPlusPlusOptions extends ModelOptions {
@@ -38,8 +38,7 @@ export class UnetPlusPlus extends SegmentationModel {
     const arch = 'UnetPlusPlus';
     const o = checkKeys(arch, options, KEYS);
     const c = commonOptions(arch, o);
-    const decoderChannels = channelsOption(arch, 'decoderChannels', o.decoderChannels, [256, 128, 64, 32, 16].slice(-c.encoderDepth),
-      c.encoderDepth, `one per decoder block: encoderDepth is ${c.encoderDepth}`);
+    const decoderChannels = decoderChannelsOption(arch, o.decoderChannels, c.encoderDepth);
     const useNorm = useNormOption(arch, o);
     const attentionType = checkAttentionType(`${arch}: decoderAttentionType`, o.decoderAttentionType);
     const interpolationMode = oneOf(arch, 'decoderInterpolation', o.decoderInterpolation,
