@@ -39,7 +39,9 @@ function timesMs() {
 }
 
 printMachine('conv2d 4x64x128x128 * 64x64x3x3 (pad 1, bias), forward + backward, ms');
-console.log(`${ROUNDS} alternating rounds (PyTorch, then segkit) of ${WARMUP} warm-up + ${ITERS} timed iterations; ${GFLOP.toFixed(2)} GFLOP/iteration`);
+console.log(
+  `${ROUNDS} alternating rounds (PyTorch, then segkit) of ${WARMUP} warm-up + ${ITERS} timed iterations; ${GFLOP.toFixed(2)} GFLOP/iteration`,
+);
 const js = { 1: [], 2: [] };
 const py = { 1: [], 2: [] };
 const paired = { 1: [], 2: [] };
@@ -66,10 +68,37 @@ for (const threads of [1, 2]) {
   const [s, p] = [best(js[threads]), best(py[threads])];
   const ratio = median(paired[threads]);
   const gflops = (ms) => (GFLOP / (ms / 1e3)).toFixed(0);
-  rows.push([threads, s.toFixed(1), p.toFixed(1), `${median(js[threads]).toFixed(1)} / ${median(py[threads]).toFixed(1)}`,
-    `${gflops(s)} / ${gflops(p)}`, `${(s / p).toFixed(3)}x`, `${ratio.toFixed(3)}x`, ratio <= GOAL ? 'ok' : 'SLOW']);
+  rows.push([
+    threads,
+    s.toFixed(1),
+    p.toFixed(1),
+    `${median(js[threads]).toFixed(1)} / ${median(py[threads]).toFixed(1)}`,
+    `${gflops(s)} / ${gflops(p)}`,
+    `${(s / p).toFixed(3)}x`,
+    `${ratio.toFixed(3)}x`,
+    ratio <= GOAL ? 'ok' : 'SLOW',
+  ]);
   const label = process.env.SEGKIT_BENCH_LABEL ? ` (${process.env.SEGKIT_BENCH_LABEL})` : '';
-  report('conv', `conv2d fwd+bwd @${threads}t${label}`, `${s.toFixed(1)} ms vs ${p.toFixed(1)} ms; paired median ${ratio.toFixed(3)}x`, `<= ${GOAL}x`, ratio <= GOAL);
+  report(
+    'conv',
+    `conv2d fwd+bwd @${threads}t${label}`,
+    `${s.toFixed(1)} ms vs ${p.toFixed(1)} ms; paired median ${ratio.toFixed(3)}x`,
+    `<= ${GOAL}x`,
+    ratio <= GOAL,
+  );
 }
-printTable(['threads', 'segkit best ms', 'PyTorch best ms', 'median segkit / PyTorch', 'GFLOP/s segkit / PyTorch', 'ratio of bests', 'paired median ratio', `goal <= ${GOAL}x`], rows, 0);
+printTable(
+  [
+    'threads',
+    'segkit best ms',
+    'PyTorch best ms',
+    'median segkit / PyTorch',
+    'GFLOP/s segkit / PyTorch',
+    'ratio of bests',
+    'paired median ratio',
+    `goal <= ${GOAL}x`,
+  ],
+  rows,
+  0,
+);
 torch.dispose([x, w, b]);

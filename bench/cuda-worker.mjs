@@ -32,14 +32,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const yt = torch.keep(torch.tidy(() => torch.rand([8, 1, 256, 256], { device: 'cuda' }).gt(0.5).float()));
   model.train();
   const opt = new torch.optim.SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
-  const step = (amp) => () => torch.tidy(() => {
-    opt.zeroGrad();
-    const out = amp ? torch.autocast({ deviceType: 'cuda', dtype: 'float16' }, () => model.forward(xt)) : model.forward(xt);
-    const l = F.binaryCrossEntropyWithLogits(out.float(), yt);
-    l.backward();
-    opt.step();
-    return l.item();
-  });
+  const step = (amp) => () =>
+    torch.tidy(() => {
+      opt.zeroGrad();
+      const out = amp ? torch.autocast({ deviceType: 'cuda', dtype: 'float16' }, () => model.forward(xt)) : model.forward(xt);
+      const l = F.binaryCrossEntropyWithLogits(out.float(), yt);
+      l.backward();
+      opt.step();
+      return l.item();
+    });
   const trainMs = time(step(false));
   const ampMs = time(step(true));
   console.log(JSON.stringify({ params, predictMs, trainMs, ampMs }));

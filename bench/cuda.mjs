@@ -25,7 +25,8 @@ const median = (xs) => {
 };
 const rows = [];
 for (const n of names) {
-  const js = []; const py = [];
+  const js = [];
+  const py = [];
   for (let r = 0; r < ROUNDS; r++) {
     const order = r % 2 ? ['js', 'py'] : ['py', 'js'];
     for (const s of order) {
@@ -43,5 +44,22 @@ for (const n of names) {
   rows.push([n, ...cell('predictMs'), ...cell('trainMs'), ...cell('ampMs')]);
   console.error(`  ${n} done`);
 }
-printTable(['model', 'predict 8x512 segkit ms', 'PyTorch', 'ratio', 'train 8x256 fp32 segkit', 'PyTorch', 'ratio', 'train fp16 autocast segkit', 'PyTorch', 'ratio'], rows, 1);
-console.log(`median of 10 timed iterations (3 warm-up) per process, ${ROUNDS} rounds per side; ratio = median over rounds of segkit / PyTorch.`);
+printTable(
+  [
+    'model',
+    'predict 8x512 segkit ms',
+    'PyTorch',
+    'ratio',
+    'train 8x256 fp32 segkit',
+    'PyTorch',
+    'ratio',
+    'train fp16 autocast segkit',
+    'PyTorch',
+    'ratio',
+  ],
+  rows,
+  1,
+);
+console.log(
+  `median of 10 timed iterations (3 warm-up) per process, ${ROUNDS} rounds per side; ratio = median over rounds of segkit / PyTorch.`,
+);

@@ -59,7 +59,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
 
   const x = torch.randn([1, 3, 512, 512]);
-  const predictMs = time(() => torch.tidy(() => { model.predict(x); }), predictIters);
+  const predictMs = time(
+    () =>
+      torch.tidy(() => {
+        model.predict(x);
+      }),
+    predictIters,
+  );
   const predictRssMb = rss();
   x.dispose();
 
@@ -68,13 +74,17 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   model.train();
   const opt = new torch.optim.SGD(model.parameters(), { lr: 1e-3, momentum: 0.9 });
   let loss = NaN;
-  const trainMs = time(() => torch.tidy(() => {
-    opt.zeroGrad();
-    const l = F.binaryCrossEntropyWithLogits(model.forward(xt), yt);
-    l.backward();
-    opt.step();
-    loss = l.item();
-  }), trainIters);
+  const trainMs = time(
+    () =>
+      torch.tidy(() => {
+        opt.zeroGrad();
+        const l = F.binaryCrossEntropyWithLogits(model.forward(xt), yt);
+        l.backward();
+        opt.step();
+        loss = l.item();
+      }),
+    trainIters,
+  );
   const trainRssMb = rss();
   console.log(JSON.stringify({ params, buildRssMb, predictMs, predictRssMb, trainMs, trainRssMb, faults, loss }));
   opt.dispose();

@@ -1,4 +1,4 @@
-// Whole architectures, segkit vs PyTorch in the same run (issue 4's "Measure"): predict at
+// Whole architectures, segkit vs PyTorch in the same run: predict at
 // 1x3x512x512 (segkit model.predict(x) vs PyTorch eval() + torch.inference_mode()) and one
 // training step at 4x3x256x256 (forward, BCE-with-logits vs a random 0/1 target, backward, SGD
 // with momentum), with the peak RSS of each side. The PyTorch side is torchvision's own
@@ -22,10 +22,24 @@ const ROUNDS = Number(process.env.SEGKIT_BENCH_ROUNDS ?? 2);
 const WARMUP = 1;
 /** Timed iterations [predict, train] and rounds: the big nets (seconds per step) are measured once. */
 const PLAN = {
-  unet: [3, 2], fcn: [2, 1], deeplabv3: [2, 1], deeplabv3plus: [3, 3], pspnet: [3, 3], fpn: [3, 3],
-  segnet: [1, 1, 1], fcn8s: [1, 1, 1], 'unet-original': [1, 1, 1], deeplabv1: [1, 1, 1],
-  linknet: [3, 3], pan: [3, 3], unetplusplus: [2, 2], manet: [2, 2],
-  refinenet: [1, 1, 1], deeplabv2: [1, 1, 1], fcn16s: [1, 1, 1], fcn32s: [1, 1, 1],
+  unet: [3, 2],
+  fcn: [2, 1],
+  deeplabv3: [2, 1],
+  deeplabv3plus: [3, 3],
+  pspnet: [3, 3],
+  fpn: [3, 3],
+  segnet: [1, 1, 1],
+  fcn8s: [1, 1, 1],
+  'unet-original': [1, 1, 1],
+  deeplabv1: [1, 1, 1],
+  linknet: [3, 3],
+  pan: [3, 3],
+  unetplusplus: [2, 2],
+  manet: [2, 2],
+  refinenet: [1, 1, 1],
+  deeplabv2: [1, 1, 1],
+  fcn16s: [1, 1, 1],
+  fcn32s: [1, 1, 1],
 };
 const SEGKIT_ONLY_PLAN = [1, 1, 1];
 const GOAL = 1.05;
@@ -34,7 +48,8 @@ const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 function run(cmd, args, env) {
   let r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   if (r.signal === 'SIGSEGV' || r.signal === 'SIGBUS') {
-    // Seen once when the native addon was rebuilt under a running bench; say so and retry once.
+    // A worker killed by SIGSEGV/SIGBUS (for one, the native addon rebuilt under a running bench)
+    // is reported and run once more, so one crash does not lose the whole run.
     console.log(`note: ${args[1] ?? args[0]} ${args[0].endsWith('.py') ? 'PyTorch' : 'segkit'} process died of ${r.signal}; retried once`);
     r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 24 });
   }
@@ -72,15 +87,19 @@ const pytorch = (args) => run(PYTHON, [here('torch_models.py'), ...args], { GLIB
 printMachine(`models: predict 1x3x512x512, train step 4x3x256x256 (BCE, SGD momentum), ${THREADS} threads, fp32`);
 const pyInfo = run(PYTHON, [here('torch_models.py'), '--info'], {});
 printPythonInfo(pyInfo);
-console.log('allocator: freed blocks up to 256 MiB kept in-process on both sides (segkit torch.setAllocatorCache(256 MiB); '
-  + `PyTorch GLIBC_TUNABLES=${TUNED})`);
+console.log(
+  'allocator: freed blocks up to 256 MiB kept in-process on both sides (segkit torch.setAllocatorCache(256 MiB); ' +
+    `PyTorch GLIBC_TUNABLES=${TUNED})`,
+);
 
-const wanted = process.env.SEGKIT_BENCH_MODELS?.split(',').map((s) => s.trim()).filter(Boolean);
+const wanted = process.env.SEGKIT_BENCH_MODELS?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const names = Object.keys(SEGKIT_MODELS).filter((n) => !wanted || wanted.includes(n));
 const unknown = (wanted ?? []).filter((n) => !SEGKIT_MODELS[n]);
 if (unknown.length) throw new Error(`unknown model(s) ${unknown.join(', ')}; known: ${Object.keys(SEGKIT_MODELS).join(', ')}`);
 const hasPy = (n) => pyInfo.models.includes(n);
-const plan = (n) => (hasPy(n) ? PLAN[n] ?? SEGKIT_ONLY_PLAN : SEGKIT_ONLY_PLAN);
+const plan = (n) => (hasPy(n) ? (PLAN[n] ?? SEGKIT_ONLY_PLAN) : SEGKIT_ONLY_PLAN);
 const rounds = (n) => Math.min(ROUNDS, plan(n)[2] ?? ROUNDS, hasPy(n) ? Infinity : 1);
 
 const empty = () => ({ params: 0, predict: [], train: [], buildRss: 0, predictRss: 0, trainRss: 0, predictFaults: [], trainFaults: [] });
@@ -115,7 +134,8 @@ for (let round = 0; round < maxRounds; round++) {
   }
 }
 
-if (contended) console.log(`WARNING: ${contended} run(s) started while other processes kept the CPUs busy for 3 minutes: timings are unreliable`);
+if (contended)
+  console.log(`WARNING: ${contended} run(s) started while other processes kept the CPUs busy for 3 minutes: timings are unreliable`);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -132,29 +152,80 @@ for (const n of names) {
     return `${median(paired).toFixed(3)}x${paired.length === 1 ? ' (1 round)' : ''}`;
   };
   if (same) {
-    for (const [what, paired, a, b, ra, rb] of [['predict 1x512', pairedPredict, js.predict, py.predict, js.predictRss, py.predictRss],
-      ['train step 4x256', pairedTrain, js.train, py.train, js.trainRss, py.trainRss]]) {
+    const phases = [
+      { what: 'predict 1x512', paired: pairedPredict, a: js.predict, b: py.predict, ra: js.predictRss, rb: py.predictRss },
+      { what: 'train step 4x256', paired: pairedTrain, a: js.train, b: py.train, ra: js.trainRss, rb: py.trainRss },
+    ];
+    for (const { what, paired, a, b, ra, rb } of phases) {
       const m = median(paired);
-      report('models', `${n} ${what} @${THREADS}t`, `${best(a)} ms vs ${best(b)} ms; paired median ${m.toFixed(3)}x over ${paired.length} round(s); peak RSS ${ra.toFixed(0)} vs ${rb.toFixed(0)} MB`,
-        `<= ${GOAL}x`, m <= GOAL);
+      report(
+        'models',
+        `${n} ${what} @${THREADS}t`,
+        `${best(a)} ms vs ${best(b)} ms; paired median ${m.toFixed(3)}x over ${paired.length} round(s); peak RSS ${ra.toFixed(0)} vs ${rb.toFixed(0)} MB`,
+        `<= ${GOAL}x`,
+        m <= GOAL,
+      );
     }
   } else if (hasPy(n)) {
     report('models', `${n} parameter count`, `${js.params} vs ${py.params}`, 'equal', false);
   }
   const both = (a, b, f = (v) => v.toFixed(0)) => (hasPy(n) ? `${f(a)} / ${f(b)}` : `${f(a)} / -`);
   const faults = (xs) => (median(xs) / 1000).toFixed(1);
-  timing.push([n, hasPy(n) ? `${js.params} / ${py.params}` : `${js.params} / -`,
-    best(js.predict), hasPy(n) ? best(py.predict) : '-', ratio(pairedPredict),
-    best(js.train), hasPy(n) ? best(py.train) : '-', ratio(pairedTrain)]);
-  memory.push([n, both(js.buildRss, py.buildRss), both(js.predictRss, py.predictRss), both(js.trainRss, py.trainRss),
-    both(js.predictFaults, py.predictFaults, faults), both(js.trainFaults, py.trainFaults, faults)]);
+  timing.push([
+    n,
+    hasPy(n) ? `${js.params} / ${py.params}` : `${js.params} / -`,
+    best(js.predict),
+    hasPy(n) ? best(py.predict) : '-',
+    ratio(pairedPredict),
+    best(js.train),
+    hasPy(n) ? best(py.train) : '-',
+    ratio(pairedTrain),
+  ]);
+  memory.push([
+    n,
+    both(js.buildRss, py.buildRss),
+    both(js.predictRss, py.predictRss),
+    both(js.trainRss, py.trainRss),
+    both(js.predictFaults, py.predictFaults, faults),
+    both(js.trainFaults, py.trainFaults, faults),
+  ]);
 }
-printTable(['model', 'params segkit / PyTorch', 'predict segkit ms', 'PyTorch ms', 'predict ratio', 'train step segkit ms', 'PyTorch ms', 'train ratio'], timing, 2);
-console.log(`ms: best of the timed iterations over all rounds (warm-up ${WARMUP}); ratio: median over rounds of (segkit best / PyTorch best) in that round.`);
+printTable(
+  [
+    'model',
+    'params segkit / PyTorch',
+    'predict segkit ms',
+    'PyTorch ms',
+    'predict ratio',
+    'train step segkit ms',
+    'PyTorch ms',
+    'train ratio',
+  ],
+  timing,
+  2,
+);
+console.log(
+  `ms: best of the timed iterations over all rounds (warm-up ${WARMUP}); ratio: median over rounds of (segkit best / PyTorch best) in that round.`,
+);
 console.log('');
-printTable(['model', 'RSS after build MB segkit / PyTorch', 'peak RSS predict MB', 'peak RSS train MB', 'page faults/predict (k)', 'page faults/step (k)'], memory, 1);
-console.log('RSS: process maxRSS after building the model, after the predict phase (it runs first) and after the training phase, max over rounds;'
-  + ' page faults: minor faults per timed iteration, median over rounds.');
-console.log('PyTorch side: torchvision fcn_resnet50 / deeplabv3_resnet50 (weights=None, weights_backbone=None, aux_loss=False, num_classes=1);'
-  + ' smp Unet/FPN/DeepLabV3Plus/PSPNet/Linknet/UnetPlusPlus/MAnet/PAN (resnet34) rewritten in bench/torch_models_smp.py;'
-  + ' SegNet, FCN-32s/16s/8s, the original U-Net, DeepLab-LargeFOV, DeepLab v2 (resnet101) and RefineNet (resnet34) in bench/torch_models_paper.py.');
+printTable(
+  [
+    'model',
+    'RSS after build MB segkit / PyTorch',
+    'peak RSS predict MB',
+    'peak RSS train MB',
+    'page faults/predict (k)',
+    'page faults/step (k)',
+  ],
+  memory,
+  1,
+);
+console.log(
+  'RSS: process maxRSS after building the model, after the predict phase (it runs first) and after the training phase, max over rounds;' +
+    ' page faults: minor faults per timed iteration, median over rounds.',
+);
+console.log(
+  'PyTorch side: torchvision fcn_resnet50 / deeplabv3_resnet50 (weights=None, weights_backbone=None, aux_loss=False, num_classes=1);' +
+    ' smp Unet/FPN/DeepLabV3Plus/PSPNet/Linknet/UnetPlusPlus/MAnet/PAN (resnet34) rewritten in bench/torch_models_smp.py;' +
+    ' SegNet, FCN-32s/16s/8s, the original U-Net, DeepLab-LargeFOV, DeepLab v2 (resnet101) and RefineNet (resnet34) in bench/torch_models_paper.py.',
+);

@@ -12,13 +12,35 @@ const GOAL = 1.2;
 const a = torch.ones([1, 1]);
 const b = torch.ones([1, 1]);
 
-// [segkit case, the PyTorch case it is compared with]
+// [segkit case, the PyTorch case it is compared with, the timed loop]
+/** @type {[string, string, () => void][]} */
 const CASES = [
-  ['torch.add(a, b).dispose()', 'torch.add(a, b)', () => { for (let i = 0; i < CALLS; i++) torch.add(a, b).dispose(); }],
-  ['a.add(b).dispose()', 'a.add(b)', () => { for (let i = 0; i < CALLS; i++) a.add(b).dispose(); }],
+  [
+    'torch.add(a, b).dispose()',
+    'torch.add(a, b)',
+    () => {
+      for (let i = 0; i < CALLS; i++) torch.add(a, b).dispose();
+    },
+  ],
+  [
+    'a.add(b).dispose()',
+    'a.add(b)',
+    () => {
+      for (let i = 0; i < CALLS; i++) a.add(b).dispose();
+    },
+  ],
   // A block body: with `() => a.add(b)` tidy would return the tensor, so it would outlive the scope
   // and wait for the GC finalizer (which never runs inside this synchronous loop).
-  ['torch.tidy(() => { a.add(b); })', 'torch.add(a, b)', () => { for (let i = 0; i < CALLS; i++) torch.tidy(() => { a.add(b); }); }],
+  [
+    'torch.tidy(() => { a.add(b); })',
+    'torch.add(a, b)',
+    () => {
+      for (let i = 0; i < CALLS; i++)
+        torch.tidy(() => {
+          a.add(b);
+        });
+    },
+  ],
 ];
 
 function bestNs(fn) {
@@ -37,7 +59,9 @@ for (const [, , fn] of CASES) fn(); // warm-up: JIT, allocator
 
 const js = {}; // `${threads} ${case}` -> best ns
 const py = {};
-const keep = (m, k, v) => { m[k] = Math.min(m[k] ?? Infinity, v); };
+const keep = (m, k, v) => {
+  m[k] = Math.min(m[k] ?? Infinity, v);
+};
 const python = startPython('torch_overhead.py');
 let pyInfo;
 for (let round = 0; round < ROUNDS; round++) {
@@ -59,7 +83,13 @@ for (const threads of [1, 2]) {
     const p = py[`${threads} ${pyName}`];
     const ratio = s / p;
     rows.push([name, threads, s.toFixed(0), `${p.toFixed(0)} (${pyName})`, `${ratio.toFixed(2)}x`, ratio <= GOAL ? 'ok' : 'SLOW']);
-    report('overhead', `${name} @${threads}t`, `${s.toFixed(0)} ns vs ${p.toFixed(0)} ns = ${ratio.toFixed(2)}x`, `<= ${GOAL}x`, ratio <= GOAL);
+    report(
+      'overhead',
+      `${name} @${threads}t`,
+      `${s.toFixed(0)} ns vs ${p.toFixed(0)} ns = ${ratio.toFixed(2)}x`,
+      `<= ${GOAL}x`,
+      ratio <= GOAL,
+    );
   }
 }
 printTable(['case', 'threads', 'segkit ns', 'PyTorch ns', 'ratio', `goal <= ${GOAL}x`], rows);

@@ -51,6 +51,14 @@ const warmup = rss[SETTLED] - rss[100];
 const growth = rss[STEPS] - rss[SETTLED];
 const flat = growth < FLAT_MB;
 console.log(`RSS step 100 -> ${SETTLED} (warm-up): ${warmup >= 0 ? '+' : ''}${warmup.toFixed(1)} MB`);
-console.log(`RSS step ${SETTLED} -> ${STEPS}: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB: ${flat ? 'flat' : 'NOT flat'} (goal < ${FLAT_MB} MB)`);
-report('rss', `RSS growth step ${SETTLED}->${STEPS}`, `${growth.toFixed(1)} MB (warm-up 100->${SETTLED}: ${warmup.toFixed(1)}), liveTensors ${rows[1][2]} -> ${rows.at(-1)[2]}`, `< ${FLAT_MB} MB`, flat);
+console.log(
+  `RSS step ${SETTLED} -> ${STEPS}: ${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB: ${flat ? 'flat' : 'NOT flat'} (goal < ${FLAT_MB} MB)`,
+);
+report(
+  'rss',
+  `RSS growth step ${SETTLED}->${STEPS}`,
+  `${growth.toFixed(1)} MB (warm-up 100->${SETTLED}: ${warmup.toFixed(1)}), liveTensors ${rows[1][2]} -> ${rows.at(-1)[2]}`,
+  `< ${FLAT_MB} MB`,
+  flat,
+);
 torch.dispose([x, y, ...params]);

@@ -40,5 +40,9 @@ for (const name of selected) {
 }
 
 console.log('== summary ==');
-printTable(['bench', 'metric', 'result', 'goal', 'met'], results.map((r) => [r.bench, r.metric, r.value, r.goal, r.ok ? 'yes' : 'NO']), 5);
+printTable(
+  ['bench', 'metric', 'result', 'goal', 'met'],
+  results.map((r) => [r.bench, r.metric, r.value, r.goal, r.ok ? 'yes' : 'NO']),
+  5,
+);
 process.exitCode = failed ? 1 : 0;

@@ -14,8 +14,12 @@ class BasicBlock extends nn.Module {
     this.bn1 = this.registerModule('bn1', new nn.BatchNorm2d(cout));
     this.conv2 = this.registerModule('conv2', new nn.Conv2d(cout, cout, 3, { padding: 1, bias: false }));
     this.bn2 = this.registerModule('bn2', new nn.BatchNorm2d(cout));
-    this.downsample = this.registerModule('downsample', stride !== 1 || cin !== cout
-      ? new nn.Sequential(new nn.Conv2d(cin, cout, 1, { stride, bias: false }), new nn.BatchNorm2d(cout)) : null);
+    this.downsample = this.registerModule(
+      'downsample',
+      stride !== 1 || cin !== cout
+        ? new nn.Sequential(new nn.Conv2d(cin, cout, 1, { stride, bias: false }), new nn.BatchNorm2d(cout))
+        : null,
+    );
   }
   forward(x) {
     const h = this.bn2.forward(this.conv2.forward(this.bn1.forward(this.conv1.forward(x)).relu()));
@@ -26,12 +30,22 @@ class BasicBlock extends nn.Module {
 class Net extends nn.Module {
   constructor() {
     super();
-    this.stem = this.registerModule('stem', new nn.Sequential(new nn.Conv2d(3, 32, 3, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(32), new nn.ReLU()));
-    this.layers = this.registerModule('layers', new nn.Sequential(new BasicBlock(32, 32, 1), new BasicBlock(32, 64, 2), new BasicBlock(64, 64, 1)));
+    this.stem = this.registerModule(
+      'stem',
+      new nn.Sequential(new nn.Conv2d(3, 32, 3, { stride: 2, padding: 1, bias: false }), new nn.BatchNorm2d(32), new nn.ReLU()),
+    );
+    this.layers = this.registerModule(
+      'layers',
+      new nn.Sequential(new BasicBlock(32, 32, 1), new BasicBlock(32, 64, 2), new BasicBlock(64, 64, 1)),
+    );
     this.head = this.registerModule('head', new nn.Conv2d(64, 1, 1));
   }
   forward(x) {
-    return F.interpolate(this.head.forward(this.layers.forward(this.stem.forward(x))), { scaleFactor: 4, mode: 'bilinear', alignCorners: false });
+    return F.interpolate(this.head.forward(this.layers.forward(this.stem.forward(x))), {
+      scaleFactor: 4,
+      mode: 'bilinear',
+      alignCorners: false,
+    });
   }
 }
 

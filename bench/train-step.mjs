@@ -41,10 +41,35 @@ const rows = MODES.map((mode) => {
   const r = res[mode];
   const ratio = median(r.paired);
   const label = process.env.SEGKIT_BENCH_LABEL ? ` (${process.env.SEGKIT_BENCH_LABEL})` : '';
-  report('train-step', `${mode} step @${THREADS}t${label}`, `${Math.min(...r.js).toFixed(1)} ms vs ${Math.min(...r.py).toFixed(1)} ms; paired median ${ratio.toFixed(3)}x; peak RSS ${r.jsRss.toFixed(0)} vs ${r.pyRss.toFixed(0)} MB`, '<= 1.05x', ratio <= 1.05);
-  return [mode, Math.min(...r.js).toFixed(1), Math.min(...r.py).toFixed(1), `${ratio.toFixed(3)}x`, r.jsRss.toFixed(0), r.pyRss.toFixed(0),
-    `${median(r.jsFaults).toFixed(0)} / ${median(r.pyFaults).toFixed(0)}`];
+  report(
+    'train-step',
+    `${mode} step @${THREADS}t${label}`,
+    `${Math.min(...r.js).toFixed(1)} ms vs ${Math.min(...r.py).toFixed(1)} ms; paired median ${ratio.toFixed(3)}x; peak RSS ${r.jsRss.toFixed(0)} vs ${r.pyRss.toFixed(0)} MB`,
+    '<= 1.05x',
+    ratio <= 1.05,
+  );
+  return [
+    mode,
+    Math.min(...r.js).toFixed(1),
+    Math.min(...r.py).toFixed(1),
+    `${ratio.toFixed(3)}x`,
+    r.jsRss.toFixed(0),
+    r.pyRss.toFixed(0),
+    `${median(r.jsFaults).toFixed(0)} / ${median(r.pyFaults).toFixed(0)}`,
+  ];
 });
-printTable(['mode', 'segkit best ms', 'PyTorch best ms', 'paired median ratio', 'segkit peak RSS MB', 'PyTorch peak RSS MB', 'page faults/step segkit / PyTorch'], rows, 1);
+printTable(
+  [
+    'mode',
+    'segkit best ms',
+    'PyTorch best ms',
+    'paired median ratio',
+    'segkit peak RSS MB',
+    'PyTorch peak RSS MB',
+    'page faults/step segkit / PyTorch',
+  ],
+  rows,
+  1,
+);
 const speedup = (m) => (Math.min(...res.fp32.js) / Math.min(...res[m].js)).toFixed(2);
 console.log(`segkit speed-up over fp32 NCHW: channels_last ${speedup('channels_last')}x, bf16 autocast ${speedup('bf16')}x`);

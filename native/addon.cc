@@ -22,10 +22,9 @@ int32_t Env::put(at::Tensor t) {
 }
 
 void Env::release(int32_t id) {
-  if (id < 0 || static_cast<size_t>(id) >= slots.size() || !slots[id].defined()) {
-    throw error("tensor id " + std::to_string(id) + " is not live (already disposed?)");
-  }
-  slots[id].reset();
+  at::Tensor* t = liveSlot(id);
+  if (!t) throw error("tensor id " + std::to_string(id) + " is not live (already disposed?)");
+  t->reset();
   freeSlots.push_back(id);
   --live;
 }
@@ -84,12 +83,6 @@ void throwCurrent(napi_env env, const std::string& context, const std::string& s
   } catch (...) {
     with(error(prefix + "unknown native exception"));
   }
-}
-
-Env* getEnv(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
-  void* data = nullptr;
-  napi_get_cb_info(env, info, argc, argv, nullptr, &data);
-  return static_cast<Env*>(data);
 }
 
 bool isNullish(napi_env env, napi_value v) {
@@ -153,6 +146,12 @@ std::string stringArg(napi_env env, napi_value v, const char* what) {
   return s;
 }
 
+napi_value element(napi_env env, napi_value arr, uint32_t i) {
+  napi_value r;
+  napi_get_element(env, arr, i, &r);
+  return r;
+}
+
 std::vector<int64_t> intListArg(napi_env env, napi_value v, const char* what) {
   bool arr = false;
   napi_is_array(env, v, &arr);
@@ -161,9 +160,7 @@ std::vector<int64_t> intListArg(napi_env env, napi_value v, const char* what) {
   napi_get_array_length(env, v, &n);
   std::vector<int64_t> out(n);
   for (uint32_t i = 0; i < n; ++i) {
-    napi_value el;
-    napi_get_element(env, v, i, &el);
-    double d = numberArg(env, el, what);
+    double d = numberArg(env, element(env, v, i), what);
     if (d != static_cast<double>(static_cast<int64_t>(d))) {
       throw typeError(std::string(what) + " must hold integers, got " + std::to_string(d) + " at index " + std::to_string(i));
     }
@@ -177,10 +174,9 @@ const at::Tensor& tensorArg(napi_env env, Env* e, napi_value v, const char* what
   if (napi_get_value_int32(env, v, &id) != napi_ok) {
     throw typeError(std::string(what) + " must be a Tensor, got " + typeName(env, v));
   }
-  if (id < 0 || static_cast<size_t>(id) >= e->slots.size() || !e->slots[id].defined()) {
-    throw error(std::string(what) + " is a disposed tensor");
-  }
-  return e->slots[id];
+  const at::Tensor* t = e->liveSlot(id);
+  if (!t) throw error(std::string(what) + " is a disposed tensor");
+  return *t;
 }
 
 napi_value makeInt(napi_env env, int64_t v) {

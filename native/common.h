@@ -26,6 +26,12 @@ struct Env {
 
   int32_t put(at::Tensor t);
   void release(int32_t id);
+
+  // The tensor under id, or nullptr when id is out of range or its tensor was disposed.
+  at::Tensor* liveSlot(int32_t id) {
+    if (id < 0 || static_cast<size_t>(id) >= slots.size() || !slots[id].defined()) return nullptr;
+    return &slots[id];
+  }
 };
 
 // Raised by our own checks; carries the JS error class to throw.
@@ -42,13 +48,21 @@ void throwJs(napi_env env, const JsError& e);
 // Converts the exception in flight (c10, std, ours) into a pending JS exception.
 void throwCurrent(napi_env env, const std::string& context, const std::string& suffix = "");
 
-Env* getEnv(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv);
+// Fills argv and argc (see SK_ARGS) and returns the Env the function was registered with.
+inline Env* getEnv(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
+  void* data = nullptr;
+  napi_get_cb_info(env, info, argc, argv, nullptr, &data);
+  return static_cast<Env*>(data);
+}
+
 const at::Tensor& tensorArg(napi_env env, Env* e, napi_value v, const char* what);
 int32_t int32Arg(napi_env env, napi_value v, const char* what);
 double numberArg(napi_env env, napi_value v, const char* what);
 bool boolArg(napi_env env, napi_value v, const char* what);
 std::string stringArg(napi_env env, napi_value v, const char* what);
 std::vector<int64_t> intListArg(napi_env env, napi_value v, const char* what);
+// Element i of the JS array arr.
+napi_value element(napi_env env, napi_value arr, uint32_t i);
 bool isNullish(napi_env env, napi_value v);
 // "number", "array", "null", ... for "expected X, got Y" messages.
 std::string typeName(napi_env env, napi_value v);
@@ -70,6 +84,17 @@ void initDispatch(napi_env env, napi_value exports, Env* e);
 void initRuntime(napi_env env, napi_value exports, Env* e);
 
 }  // namespace segkit
+
+// The signature of every N-API entry point; SK_ARGS and SK_ENTRY rely on its env and info.
+#define SK_FN(name) static napi_value name(napi_env env, napi_callback_info info)
+
+// An entry point's arguments, fetched first thing: declares argv (n values, those JS did not
+// pass read as undefined), argc (how many JS passed, which may be more than n) and e (this
+// environment's Env). Not every entry point reads all three.
+#define SK_ARGS(n)                                     \
+  [[maybe_unused]] size_t argc = (n);                  \
+  [[maybe_unused]] napi_value argv[(n) > 0 ? (n) : 1]; \
+  [[maybe_unused]] ::segkit::Env* e = ::segkit::getEnv(env, info, &argc, argv)
 
 // Every N-API entry point runs its body through this, so no C++ exception reaches Node
 // (which would abort the process).

@@ -47,10 +47,9 @@ static double toDouble(const ArgCtx& c, napi_value v) {
 static at::Tensor toTensor(const ArgCtx& c, napi_value v) {
   int32_t id;
   if (napi_get_value_int32(c.env, v, &id) != napi_ok) badArg(c, v, "a Tensor");
-  if (id < 0 || static_cast<size_t>(id) >= c.e->slots.size() || !c.e->slots[id].defined()) {
-    throw error("argument '" + c.arg.name() + "' is a disposed tensor");
-  }
-  return c.e->slots[id];
+  const at::Tensor* t = c.e->liveSlot(id);
+  if (!t) throw error("argument '" + c.arg.name() + "' is a disposed tensor");
+  return *t;
 }
 
 static c10::Scalar toScalar(const ArgCtx& c, napi_value v) {
@@ -91,50 +90,33 @@ static c10::IValue toList(const ArgCtx& c, napi_value v, const c10::ListTypePtr&
     }
     uint32_t n = arrayLength(c, v, "an integer or an array of integers");
     std::vector<int64_t> out(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      napi_value x;
-      napi_get_element(c.env, v, i, &x);
-      out[i] = toInt(c, x);
-    }
+    for (uint32_t i = 0; i < n; ++i) out[i] = toInt(c, element(c.env, v, i));
     return c10::IValue(std::move(out));
   }
   if (kind == c10::TypeKind::FloatType) {
     if (jt == napi_number) return c10::IValue(std::vector<double>(c.arg.N() ? *c.arg.N() : 1, toDouble(c, v)));
     uint32_t n = arrayLength(c, v, "an array of numbers");
     std::vector<double> out(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      napi_value x;
-      napi_get_element(c.env, v, i, &x);
-      out[i] = toDouble(c, x);
-    }
+    for (uint32_t i = 0; i < n; ++i) out[i] = toDouble(c, element(c.env, v, i));
     return c10::IValue(std::move(out));
   }
   uint32_t n = arrayLength(c, v, "an array (" + lt->str() + ")");
   if (kind == c10::TypeKind::BoolType) {
     c10::List<bool> out;
-    for (uint32_t i = 0; i < n; ++i) {
-      napi_value x;
-      napi_get_element(c.env, v, i, &x);
-      out.push_back(boolArg(c.env, x, c.arg.name().c_str()));
-    }
+    for (uint32_t i = 0; i < n; ++i) out.push_back(boolArg(c.env, element(c.env, v, i), c.arg.name().c_str()));
     return c10::IValue(std::move(out));
   }
   if (kind == c10::TypeKind::TensorType) {
     c10::List<at::Tensor> out;
     out.reserve(n);
-    for (uint32_t i = 0; i < n; ++i) {
-      napi_value x;
-      napi_get_element(c.env, v, i, &x);
-      out.push_back(toTensor(c, x));
-    }
+    for (uint32_t i = 0; i < n; ++i) out.push_back(toTensor(c, element(c.env, v, i)));
     return c10::IValue(std::move(out));
   }
   if (kind == c10::TypeKind::OptionalType &&
       el->castRaw<c10::OptionalType>()->getElementType()->kind() == c10::TypeKind::TensorType) {
     c10::List<c10::optional<at::Tensor>> out;
     for (uint32_t i = 0; i < n; ++i) {
-      napi_value x;
-      napi_get_element(c.env, v, i, &x);
+      napi_value x = element(c.env, v, i);
       if (isNullish(c.env, x)) out.push_back(c10::nullopt);
       else out.push_back(toTensor(c, x));
     }
@@ -217,17 +199,16 @@ static std::string describeInputs(napi_env env, Env* e, const c10::FunctionSchem
     if (!isTensor) continue;
     int32_t id;
     if (napi_get_value_int32(env, argv[i], &id) != napi_ok) continue;
-    if (id < 0 || static_cast<size_t>(id) >= e->slots.size() || !e->slots[id].defined()) continue;
-    os << (any ? ", " : "") << schema.arguments()[i].name() << ": " << describe(e->slots[id]);
+    const at::Tensor* t = e->liveSlot(id);
+    if (!t) continue;
+    os << (any ? ", " : "") << schema.arguments()[i].name() << ": " << describe(*t);
     any = true;
   }
   return any ? " (" + os.str() + ")" : "";
 }
 
 static napi_value invoke(napi_env env, napi_callback_info info, bool keepResult) {
-  size_t argc = kMaxArgs + 1;
-  napi_value argv[kMaxArgs + 1];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(kMaxArgs + 1);
   const Op* op = nullptr;
   try {
     op = &opArg(env, e, argv[0]);
@@ -271,14 +252,12 @@ static napi_value invoke(napi_env env, napi_callback_info info, bool keepResult)
   }
 }
 
-static napi_value Call(napi_env env, napi_callback_info info) { return invoke(env, info, true); }
-static napi_value CallVoid(napi_env env, napi_callback_info info) { return invoke(env, info, false); }
+SK_FN(Call) { return invoke(env, info, true); }
+SK_FN(CallVoid) { return invoke(env, info, false); }
 
 // op(name, overload) -> handle, or -1 when there is no such operator.
-static napi_value OpHandle(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+SK_FN(OpHandle) {
+  SK_ARGS(2);
   SK_ENTRY("op", {
     std::string name = stringArg(env, argv[0], "name");
     std::string overload = argc > 1 && !isNullish(env, argv[1]) ? stringArg(env, argv[1], "overload") : "";
@@ -291,10 +270,8 @@ static napi_value OpHandle(napi_env env, napi_callback_info info) {
 }
 
 // overloads(name) -> overload names ("" for the default one).
-static napi_value Overloads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  getEnv(env, info, &argc, argv);
+SK_FN(Overloads) {
+  SK_ARGS(1);
   SK_ENTRY("overloads", {
     std::string name = stringArg(env, argv[0], "name");
     if (name.find("::") == std::string::npos) name = "aten::" + name;
@@ -310,10 +287,8 @@ static napi_value Overloads(napi_env env, napi_callback_info info) {
 }
 
 // opInfo(handle) -> { name, schema, args: [{ name, type, optional, hasDefault, kwargOnly }], returns: [type] }
-static napi_value OpInfo(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
+SK_FN(OpInfo) {
+  SK_ARGS(1);
   SK_ENTRY("opInfo", {
     const Op& op = opArg(env, e, argv[0]);
     const auto& schema = op.handle.schema();

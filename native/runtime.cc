@@ -15,12 +15,8 @@
 
 namespace segkit {
 
-#define SK_FN(name) static napi_value name(napi_env env, napi_callback_info info)
-
 SK_FN(SetNumThreads) {
-  size_t argc = 1;
-  napi_value argv[1];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("setNumThreads", {
     int32_t n = int32Arg(env, argv[0], "n");
     if (n < 1) throw rangeError("n must be a positive integer, got " + std::to_string(n));
@@ -30,8 +26,7 @@ SK_FN(SetNumThreads) {
 }
 
 SK_FN(GetNumThreads) {
-  size_t argc = 0;
-  getEnv(env, info, &argc, nullptr);
+  SK_ARGS(0);
   return makeInt(env, at::get_num_threads());
 }
 
@@ -46,9 +41,7 @@ static napi_value callUnder(napi_env env, napi_value fn) {
 
 // Runs fn with grad mode set, restoring the previous mode even when fn throws.
 SK_FN(WithGradMode) {
-  size_t argc = 2;
-  napi_value argv[2];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("gradMode", {
     c10::AutoGradMode guard(boolArg(env, argv[0], "enabled"));
     return callUnder(env, argv[1]);
@@ -57,9 +50,7 @@ SK_FN(WithGradMode) {
 
 // Runs fn with inference mode set, restoring the previous mode even when fn throws.
 SK_FN(WithInferenceMode) {
-  size_t argc = 2;
-  napi_value argv[2];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("inferenceMode", {
     c10::InferenceMode guard(boolArg(env, argv[0], "enabled"));
     return callUnder(env, argv[1]);
@@ -95,9 +86,7 @@ static void setAutocast(bool cpu, bool on, at::ScalarType dt) {
 // Python's __enter__/__exit__: the previous state comes back even when fn throws, and the
 // cast cache is cleared when the outermost scope ends.
 SK_FN(WithAutocast) {
-  size_t argc = 4;
-  napi_value argv[4];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(4);
   SK_ENTRY("autocast", {
     std::string device = stringArg(env, argv[0], "deviceType");
     bool enabled = boolArg(env, argv[1], "enabled");
@@ -116,9 +105,7 @@ SK_FN(WithAutocast) {
 }
 
 SK_FN(IsAutocastEnabled) {
-  size_t argc = 1;
-  napi_value argv[1];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("isAutocastEnabled", {
     std::string device = stringArg(env, argv[0], "deviceType");
     return makeBool(env, autocastEnabled(device == "cpu"));
@@ -126,8 +113,7 @@ SK_FN(IsAutocastEnabled) {
 }
 
 SK_FN(IsGradEnabled) {
-  size_t argc = 0;
-  getEnv(env, info, &argc, nullptr);
+  SK_ARGS(0);
   return makeBool(env, c10::GradMode::is_enabled());
 }
 
@@ -135,9 +121,7 @@ SK_FN(IsGradEnabled) {
 // cudnn.deterministic, cuda.matmul.allow_tf32). Returns the value before the call; sets it when
 // value is a boolean. The setters exist from libtorch 1.13 on and are no-ops without CUDA.
 SK_FN(BackendFlag) {
-  size_t argc = 2;
-  napi_value argv[2];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("backendFlag", {
     std::string name = stringArg(env, argv[0], "name");
     bool set = argc > 1 && !isNullish(env, argv[1]);
@@ -164,15 +148,12 @@ SK_FN(BackendFlag) {
 }
 
 SK_FN(IsInferenceMode) {
-  size_t argc = 0;
-  getEnv(env, info, &argc, nullptr);
+  SK_ARGS(0);
   return makeBool(env, c10::InferenceMode::is_enabled());
 }
 
 SK_FN(ManualSeed) {
-  size_t argc = 1;
-  napi_value argv[1];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("manualSeed", {
     double d = numberArg(env, argv[0], "seed");
     if (d < 0 || d != static_cast<double>(static_cast<uint64_t>(d))) {
@@ -208,9 +189,7 @@ static at::Generator generatorArg(napi_env env, size_t argc, napi_value* argv, s
 }
 
 SK_FN(GetRngState) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("getRngState", {
     auto gen = generatorArg(env, argc, argv, 0);
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -219,9 +198,7 @@ SK_FN(GetRngState) {
 }
 
 SK_FN(SetRngState) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("setRngState", {
     const at::Tensor& s = tensorArg(env, e, argv[0], "state");
     auto gen = generatorArg(env, argc, argv, 1);
@@ -237,8 +214,7 @@ static std::vector<at::Tensor> tensorList(napi_env env, Env* e, napi_value v, co
   uint32_t n = 0;
   napi_get_array_length(env, v, &n);
   for (uint32_t i = 0; i < n; ++i) {
-    napi_value x;
-    napi_get_element(env, v, i, &x);
+    napi_value x = element(env, v, i);
     out.push_back(isNullish(env, x) ? at::Tensor() : tensorArg(env, e, x, what));
   }
   return out;
@@ -246,9 +222,7 @@ static std::vector<at::Tensor> tensorList(napi_env env, Env* e, napi_value v, co
 
 // backward(tensorIds, gradIds | null, retainGraph, createGraph)
 SK_FN(Backward) {
-  size_t argc = 4;
-  napi_value argv[4];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(4);
   SK_ENTRY("backward", {
     auto tensors = tensorList(env, e, argv[0], "tensor");
     auto grads = tensorList(env, e, argv[1], "gradient");
@@ -277,9 +251,7 @@ SK_FN(Backward) {
 // instead of mapping and unmapping each large tensor, which costs thousands of page faults a
 // training step. Process-wide; glibc only, so elsewhere it reports false.
 SK_FN(SetAllocatorCache) {
-  size_t argc = 1;
-  napi_value argv[1];
-  getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("setAllocatorCache", {
     double bytes = numberArg(env, argv[0], "bytes");
     if (!(bytes >= 0) || bytes > 2147483647.0) throw rangeError("bytes must be between 0 and 2^31 - 1, got " + std::to_string(bytes));
@@ -296,8 +268,7 @@ SK_FN(SetAllocatorCache) {
 
 // info() -> { version, cuda, cudaDevices, config, parallel }
 SK_FN(Info) {
-  size_t argc = 0;
-  getEnv(env, info, &argc, nullptr);
+  SK_ARGS(0);
   SK_ENTRY("info", {
     napi_value out;
     napi_create_object(env, &out);

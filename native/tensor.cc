@@ -7,8 +7,6 @@
 
 namespace segkit {
 
-#define SK_FN(name) static napi_value name(napi_env env, napi_callback_info info)
-
 static at::ScalarType dtypeArg(napi_env env, napi_value v) {
   int32_t code = int32Arg(env, v, "dtype");
   if (code < 0 || code >= static_cast<int32_t>(at::ScalarType::NumOptions)) {
@@ -20,9 +18,7 @@ static at::ScalarType dtypeArg(napi_env env, napi_value v) {
 // fromBuffer(typedArrayOrArrayBuffer, dtypeCode, shape) -> id. Copies: the JS buffer may be
 // collected or mutated later, and libtorch must own what it frees.
 SK_FN(FromBuffer) {
-  size_t argc = 3;
-  napi_value argv[3];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(3);
   SK_ENTRY("tensor", {
     at::ScalarType dtype = dtypeArg(env, argv[1]);
     std::vector<int64_t> shape = intListArg(env, argv[2], "shape");
@@ -62,9 +58,7 @@ SK_FN(FromBuffer) {
 // toBuffer(id) -> ArrayBuffer of the tensor's values, row-major, on the CPU. float16 and
 // bfloat16 come back as float32 because JS has no typed array for them.
 SK_FN(ToBuffer) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("toArray", {
     at::Tensor t = tensorArg(env, e, argv[0], "tensor").detach();
     if (!t.device().is_cpu()) t = t.cpu();
@@ -82,9 +76,7 @@ SK_FN(ToBuffer) {
 }
 
 SK_FN(Item) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("item", {
     const at::Tensor& t = tensorArg(env, e, argv[0], "tensor");
     if (t.numel() != 1) {
@@ -95,9 +87,7 @@ SK_FN(Item) {
 }
 
 SK_FN(Free) {
-  size_t argc = 1;
-  napi_value argv[1];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(1);
   SK_ENTRY("dispose", {
     e->release(int32Arg(env, argv[0], "id"));
     return nullptr;
@@ -105,17 +95,14 @@ SK_FN(Free) {
 }
 
 SK_FN(Live) {
-  size_t argc = 0;
-  Env* e = getEnv(env, info, &argc, nullptr);
+  SK_ARGS(0);
   return makeInt(env, e->live);
 }
 
 // One-tensor property getters: name(id) -> value.
 #define SK_GETTER(name, label, expr)                              \
   SK_FN(name) {                                                   \
-    size_t argc = 1;                                              \
-    napi_value argv[1];                                           \
-    Env* e = getEnv(env, info, &argc, argv);                      \
+    SK_ARGS(1);                                                   \
     SK_ENTRY(label, {                                             \
       const at::Tensor& t = tensorArg(env, e, argv[0], "tensor"); \
       return expr;                                                \
@@ -132,9 +119,7 @@ SK_GETTER(GradFn, "gradFn", t.grad_fn() ? makeString(env, t.grad_fn()->name()) :
 
 // isContiguous(id, memoryFormatCode)
 SK_FN(IsContiguous) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("isContiguous", {
     auto fmt = static_cast<at::MemoryFormat>(int32Arg(env, argv[1], "memoryFormat"));
     return makeBool(env, tensorArg(env, e, argv[0], "tensor").is_contiguous(fmt));
@@ -142,9 +127,7 @@ SK_FN(IsContiguous) {
 }
 
 SK_FN(SetRequiresGrad) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("requiresGrad_", {
     at::Tensor t = tensorArg(env, e, argv[0], "tensor");
     t.requires_grad_(boolArg(env, argv[1], "requiresGrad"));
@@ -155,26 +138,20 @@ SK_FN(SetRequiresGrad) {
 // grad(id, cachedId) -> id | null. Returns cachedId when the gradient is still the same
 // TensorImpl (accumulation happens in place), so JS can hand back the same object on every read.
 SK_FN(Grad) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("grad", {
     const at::Tensor& g = tensorArg(env, e, argv[0], "tensor").grad();
     if (!g.defined()) return makeNull(env);
     int32_t cached = int32Arg(env, argv[1], "cachedId");
-    if (cached >= 0 && static_cast<size_t>(cached) < e->slots.size() &&
-        e->slots[cached].unsafeGetTensorImpl() == g.unsafeGetTensorImpl()) {
-      return makeInt(env, cached);
-    }
+    const at::Tensor* prev = e->liveSlot(cached);
+    if (prev && prev->unsafeGetTensorImpl() == g.unsafeGetTensorImpl()) return makeInt(env, cached);
     return makeInt(env, e->put(g));
   })
 }
 
 // setGrad(id, gradId | -1)
 SK_FN(SetGrad) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("grad", {
     at::Tensor t = tensorArg(env, e, argv[0], "tensor");
     int32_t gid = int32Arg(env, argv[1], "grad");
@@ -195,9 +172,7 @@ SK_FN(SetGrad) {
 // handle, autograd leaf status) while its storage, dtype and device become src's; this is how
 // Module.to() converts parameters without invalidating references to them.
 SK_FN(SetData) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("setData", {
     at::Tensor t = tensorArg(env, e, argv[0], "tensor");
     const at::Tensor& src = tensorArg(env, e, argv[1], "src");
@@ -207,9 +182,7 @@ SK_FN(SetData) {
 }
 
 SK_FN(SameStorage) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Env* e = getEnv(env, info, &argc, argv);
+  SK_ARGS(2);
   SK_ENTRY("sameStorage", {
     const at::Tensor& a = tensorArg(env, e, argv[0], "a");
     const at::Tensor& b = tensorArg(env, e, argv[1], "b");

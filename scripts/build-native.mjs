@@ -13,7 +13,7 @@ let found;
 try {
   found = findLibtorch();
 } catch (e) {
-  console.error(`segkit: ${e.message}`);
+  console.error(`segkit: ${e instanceof Error ? e.message : e}`);
   process.exit(1);
 }
 if (!found) {

@@ -22,9 +22,9 @@ tensorTest('manualSeed makes libtorch generators repeatable; RNG state round-tri
     const state = torch.getRngState();
     const b = torch.rand([3]);
     torch.manualSeed(7);
-    assert.deepEqual(Array.from(torch.randn([4]).toArray()), Array.from(a.toArray()));
+    assert.deepEqual(Array.from<number | bigint>(torch.randn([4]).toArray()), Array.from<number | bigint>(a.toArray()));
     torch.setRngState(state);
-    assert.deepEqual(Array.from(torch.rand([3]).toArray()), Array.from(b.toArray()));
+    assert.deepEqual(Array.from<number | bigint>(torch.rand([3]).toArray()), Array.from<number | bigint>(b.toArray()));
   });
   assertThrows(() => torch.manualSeed(-1), RangeError, /seed must be a non-negative/);
 });
@@ -54,8 +54,8 @@ tensorTest('ops.call reaches any aten op, picking the overload by argument types
     const up = torch.ops.call('upsample_nearest2d.vec', torch.ones([1, 1, 2, 2]), [4, 4], null);
     assert.deepEqual([...up.shape], [1, 1, 4, 4]);
     const [values, indices] = torch.ops.call('aten::max.dim', torch.tensor([[1, 5], [7, 2]]), 1) as [typeof x, typeof x];
-    assert.deepEqual(Array.from(values.toArray()), [5, 7]);
-    assert.deepEqual(Array.from(indices.toArray()), [1n, 0n]);
+    assert.deepEqual(Array.from<number | bigint>(values.toArray()), [5, 7]);
+    assert.deepEqual(Array.from<number | bigint>(indices.toArray()), [1n, 0n]);
     assert.ok(torch.ops.schemas('aten::erfinv')[0]!.startsWith('aten::erfinv('));
   });
   assertThrows(() => torch.ops.call('aten::no_such_op', 1), Error, /libtorch has no operator aten::no_such_op/);

@@ -46,6 +46,6 @@ test('two workers and the main thread use the engine at the same time', async ()
     assert.equal(r.after, 0);
   }
   assert.equal(torch.liveTensors(), before + 1, "workers' tensors are not in the main thread's table");
-  assert.deepEqual(Array.from(main.toArray()), [1, 1, 1]);
+  assert.deepEqual(Array.from<number | bigint>(main.toArray()), [1, 1, 1]);
   main.dispose();
 });
