@@ -45,7 +45,7 @@ function train(s: Setup, steps: number): number[] {
       let x = pool.x.indexSelect(0, idx);
       let y = pool.y.indexSelect(0, idx);
       if (s.random.next() < 0.5) [x, y] = [x.flip(3), y.flip(3)];
-      const loss = F.binaryCrossEntropyWithLogits(s.model.forward(x) as Tensor, y);
+      const loss = F.binaryCrossEntropyWithLogits(s.model.forward(x), y);
       s.optimizer.zeroGrad();
       loss.backward();
       s.optimizer.step();

@@ -3,7 +3,8 @@
 // other input bands, dilation, backward reach, weight files. The reference numbers come from
 // the original code built in PyTorch 1.13 with the classifier removed as smp removes it:
 // torchvision 0.14's mobilenet_v2, lukemelas/EfficientNet-PyTorch (smp's vendored copy) and
-// Cadene's pretrainedmodels Xception (smp's _xception.py, with smp's padding patch).
+// Cadene's pretrainedmodels Xception (smp's _xception.py, with smp's padding patch). The registry's
+// option errors come first. (ResNet and ResNeXt: test/models-encoders.test.ts and the harness.)
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { createEncoder, getEncoderSpec, listEncoders } from '../src/models/encod
 import type { Encoder } from '../src/models/encoders/base.js';
 import '../src/models/encoders/mobilenet.js';
 import '../src/models/encoders/xception.js';
+import { ResNetEncoder } from '../src/models/encoders/resnet.js';
 // Imported for its value too, so the family registers itself.
 import { EfficientNetEncoder } from '../src/models/encoders/efficientnet/encoder.js';
 import { Conv2dStaticSamePadding, MBConvBlock, dropConnect } from '../src/models/encoders/efficientnet/blocks.js';
@@ -124,6 +126,19 @@ describe('encoder registry', () => {
     assert.deepEqual(getEncoderSpec('efficientnet-b3').dilations, [16, 8]);
     assert.deepEqual(getEncoderSpec('xception').dilations, [16, 8]);
   });
+
+  tensorTest('option errors name the call, the option, what it must be and what came', () => {
+    assertThrows(() => createEncoder('resnet35'), TypeError, /^createEncoder: name must be one of 'resnet18', .*'resnext50_32x4d', .*, got 'resnet35'$/);
+    assertThrows(() => createEncoder('resnet18', { in_channels: 4 } as never), TypeError, /createEncoder\('resnet18'\): unknown option 'in_channels'.*did you mean 'inChannels'/);
+    assertThrows(() => createEncoder('resnet18', { depth: 2.5 }), RangeError, /^createEncoder\('resnet18'\): depth must be an integer from 1 to 5, got 2.5$/);
+    assertThrows(() => createEncoder('resnet18', { inChannels: '3' as never }), TypeError, /inChannels must be a positive integer, got '3'$/);
+    assertThrows(() => createEncoder('resnet18', { outputStride: 4 as never }), RangeError, /outputStride must be one of 32, 16, 8, got 4$/);
+    assertThrows(() => createEncoder('resnet18', { weights: 1 as never }), TypeError, /weights must be null, 'imagenet' or a file path, got 1$/);
+    withEncoder('resnet18', { depth: 1 }, (e) => assertThrows(() => e.makeDilated(4 as never), RangeError, /^ResNetEncoder.makeDilated: outputStride must be 16 or 8, got 4$/));
+    assertThrows(() => new ResNetEncoder({ block: 'basic', layers: [2, 2, 2, 2], groups: 32, widthPerGroup: 4 }), RangeError, /^ResNetEncoder: groups must be 1, got 32$/);
+    assertThrows(() => new ResNetEncoder({ block: 'bottle', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 } as never), TypeError, /block must be 'basic' or 'bottleneck', got 'bottle'/);
+    assertThrows(() => new ResNetEncoder({ block: 'bottleneck', layers: [3, 4, 6], groups: 1, widthPerGroup: 64 } as never), RangeError, /layers must be an array of 4 positive integers \(blocks in layer1..layer4\), got \[3, 4, 6\]/);
+  });
 });
 
 describe('mobilenet_v2 (torchvision layout)', () => {
@@ -232,15 +247,15 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
     withEncoder('efficientnet-b0', {}, (e) => {
       const b = (e as EfficientNetEncoder).blocks;
       const enc = e as EfficientNetEncoder;
-      assert.deepEqual(enc._conv_stem.staticPadding, [0, 1, 0, 1]);
-      assert.deepEqual(b.map((x) => x._depthwise_conv.staticPadding), [
+      assert.deepEqual(enc.convStem.staticPadding, [0, 1, 0, 1]);
+      assert.deepEqual(b.map((x) => x.depthwiseConv.staticPadding), [
         [1, 1, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1], [1, 2, 1, 2], [2, 2, 2, 2], [0, 1, 0, 1], [1, 1, 1, 1], [1, 1, 1, 1],
         [2, 2, 2, 2], [2, 2, 2, 2], [2, 2, 2, 2], [1, 2, 1, 2], [2, 2, 2, 2], [2, 2, 2, 2], [2, 2, 2, 2], [1, 1, 1, 1],
       ]);
-      assert.equal(b[1]!._expand_conv!.staticPadding, null);
+      assert.equal(b[1]!.expandConv!.staticPadding, null);
     });
     // 260 -> 130 -> 65: the stride-2 5x5 conv at 65 pads 2 on both sides.
-    withEncoder('efficientnet-b2', {}, (e) => assert.deepEqual((e as EfficientNetEncoder).blocks[5]!._depthwise_conv.staticPadding, [2, 2, 2, 2]));
+    withEncoder('efficientnet-b2', {}, (e) => assert.deepEqual((e as EfficientNetEncoder).blocks[5]!.depthwiseConv.staticPadding, [2, 2, 2, 2]));
   });
 
   tensorTest('b0 and b3: features at strides 1..32 with smp\'s taps; depth 2 stops after the stride-4 stage', () => {
@@ -258,7 +273,7 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
         // smp dilates blocks from stage_idxs[1] = 5 (os 8) or stage_idxs[2] = 9 (os 16) on.
         const from = os === 8 ? 5 : 9;
         b.forEach((blk, i) => {
-          const c = blk._depthwise_conv;
+          const c = blk.depthwiseConv;
           if (i >= from) {
             assert.equal(c.staticPadding, null, `block ${i}`);
             assert.deepEqual([c.stride, c.dilation[0]], [[1, 1], os === 8 && i < 9 ? 2 : os === 8 ? 4 : 2], `block ${i}`);
@@ -277,7 +292,7 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
       const values = new Set([...perSample.toArray()].map((v) => Number(Number(v).toFixed(5))));
       assert.ok([...values].every((v) => v === 0 || v === Number((1 / 0.75).toFixed(5))), `values ${[...values]}`);
       assert.ok(values.size === 2, 'some samples dropped, some kept');
-      assertThrows(() => dropConnect(x, 1.5, true), RangeError, /dropConnect: p must be in \[0, 1\], got 1.5/);
+      assertThrows(() => dropConnect(x, 1.5, true), RangeError, /dropConnect: p must be a number from 0 to 1, got 1.5/);
     });
     withEncoder('efficientnet-b0', {}, (e) => {
       const blocks = (e as EfficientNetEncoder).blocks;
@@ -299,7 +314,7 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
 
   tensorTest('the padding conv is a Conv2d to the rest of segkit (first-conv patch, dilation); an unknown variant is named', () => {
     withEncoder('efficientnet-b0', { depth: 1 }, (e) => assert.ok(firstConv(e)[1] instanceof Conv2dStaticSamePadding));
-    assertThrows(() => new EfficientNetEncoder('efficientnet-b9' as never), RangeError, /name must be one of efficientnet-b0, .*efficientnet-b7, got "efficientnet-b9"/);
+    assertThrows(() => new EfficientNetEncoder('efficientnet-b9' as never), TypeError, /EfficientNetEncoder: name must be one of 'efficientnet-b0', .*'efficientnet-b7', got 'efficientnet-b9'/);
   });
 });
 

@@ -114,7 +114,7 @@ describe('ReduceLROnPlateau, LambdaLR, MultiplicativeLR, CyclicLR: behaviour and
     close(opt.paramGroups[0]!.lr, 0.1, 'lr restored from _last_lr');
     const two = torch.tensor([1, 2]);
     assertThrows(() => s.step(two), RangeError, /ReduceLROnPlateau\.step: metric must be a number or a one-element Tensor, got a Tensor of 2 elements/);
-    assertThrows(() => s.step('x' as never), TypeError, /ReduceLROnPlateau\.step: metric must be a number or a one-element Tensor, got "x"/);
+    assertThrows(() => s.step('x' as never), TypeError, /ReduceLROnPlateau\.step: metric must be a number or a one-element Tensor, got 'x'/);
     torch.dispose([params, m, two]);
   });
 
@@ -153,31 +153,31 @@ describe('ReduceLROnPlateau, LambdaLR, MultiplicativeLR, CyclicLR: behaviour and
     const { opt, params } = sgd();
     const R = ReduceLROnPlateau;
     assertThrows(() => new R(opt, { factor: 1 }), RangeError, /^ReduceLROnPlateau: factor must be a number < 1, got 1$/);
-    assertThrows(() => new R(opt, { patience: -1 }), RangeError, /^ReduceLROnPlateau: patience must be an integer >= 0, got -1$/);
-    assertThrows(() => new R(opt, { cooldown: 1.5 }), TypeError, /^ReduceLROnPlateau: cooldown must be an integer >= 0, got 1\.5$/);
-    assertThrows(() => new R(opt, { mode: 'mean' as never }), TypeError, /^ReduceLROnPlateau: mode must be 'min' or 'max', got "mean"$/);
-    assertThrows(() => new R(opt, { thresholdMode: 'relative' as never }), TypeError, /^ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs', got "relative"$/);
-    assertThrows(() => new R(opt, { minLr: [0, 0] }), RangeError, /^ReduceLROnPlateau: expected 1 values for minLr \(one per param group\), got 2$/);
+    assertThrows(() => new R(opt, { patience: -1 }), RangeError, /^ReduceLROnPlateau: patience must be a non-negative integer, got -1$/);
+    assertThrows(() => new R(opt, { cooldown: 1.5 }), RangeError, /^ReduceLROnPlateau: cooldown must be a non-negative integer, got 1\.5$/);
+    assertThrows(() => new R(opt, { mode: 'mean' as never }), TypeError, /^ReduceLROnPlateau: mode must be 'min' or 'max', got 'mean'$/);
+    assertThrows(() => new R(opt, { thresholdMode: 'relative' as never }), TypeError, /^ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs', got 'relative'$/);
+    assertThrows(() => new R(opt, { minLr: [0, 0] }), RangeError, /^ReduceLROnPlateau: minLr must be a number or an array of 1 numbers \(one per param group\), got \[0, 0\]$/);
     assertThrows(() => new R(opt, { min_lr: 0 } as never), TypeError, /ReduceLROnPlateau: unknown option 'min_lr' \(known: mode, factor, patience/);
-    assertThrows(() => new R({} as never), TypeError, /^ReduceLROnPlateau: optimizer must be an Optimizer, got Object$/);
+    assertThrows(() => new R({} as never), TypeError, /^ReduceLROnPlateau: optimizer must be an Optimizer, got an object$/);
     const r = new R(opt);
     assertThrows(() => r.loadStateDict({ min_lrs: [0, 1] }), RangeError, /ReduceLROnPlateau\.loadStateDict: min_lrs must be an array of 1 numbers/);
-    assertThrows(() => r.loadStateDict({ mode: 'up' }), TypeError, /ReduceLROnPlateau\.loadStateDict: mode must be 'min' or 'max', got "up"/);
+    assertThrows(() => r.loadStateDict({ mode: 'up' }), TypeError, /ReduceLROnPlateau\.loadStateDict: mode must be 'min' or 'max', got 'up'/);
     assertThrows(() => new SequentialLR(opt, [new StepLR(opt, { stepSize: 2 }), r as never], [3]), TypeError, /SequentialLR: schedulers must be a non-empty array of schedulers/);
 
-    assertThrows(() => new LambdaLR(opt, { lrLambda: 0.9 as never }), TypeError, /^LambdaLR: lrLambda must be a function of the epoch or an array of them \(one per param group\), got 0\.9$/);
-    assertThrows(() => new LambdaLR(opt, { lrLambda: [() => 1, () => 1] }), RangeError, /^LambdaLR: expected 1 lrLambda functions \(one per param group\), got 2$/);
-    assertThrows(() => new MultiplicativeLR(opt, { lrLambda: ['x' as never] }), TypeError, /^MultiplicativeLR: lrLambda\[0\] must be a function of the epoch, got "x"$/);
-    assertThrows(() => new MultiplicativeLR(opt, undefined as never), TypeError, /^MultiplicativeLR: options are required/);
+    assertThrows(() => new LambdaLR(opt, { lrLambda: 0.9 as never }), TypeError, /^LambdaLR: lrLambda must be a function of the epoch or an array of 1 of them \(one per param group\), got 0\.9$/);
+    assertThrows(() => new LambdaLR(opt, { lrLambda: [() => 1, () => 1] }), RangeError, /^LambdaLR: lrLambda must be a function of the epoch or an array of 1 of them \(one per param group\), got \[a function, a function\]$/);
+    assertThrows(() => new MultiplicativeLR(opt, { lrLambda: ['x' as never] }), TypeError, /^MultiplicativeLR: lrLambda\[0\] must be a function of the epoch, got 'x'$/);
+    assertThrows(() => new MultiplicativeLR(opt, undefined as never), TypeError, /^MultiplicativeLR: options must be an object with lrLambda, lastEpoch, got undefined$/);
     const bad = new MultiplicativeLR(opt, { lrLambda: () => 'a' as never });
-    assertThrows(() => bad.step(), TypeError, /^MultiplicativeLR: lrLambda of param group 0 must return a number, got "a" at epoch 1$/);
+    assertThrows(() => bad.step(), TypeError, /^MultiplicativeLR: lrLambda of param group 0 must return a number, got 'a' at epoch 1$/);
 
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, mode: 'sine' as never }), TypeError, /^CyclicLR: mode must be 'triangular', 'triangular2' or 'exp_range' \(or give scaleFn\), got "sine"$/);
+    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, mode: 'sine' as never }), TypeError, /^CyclicLR: mode must be one of 'triangular', 'triangular2', 'exp_range' \(or give scaleFn\), got 'sine'$/);
     assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 0 }), RangeError, /^CyclicLR: stepSizeUp must be a positive number, got 0$/);
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: [0.1, 0.2] }), RangeError, /^CyclicLR: expected 1 values for maxLr \(one per param group\), got 2$/);
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, scaleFn: (x) => x, scaleMode: 'epoch' as never }), TypeError, /^CyclicLR: scaleMode must be 'cycle' or 'iterations', got "epoch"$/);
+    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: [0.1, 0.2] }), RangeError, /^CyclicLR: maxLr must be a number or an array of 1 numbers \(one per param group\), got \[0\.1, 0\.2\]$/);
+    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, scaleFn: (x) => x, scaleMode: 'epoch' as never }), TypeError, /^CyclicLR: scaleMode must be 'cycle' or 'iterations', got 'epoch'$/);
     assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, scaleFn: 2 as never }), TypeError, /^CyclicLR: scaleFn must be a function, got 2$/);
-    assertThrows(() => new CyclicLR(opt, { baseLr: 'a' as never, maxLr: 0.1 }), TypeError, /^CyclicLR: baseLr must be a number, got "a"$/);
+    assertThrows(() => new CyclicLR(opt, { baseLr: 'a' as never, maxLr: 0.1 }), TypeError, /^CyclicLR: baseLr must be a number, got 'a'$/);
     assertThrows(() => new CyclicLR(opt, { base_lr: 0.01 } as never), TypeError, /CyclicLR: unknown option 'base_lr'/);
     torch.dispose(params);
   });

@@ -157,7 +157,7 @@ describe('DeepLab v2', () => {
       model.eval();
       torch.tidy(() => {
         const x = torch.randn([1, 3, 41, 49]);
-        const y = torch.noGrad(() => model.forward(x)) as Tensor;
+        const y = torch.noGrad(() => model.forward(x));
         const f = torch.noGrad(() => model.encoder.forward(x))[5]!;
         const sum = torch.noGrad(() => model.decoder.branches.map((c) => c.forward(f)).reduce((a, b) => a.add(b)));
         assertClose(y, F.interpolate(sum, { size: [41, 49], mode: 'bilinear', alignCorners: true }), 1e-5, 1e-5, 'v2 output');
@@ -211,22 +211,22 @@ describe('PSPNet (paper variant)', () => {
 describe('option errors name the option, the expected and the received', () => {
   tensorTest('smp models', () => {
     assertThrows(() => createModel('deeplabv3', { encoderName: 'resnet18', encoderOutputStride: 32 }), RangeError, /DeepLabV3: encoderOutputStride must be 8 or 16, got 32/);
-    assertThrows(() => createModel('deeplabv3', { encoderName: 'resnet18', decoderAtrousRates: [6, 12] }), RangeError, /decoderAtrousRates must be 3 positive integers, got \[6, 12\]/);
+    assertThrows(() => createModel('deeplabv3', { encoderName: 'resnet18', decoderAtrousRates: [6, 12] }), RangeError, /decoderAtrousRates must be an array of 3 positive integers, got \[6, 12\]/);
     assertThrows(() => createModel('deeplabv3', { encoderName: 'resnet18', upsampling: 4 }), RangeError, /upsampling must be 8 .*got 4/);
-    assertThrows(() => createModel('deeplabv3', { encoderName: 'resnet18', decoder_channels: 128 }), TypeError, /unknown option decoder_channels; valid options: .*decoderChannels/);
+    assertThrows(() => createModel('deeplabv3', { encoderName: 'resnet18', decoder_channels: 128 }), TypeError, /DeepLabV3: unknown option 'decoder_channels' \(known: .*decoderChannels.*\); did you mean 'decoderChannels'\?/);
     assertThrows(() => createModel('deeplabv3plus', { encoderName: 'resnet18', encoderDepth: 2 }), RangeError, /DeepLabV3Plus: encoderDepth must be an integer from 3 to 5, got 2/);
-    assertThrows(() => createModel('deeplabv3plus', { encoderName: 'resnet18', decoderAsppDropout: 1.5 }), RangeError, /decoderAsppDropout must be a number in \[0, 1\), got 1.5/);
+    assertThrows(() => createModel('deeplabv3plus', { encoderName: 'resnet18', decoderAsppDropout: 1.5 }), RangeError, /decoderAsppDropout must be a number from 0 to 1, got 1.5/);
     assertThrows(() => createModel('pspnet', { encoderName: 'resnet18', upsampling: 4 }), RangeError, /PSPNet: upsampling must be 8 .*encoderDepth 3.*got 4/);
-    assertThrows(() => createModel('pspnet', { variant: 'caffe' }), RangeError, /variant must be "smp" or "paper", got "caffe"/);
-    assertThrows(() => createModel('pspnet', { encoderName: 'resnet18', pspUseBatchnorm: 'yes' }), TypeError, /pspUseBatchnorm must be true or false, got "yes"/);
-    assertThrows(() => new DeepLabV3({ layout: 'torchvision' }), RangeError, /layout must be "smp" for this class/);
+    assertThrows(() => createModel('pspnet', { variant: 'caffe' }), TypeError, /PSPNet: variant must be 'smp' or 'paper', got 'caffe'/);
+    assertThrows(() => createModel('pspnet', { encoderName: 'resnet18', pspUseBatchnorm: 'yes' }), TypeError, /PSPNet: pspUseBatchnorm must be true, false, .*got 'yes'/);
+    assertThrows(() => new DeepLabV3({ layout: 'torchvision' }), TypeError, /DeepLabV3: layout must be 'smp' \(for this class; TorchvisionDeepLabV3 .*\), got 'torchvision'/);
   });
 
   tensorTest('paper models', () => {
-    assertThrows(() => createModel('deeplabv2', { encoderName: 'resnet18', encoderDepth: 4 }), RangeError, /DeepLabV2: encoderDepth must be 5/);
-    assertThrows(() => createModel('deeplabv2', { encoderName: 'resnet18', decoderAtrousRates: [6, 0] }), RangeError, /decoderAtrousRates must be a list of positive integers, got \[6, 0\]/);
-    assertThrows(() => createModel('pspnet', { variant: 'paper', encoderName: 'resnet18', bins: [1, 2, 3] }), RangeError, /bins must divide the encoder's 512 channels evenly, got 3 bins/);
-    assertThrows(() => createModel('pspnet', { variant: 'paper', encoderName: 'resnet18', pspOutChannels: 256 }), TypeError, /PSPNetPaper: unknown option pspOutChannels/);
+    assertThrows(() => createModel('deeplabv2', { encoderName: 'resnet18', encoderDepth: 4 }), RangeError, /DeepLabV2: encoderDepth must be 5, got 4/);
+    assertThrows(() => createModel('deeplabv2', { encoderName: 'resnet18', decoderAtrousRates: [6, 0] }), RangeError, /decoderAtrousRates must be an array of positive integers, got \[6, 0\]/);
+    assertThrows(() => createModel('pspnet', { variant: 'paper', encoderName: 'resnet18', bins: [1, 2, 3] }), RangeError, /PSPNetPaper: bins must be a list whose length divides the encoder's 512 channels, got \[1, 2, 3\]/);
+    assertThrows(() => createModel('pspnet', { variant: 'paper', encoderName: 'resnet18', pspOutChannels: 256 }), TypeError, /PSPNetPaper: unknown option 'pspOutChannels'/);
   });
 });
 

@@ -148,7 +148,7 @@ describe('RefineNet structure', () => {
         assert.equal(blocks.length, depth - 1);
         m.eval();
         torch.tidy(() => {
-          const y = torch.noGrad(() => m.forward(torch.randn([1, 3, 70, 45]))) as Tensor;
+          const y = torch.noGrad(() => m.forward(torch.randn([1, 3, 70, 45])));
           assert.deepEqual([...y.shape], [1, 3, 70, 45]);
         });
       } finally {
@@ -159,7 +159,7 @@ describe('RefineNet structure', () => {
     try {
       m.eval();
       torch.tidy(() => {
-        const out = torch.noGrad(() => m.forward(torch.randn([2, 3, 64, 64]))) as { mask: Tensor; label: Tensor };
+        const out = torch.noGrad(() => m.forward(torch.randn([2, 3, 64, 64])));
         assert.deepEqual([...out.mask.shape], [2, 1, 64, 64]);
         assert.deepEqual([...out.label.shape], [2, 5]);
       });
@@ -171,7 +171,7 @@ describe('RefineNet structure', () => {
 
   tensorTest('errors name the option, what was expected and what came', () => {
     const build = (o: Record<string, unknown>) => () => new RefineNet({ encoderName: 'resnet18', ...o }).dispose();
-    assertThrows(build({ decoderChannels: [256, 256] }), RangeError, /RefineNet: decoderChannels must have 4 entries.*got 2/);
+    assertThrows(build({ decoderChannels: [256, 256] }), RangeError, /RefineNet: decoderChannels must be an array of 4 positive integers \(one per RefineNet block: encoderDepth - 1 = 4\), got \[256, 256\]/);
     assertThrows(build({ decoderCrpBlocks: 0 }), RangeError, /decoderCrpBlocks must be a positive integer, got 0/);
     assertThrows(build({ decoderDropout: -1 }), RangeError, /decoderDropout must be a number from 0 to 1, got -1/);
     assertThrows(build({ encoderDepth: 1 }), RangeError, /encoderDepth must be an integer from 2 to 5, got 1/);

@@ -79,7 +79,7 @@ for (const c of CASES) {
         fillByRule(model);
         model.eval();
         torch.tidy(() => {
-          const y = torch.noGrad(() => model.forward(io.input!)) as Tensor;
+          const y = torch.noGrad(() => model.forward(io.input!));
           assertClose(y, io.output_f64!, 1e-5, 0, `${c.name} vs torchvision float64`);
           assertClose(y, io.output!, 1e-5, 0, `${c.name} vs torchvision float32`);
         });
@@ -174,12 +174,12 @@ describe('auxiliary classifier (torchvision aux_loss)', () => {
 describe('torchvision-layout options', () => {
   tensorTest('errors name the option, what was expected and what came', () => {
     assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoderOutputStride: 32 }), RangeError, /encoderOutputStride must be 8 or 16, got 32/);
-    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoder_name: 'resnet50' }), TypeError, /unknown option encoder_name/, /valid options: .*encoderName/);
-    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoderDepth: 4 }), RangeError, /encoderDepth must be 5/);
-    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', aux: 1 }), TypeError, /aux must be true or false, got 1/);
-    assertThrows(() => createModel('deeplabv3', { layout: 'keras' }), RangeError, /layout must be "smp" or "torchvision", got "keras"/);
-    assertThrows(() => createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet18', decoderAsppSeparable: true }), TypeError, /unknown option decoderAsppSeparable/);
-    assertThrows(() => createModel('fcn', { encoderName: 'nope' }), Error, /unknown encoder "nope"/);
+    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoder_name: 'resnet50' }), TypeError, /FCNResNet: unknown option 'encoder_name'/, /known: .*encoderName.*did you mean 'encoderName'/);
+    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoderDepth: 4 }), RangeError, /FCNResNet: encoderDepth must be 5, got 4/);
+    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', aux: 1 }), TypeError, /FCNResNet: aux must be true or false, got 1/);
+    assertThrows(() => createModel('deeplabv3', { layout: 'keras' }), TypeError, /DeepLabV3: layout must be 'smp' or 'torchvision', got 'keras'/);
+    assertThrows(() => createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet18', decoderAsppSeparable: true }), TypeError, /TorchvisionDeepLabV3: unknown option 'decoderAsppSeparable'/);
+    assertThrows(() => createModel('fcn', { encoderName: 'nope' }), TypeError, /FCNResNet: encoderName must be one of .*, got 'nope'/);
   });
 
   tensorTest('any input size works without padding (logits are resized to the input, as torchvision)', () => {
@@ -189,7 +189,7 @@ describe('torchvision-layout options', () => {
       model.eval();
       torch.tidy(() => {
         const x = torch.randn([1, 3, 37, 53]);
-        assert.deepEqual([...(torch.noGrad(() => model.forward(x)) as Tensor).shape], [1, 2, 37, 53]);
+        assert.deepEqual([...(torch.noGrad(() => model.forward(x))).shape], [1, 2, 37, 53]);
       });
     } finally {
       model.dispose();

@@ -176,7 +176,7 @@ describe('parameter counts against the reference nets', () => {
       }
       assert.ok(!('encoder.inc.double_conv.0.bias' in u), 'no conv bias before BatchNorm');
       torch.tidy(() => {
-        const y = unet.forward(torch.randn([2, 3, 21, 19])) as Tensor;
+        const y = unet.forward(torch.randn([2, 3, 21, 19]));
         assert.deepEqual([...y.shape], [2, 1, 21, 19]);
       });
     } finally {
@@ -197,7 +197,7 @@ describe('FCN deconvolutions', () => {
     const fcn32 = createModel('fcn32s', { classes: 2, fcChannels: 8 }) as FCN;
     try {
       const decks: [nn.ConvTranspose2d, number][] = [
-        [model.decoder.upscore2!, 2], [model.decoder.upscore_pool4!, 2], [model.decoder.upscore, 8], [fcn16.decoder.upscore, 16], [fcn32.decoder.upscore, 32],
+        [model.decoder.upscore2!, 2], [model.decoder.upscorePool4!, 2], [model.decoder.upscore, 8], [fcn16.decoder.upscore, 16], [fcn32.decoder.upscore, 32],
       ];
       for (const [deconv, stride] of decks) {
         const k = 2 * stride;
@@ -234,7 +234,7 @@ describe('FCN deconvolutions', () => {
     model.eval();
     try {
       torch.tidy(() => {
-        const y = torch.noGrad(() => model.forward(torch.randn([1, 3, 33, 40]))) as Tensor;
+        const y = torch.noGrad(() => model.forward(torch.randn([1, 3, 33, 40])));
         assert.equal(y.abs().max().item(), 0);
       });
     } finally {
@@ -336,15 +336,15 @@ describe('DeepLab v1', () => {
 
 describe('options', () => {
   tensorTest('the paper fixes the encoder: other names, depths and unknown options are refused by name', () => {
-    assertThrows(() => createModel('fcn8s', { encoderName: 'resnet34' }), TypeError, /fcn8s: encoderName must be 'vgg16' \(the paper's encoder\), got 'resnet34'/);
-    assertThrows(() => createModel('segnet', { encoderName: 'vgg16' }), TypeError, /segnet: encoderName must be 'vgg16_bn'.*got 'vgg16'/);
-    assertThrows(() => createModel('deeplabv1', { encoderDepth: 4 }), RangeError, /deeplabv1: encoderDepth must be 5.*got 4/);
-    assertThrows(() => createModel('unet-original', { encoderName: 'resnet34' }), TypeError, /unet-original: unknown option 'encoderName' \(.*own contracting path/);
-    assertThrows(() => createModel('fcn32s', { classes: 0 }), RangeError, /fcn32s: classes must be a positive integer, got 0/);
-    assertThrows(() => createModel('fcn16s', { fcChannels: 1.5 }), RangeError, /fcn16s: fcChannels must be a positive integer, got 1.5/);
-    assertThrows(() => createModel('segnet', { decoderChannels: [16] }), TypeError, /segnet: unknown option 'decoderChannels'; expected one of/);
-    assertThrows(() => createModel('unet-original', { dropout: 1 }), RangeError, /unet-original: dropout must be a number in \[0, 1\), got 1/);
-    assertThrows(() => createModel('unet-original', { batchNorm: 'yes' }), TypeError, /unet-original: batchNorm must be a boolean, got yes/);
+    assertThrows(() => createModel('fcn8s', { encoderName: 'resnet34' }), TypeError, /FCN8s: encoderName must be 'vgg16', got 'resnet34'/);
+    assertThrows(() => createModel('segnet', { encoderName: 'vgg16' }), TypeError, /SegNet: encoderName must be 'vgg16_bn', got 'vgg16'/);
+    assertThrows(() => createModel('deeplabv1', { encoderDepth: 4 }), RangeError, /DeepLabV1: encoderDepth must be 5, got 4/);
+    assertThrows(() => createModel('unet-original', { encoderName: 'resnet34' }), TypeError, /UNetOriginal: unknown option 'encoderName' \(.*own contracting path/);
+    assertThrows(() => createModel('fcn32s', { classes: 0 }), RangeError, /FCN32s: classes must be a positive integer, got 0/);
+    assertThrows(() => createModel('fcn16s', { fcChannels: 1.5 }), RangeError, /FCN16s: fcChannels must be a positive integer, got 1.5/);
+    assertThrows(() => createModel('segnet', { decoderChannels: [16] }), TypeError, /SegNet: unknown option 'decoderChannels' \(known: /);
+    assertThrows(() => createModel('unet-original', { dropout: 1.5 }), RangeError, /UNetOriginal: dropout must be a number from 0 to 1, got 1.5/);
+    assertThrows(() => createModel('unet-original', { batchNorm: 'yes' }), TypeError, /UNetOriginal: batchNorm must be true or false, got 'yes'/);
     // The defaults the paper fixes are accepted when spelled out.
     const m = createModel('fcn32s', { encoderName: 'vgg16', encoderDepth: 5, encoderWeights: null, classes: 2, fcChannels: 4 });
     m.dispose();

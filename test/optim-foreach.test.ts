@@ -179,17 +179,17 @@ describe('foreach behaviour', () => {
 
   tensorTest('bad foreach values name the optimizer, the option, what was expected and what came', () => {
     const p = [torch.zeros([2], { requiresGrad: true })];
-    assertThrows(() => new SGD(p, { lr: 0.1, foreach: 1 as never }), TypeError, /^SGD: foreach must be a boolean or null, got 1$/);
-    assertThrows(() => new Adam(p, { foreach: 'true' as never }), TypeError, /^Adam: foreach must be a boolean or null, got "true"$/);
-    assertThrows(() => new AdamW(p, { foreach: [true] as never }), TypeError, /^AdamW: foreach must be a boolean or null, got \[true\]$/);
-    assertThrows(() => new RMSprop(p, { foreach: {} as never }), TypeError, /^RMSprop: foreach must be a boolean or null, got Object$/);
-    assertThrows(() => new SGD([{ params: p, foreach: 0 as never }], { lr: 0.1 }), TypeError, /^SGD: param group 0: foreach must be a boolean or null, got 0$/);
+    assertThrows(() => new SGD(p, { lr: 0.1, foreach: 1 as never }), TypeError, /^SGD: foreach must be true, false or null, got 1$/);
+    assertThrows(() => new Adam(p, { foreach: 'true' as never }), TypeError, /^Adam: foreach must be true, false or null, got 'true'$/);
+    assertThrows(() => new AdamW(p, { foreach: [true] as never }), TypeError, /^AdamW: foreach must be true, false or null, got \[true\]$/);
+    assertThrows(() => new RMSprop(p, { foreach: {} as never }), TypeError, /^RMSprop: foreach must be true, false or null, got an object$/);
+    assertThrows(() => new SGD([{ params: p, foreach: 0 as never }], { lr: 0.1 }), TypeError, /^SGD: param group 0: foreach must be true, false or null, got 0$/);
     const opt = new SGD(p, { lr: 0.1, foreach: true });
     assert.equal(opt.defaults.foreach, true);
     assert.equal(new SGD(p, { lr: 0.1, foreach: undefined }).defaults.foreach, null);
     const sd = opt.stateDict();
     sd.param_groups[0]!.foreach = 'yes';
-    assertThrows(() => opt.loadStateDict(sd), TypeError, /SGD: loadStateDict: param_groups\[0\]: foreach must be a boolean or null, got "yes"/);
+    assertThrows(() => opt.loadStateDict(sd), TypeError, /SGD: loadStateDict: param_groups\[0\]: foreach must be true, false or null, got 'yes'/);
     sd.param_groups[0]!.foreach = false;
     opt.loadStateDict(sd);
     assert.equal(opt.paramGroups[0]!.foreach, false, 'a PyTorch state dict\'s foreach is loaded');

@@ -278,7 +278,7 @@ describe('saveSafetensors writes atomically', () => {
     const good = readFileSync(path);
     const gone = torch.ones([1]);
     gone.dispose();
-    assertThrows(() => torch.saveSafetensors(path, { t, bad: 'x' as unknown as Tensor }), TypeError, /saveSafetensors/, /"bad" is not a Tensor/);
+    assertThrows(() => torch.saveSafetensors(path, { t, bad: 'x' as unknown as Tensor }), TypeError, /saveSafetensors: tensors\['bad'\] must be a Tensor, got 'x'/);
     assertThrows(() => torch.saveSafetensors(path, { t }, { metadata: { n: 3 as unknown as string } }), Error, /metadata "n" must be a string/);
     assertThrows(() => torch.saveSafetensors(path, { t, gone }), Error, /disposed/);
     assertThrows(() => torch.saveSafetensors(path, { __metadata__: t }), Error, /__metadata__/, /reserved/);

@@ -65,7 +65,7 @@ describe('speed switches', () => {
     assert.equal(torch.isAutocastEnabled(), false);
     const nested = torch.autocast({}, () => [torch.isAutocastEnabled(), torch.autocast({ enabled: false }, () => torch.isAutocastEnabled()), torch.isAutocastEnabled()]);
     assert.deepEqual(nested, [true, false, true]);
-    assert.throws(() => torch.autocast({ dtype: 'float16' }, () => 0), (e: Error) => e instanceof TypeError && /only bfloat16/.test(e.message));
+    assert.throws(() => torch.autocast({ dtype: 'float16' }, () => 0), (e: Error) => e instanceof TypeError && /dtype must be 'bfloat16' on the CPU/.test(e.message));
     assert.throws(() => torch.autocast({ dtpye: 'bfloat16' } as object, () => 0), (e: Error) => e instanceof TypeError && /unknown option 'dtpye'/.test(e.message));
   });
 });

@@ -6,7 +6,7 @@ import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, before, after } from 'node:test';
-import { torch, createModel, createEncoder, listModels, type Tensor } from '../src/index.js';
+import { torch, createModel, createEncoder, listModels, type SegmentationModel, type Tensor } from '../src/index.js';
 import { Unet } from '../src/models/decoders/unet/model.js';
 import { FIXTURES, maxAbsDiff, tensorTest, assertThrows } from './helpers.js';
 import { fillByRule, ruleUniforms, ruleValue } from './fill-rule.js';
@@ -52,7 +52,7 @@ describe('smp parity: Unet(resnet34, classes=1)', () => {
       torch.tidy(() => {
         const rule = torch.tensor(Float32Array.from(ruleUniforms('input', 3 * 256 * 256), (u) => 2 * u - 1), { shape: [1, 3, 256, 256] });
         assert.ok(torch.equal(rule, io.input!), 'the input follows the rule too');
-        const y = model.predict(io.input!) as Tensor;
+        const y = model.predict(io.input!);
         const err = maxAbsDiff(y, io.output_f64!);
         assert.ok(err <= 1e-5, `max |segkit - smp float64| = ${err}`);
         assert.ok(maxAbsDiff(y, io.output!) <= 1e-5, 'and smp\'s float32 output');
@@ -97,7 +97,7 @@ describe('Unet options', () => {
     try {
       assert.deepEqual([...model.stateDict()['classification_head.3.weight']!.shape], [5, 512]);
       torch.tidy(() => {
-        const out = model.predict(torch.randn([3, 3, 64, 64])) as { mask: Tensor; label: Tensor };
+        const out = model.predict(torch.randn([3, 3, 64, 64]));
         assert.deepEqual([...out.mask.shape], [3, 2, 64, 64]);
         assert.deepEqual([...out.label.shape], [3, 5]);
         assert.ok(maxAbsDiff(out.label.sum({ dim: 1 }), torch.ones([3])) < 1e-5, 'softmax over classes');
@@ -171,7 +171,7 @@ describe('Unet options', () => {
       abn.loadStateDict(bn.stateDict());
       torch.tidy(() => {
         const x = torch.randn([1, 3, 64, 64]);
-        assert.ok(maxAbsDiff(bn.predict(x) as Tensor, abn.predict(x) as Tensor) < 1e-6);
+        assert.ok(maxAbsDiff(bn.predict(x), abn.predict(x)) < 1e-6);
       });
     } finally {
       bn.dispose();
@@ -184,7 +184,7 @@ describe('Unet options', () => {
     try {
       assert.equal(model.divisor, 1, 'as smp, the Unet runs any size unpadded');
       assert.ok(!('decoder.blocks.3.conv1.0.weight' in model.stateDict()));
-      torch.tidy(() => assert.deepEqual([...(model.predict(torch.randn([1, 3, 37, 50])) as Tensor).shape], [1, 1, 37, 50]));
+      torch.tidy(() => assert.deepEqual([...(model.predict(torch.randn([1, 3, 37, 50]))).shape], [1, 1, 37, 50]));
     } finally {
       model.dispose();
     }
@@ -210,24 +210,25 @@ describe('Unet options', () => {
 
   tensorTest('bad options name the option, the expected and the received value', () => {
     assertThrows(() => new Unet({ encoderDepth: 6 }), RangeError, /encoderDepth must be an integer from 3 to 5, got 6/);
-    assertThrows(() => new Unet({ encoderDepth: 4, decoderChannels: [256, 128, 64, 32, 16] }), RangeError, /decoderChannels must have encoderDepth=4 entries, got 5/);
-    assertThrows(() => new Unet({ decoderChannels: [256, 128, 0, 32, 16] }), TypeError, /decoderChannels must be an array of positive integers/);
-    assertThrows(() => new Unet({ decoderUseBatchnorm: 'group' as never }), TypeError, /decoderUseBatchnorm must be true, false or 'inplace', got 'group'/);
+    assertThrows(() => new Unet({ encoderDepth: 4, decoderChannels: [256, 128, 64, 32, 16] }), RangeError, /decoderChannels must be an array of 4 positive integers \(one per decoder block: encoderDepth is 4\), got \[256, 128, 64, 32, 16\]/);
+    assertThrows(() => new Unet({ decoderChannels: [256, 128, 0, 32, 16] }), RangeError, /decoderChannels must be an array of 5 positive integers/);
+    assertThrows(() => new Unet({ decoderChannels: [256, 128, '64', 32, 16] as never }), TypeError, /decoderChannels must be an array of 5 positive integers/);
+    assertThrows(() => new Unet({ decoderUseBatchnorm: 'group' as never }), TypeError, /Unet: decoderUseBatchnorm must be true, false, 'batchnorm', 'identity', 'inplace', 'layernorm', 'instancenorm' or \{ type, \.\.\.options \}, got 'group'/);
     assertThrows(() => new Unet({ decoderAttentionType: 'cbam' as never }), TypeError, /decoderAttentionType must be null or 'scse', got 'cbam'/);
-    assertThrows(() => new Unet({ decoderInterpolation: 'linear' as never }), TypeError, /decoderInterpolation must be one of nearest, .*got 'linear'/);
+    assertThrows(() => new Unet({ decoderInterpolation: 'linear' as never }), TypeError, /decoderInterpolation must be one of 'nearest', .*got 'linear'/);
     assertThrows(() => new Unet({ encoderWeights: 1 as never }), TypeError, /encoderWeights must be null, 'imagenet' or a file path, got 1/);
     assertThrows(() => new Unet({ inChannels: 0 }), RangeError, /inChannels must be a positive integer, got 0/);
     assertThrows(() => new Unet({ classes: 0 }), RangeError, /classes must be a positive integer, got 0/);
     assertThrows(() => new Unet({ decoder_channels: [1] } as never), TypeError, /unknown option 'decoder_channels'.*decoderChannels/);
-    assertThrows(() => new Unet({ activation: 'relu' as never }), TypeError, /activation must be .*got "relu"/);
-    assertThrows(() => new Unet({ auxParams: { classes: 2, pool: 'avg' } as never }), TypeError, /unknown auxParams option 'pool'/);
-    assertThrows(() => new Unet({ auxParams: { dropout: 1.5 } }), RangeError, /auxParams.dropout must be a number in \[0, 1\), got 1.5/);
+    assertThrows(() => new Unet({ activation: 'relu' as never }), TypeError, /Unet: activation must be null, a function or one of 'identity', 'sigmoid', .*got 'relu'/);
+    assertThrows(() => new Unet({ auxParams: { classes: 2, pool: 'avg' } as never }), TypeError, /Unet: auxParams: unknown option 'pool' \(known: classes, pooling, dropout, activation\); did you mean 'pooling'\?/);
+    assertThrows(() => new Unet({ auxParams: { dropout: 1.5 } }), RangeError, /Unet: auxParams.dropout must be a number from 0 to 1, got 1.5/);
     assertThrows(() => new Unet({ auxParams: { activation: 'nope' as never } }), TypeError, /activation must be/);
   });
 
   tensorTest('unknown encoder and architecture names throw listing the valid ones', () => {
-    assertThrows(() => createModel('unet', { encoderName: 'resnet35' }), Error, /unknown encoder "resnet35"; available: .*resnet18.*resnet34/);
-    assertThrows(() => createModel('u-net', {}), Error, /unknown architecture "u-net"; available: .*unet/);
+    assertThrows(() => createModel('unet', { encoderName: 'resnet35' }), TypeError, /Unet: encoderName must be one of .*'resnet18'.*'resnet34'.*, got 'resnet35'/);
+    assertThrows(() => createModel('u-net', {}), TypeError, /createModel: arch must be one of 'unet', .*, got 'u-net'/);
     assert.ok(listModels().includes('unet'));
     const byName = createModel('UNet', { encoderName: 'resnet18', encoderDepth: 3, decoderChannels: [16, 16, 16] });
     assert.ok(byName instanceof Unet, 'names are case-insensitive');
@@ -245,7 +246,7 @@ describe('Unet encoderWeights from local files', () => {
     else process.env.SEGKIT_WEIGHTS_DIR = savedEnv;
   });
 
-  const assertEncoderEquals = (model: Unet, expected: Record<string, Tensor>) => {
+  const assertEncoderEquals = (model: SegmentationModel, expected: Record<string, Tensor>) => {
     const own = model.encoder.stateDict();
     for (const [k, t] of Object.entries(expected)) {
       if (k in own) assert.ok(torch.equal(own[k]!, t), `encoder.${k} loaded`);

@@ -1,6 +1,7 @@
 // The demo job: trains a small fully-convolutional net with plain SGD + momentum on the bundled
-// Catanduanes tiles and reports the training loss and validation IoU/Dice per epoch. It uses
-// only the engine (tensors, F, autograd); later issues bring nn modules, trainers and models.
+// Catanduanes tiles and reports the training loss and validation IoU/Dice per epoch. The net is
+// written on the engine alone (tensors, F, autograd) and is small enough to train in seconds on
+// two cores; the model zoo's networks need far longer to learn anything.
 import { torch, F, type Tensor } from '../index.js';
 import { loadDemoTiles, defaultDemoDir } from '../data/demo-tiles.js';
 

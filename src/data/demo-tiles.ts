@@ -11,6 +11,7 @@ import { readFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { checkChoice, checkString, show } from '../validate.js';
 
 export type DemoSplit = 'train' | 'val';
 
@@ -24,6 +25,7 @@ export interface DemoTiles {
 }
 
 export const DEMO_TILE_SIZE = 256;
+const SPLITS: readonly DemoSplit[] = ['train', 'val'];
 
 /**
  * The bundled dataset's folder. Both src/data/demo-tiles.ts (run through tsx) and the
@@ -46,7 +48,8 @@ function sniff(bytes: Uint8Array): ImageKind | null {
   return null;
 }
 
-function describe(bytes: Uint8Array): string {
+/** A file's length and first bytes, to show what it holds instead of an image. */
+function byteSummary(bytes: Uint8Array): string {
   const head = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0'));
   return `${bytes.length} bytes starting ${head.join(' ') || '(empty)'}`;
 }
@@ -87,7 +90,7 @@ async function readSplit(dir: string, split: DemoSplit): Promise<string[]> {
   for (const name of names as string[]) {
     // Names become path components; refuse anything that could leave the folder.
     if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) {
-      throw new Error(`demo tiles: ${path}: bad tile name ${JSON.stringify(name)}`);
+      throw new Error(`demo tiles: ${path}: bad tile name ${show(name)}`);
     }
   }
   if (names.length === 0) throw new Error(`demo tiles: ${path}: "${split}" is empty`);
@@ -131,7 +134,7 @@ async function decodeImage(path: string, out: Float32Array, offset: number): Pro
   if (kind === null) {
     throw new Error(
       `demo tiles: ${path} is not an image: expected JPEG (ff d8 ff) or PNG ` +
-        `(89 50 4e 47) bytes, received ${describe(bytes)}`,
+        `(89 50 4e 47) bytes, received ${byteSummary(bytes)}`,
     );
   }
   // Forcing sRGB + alpha gives 4 interleaved channels whatever the source (grey, RGB,
@@ -161,7 +164,7 @@ async function decodeMask(path: string, out: Float32Array, offset: number): Prom
   // A JPEG mask would be lossy: its edges would hold values that are neither 0 nor 255.
   if (sniff(bytes) !== 'png') {
     throw new Error(
-      `demo tiles: ${path}: expected a PNG mask (89 50 4e 47), received ${describe(bytes)}`,
+      `demo tiles: ${path}: expected a PNG mask (89 50 4e 47), received ${byteSummary(bytes)}`,
     );
   }
   // Channel count comes from the header: sharp's raw output widens grey to sRGB.
@@ -193,9 +196,8 @@ async function decodeMask(path: string, out: Float32Array, offset: number): Prom
  * dense NCHW float arrays, in the order split.json lists the names.
  */
 export async function loadDemoTiles(dir: string, split: DemoSplit): Promise<DemoTiles> {
-  if (split !== 'train' && split !== 'val') {
-    throw new Error(`demo tiles: expected split "train" or "val", received ${String(split)}`);
-  }
+  checkString('loadDemoTiles', 'dir', dir);
+  checkChoice('loadDemoTiles', 'split', split, SPLITS);
   const names = await readSplit(dir, split);
   const height = DEMO_TILE_SIZE;
   const width = DEMO_TILE_SIZE;

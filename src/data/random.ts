@@ -1,13 +1,13 @@
 // A seeded JS generator for shuffling and augmentation choices. Its whole state is one
 // 32-bit integer, so checkpoints can store it and resume the same sequence.
+import { checkInt } from '../validate.js';
 
 /** mulberry32: fast, 2^32 period, good enough to pick flips and shuffle orders. */
 export class Random {
   private s: number;
 
   constructor(seed = 0) {
-    if (!Number.isInteger(seed)) throw new TypeError(`Random: seed must be an integer, got ${seed}`);
-    this.s = seed >>> 0;
+    this.s = checkInt('Random', 'seed', seed) >>> 0;
   }
 
   /** A float in [0, 1). */
@@ -21,7 +21,7 @@ export class Random {
 
   /** An integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`Random.int: n must be a positive integer, got ${n}`);
+    if (!(Number.isInteger(n) && n >= 1)) checkInt('Random.int', 'n', n, { min: 1 });
     return Math.floor(this.next() * n);
   }
 
@@ -40,9 +40,6 @@ export class Random {
   }
 
   setState(state: number): void {
-    if (!Number.isInteger(state) || state < 0 || state > 0xffffffff) {
-      throw new RangeError(`Random.setState: state must be a 32-bit unsigned integer, got ${state}`);
-    }
-    this.s = state;
+    this.s = checkInt('Random.setState', 'state', state, { min: 0, max: 0xffffffff });
   }
 }

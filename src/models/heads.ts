@@ -1,19 +1,42 @@
 // smp's heads, with its module layout so state-dict keys match (`segmentation_head.0.weight`,
 // `classification_head.3.weight`).
 import { nn, F, type Tensor } from '../torch/index.js';
+import { OptionReader, describeChoices, invalidParameterError } from '../validate.js';
 
 export type ActivationName = 'identity' | 'sigmoid' | 'softmax' | 'softmax2d' | 'logsoftmax' | 'tanh' | 'argmax' | 'argmax2d';
 export type ActivationOption = ActivationName | null | ((x: Tensor) => Tensor);
 
-const ACTIVATIONS: readonly string[] = ['identity', 'sigmoid', 'softmax', 'softmax2d', 'logsoftmax', 'tanh', 'argmax', 'argmax2d'];
+const ACTIVATIONS: readonly ActivationName[] = ['identity', 'sigmoid', 'softmax', 'softmax2d', 'logsoftmax', 'tanh', 'argmax', 'argmax2d'];
+
+/** An activation option: null (none, the default), a function of the logits, or one of smp's names. */
+export function checkActivation(where: string, name: string, v: unknown): ActivationOption {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'function' || ACTIVATIONS.includes(v as ActivationName)) return v as ActivationOption;
+  throw invalidParameterError(where, name, `null, a function or ${describeChoices(ACTIVATIONS)}`, v);
+}
+
+const AUX_KEYS = ['classes', 'pooling', 'dropout', 'activation'] as const;
+
+/** smp's aux_params: null, or { classes, pooling, dropout, activation } (smp passes them as keywords, so unknown keys are errors). */
+export function checkAuxParams(where: string, v: unknown): AuxParams | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidParameterError(where, 'auxParams', 'null or an object', v);
+  const o = new OptionReader<AuxParams>(where, v as AuxParams, AUX_KEYS, 'auxParams.');
+  return {
+    classes: o.int('classes', 1),
+    pooling: o.choice('pooling', ['avg', 'max'] as const, 'avg'),
+    dropout: o.probability('dropout', 0),
+    activation: checkActivation(where, 'auxParams.activation', o.get('activation')),
+  };
+}
 
 /** smp's Activation: applied to the logits when the user asks for one (none by default). */
 export class Activation extends nn.Module {
-  constructor(readonly activation: ActivationOption) {
+  readonly activation: ActivationOption;
+
+  constructor(activation: ActivationOption) {
     super();
-    if (activation !== null && typeof activation !== 'function' && !ACTIVATIONS.includes(activation)) {
-      throw new TypeError(`activation must be null, a function or one of ${ACTIVATIONS.join(', ')}; got ${JSON.stringify(activation)}`);
-    }
+    this.activation = checkActivation('Activation', 'activation', activation);
   }
 
   forward(x: Tensor): Tensor {
@@ -73,10 +96,7 @@ export interface AuxParams {
 /** smp's classification head on the deepest feature: pool, flatten, dropout, linear, activation. */
 export class ClassificationHead extends nn.Sequential {
   constructor(inChannels: number, params: AuxParams) {
-    const pooling = params.pooling ?? 'avg';
-    if (pooling !== 'avg' && pooling !== 'max') throw new TypeError(`auxParams.pooling must be 'avg' or 'max', got ${JSON.stringify(pooling)}`);
-    const classes = params.classes ?? 1;
-    const dropout = params.dropout ?? 0;
+    const { classes = 1, pooling = 'avg', dropout = 0 } = checkAuxParams('ClassificationHead', params)!;
     super(
       pooling === 'avg' ? new nn.AdaptiveAvgPool2d(1) : new AdaptiveMaxPool2d(1),
       new nn.Flatten(),

@@ -1,11 +1,13 @@
 // Grad-mode scopes. libtorch keeps these switches per thread, and our ops run on the calling
 // JS thread, so a scope covers exactly the synchronous work inside `fn`.
 import { native } from './native.js';
-import { Tensor } from './tensor.js';
+import { backwardOptions, type BackwardOptions, type Tensor } from './tensor.js';
 import { dtypeCode, type DType } from './dtype.js';
+import { invalidParameterError, readOptions } from '../validate.js';
+import { tid, tids } from './ops/registry.js';
 
 function checkFn(fn: unknown, where: string): void {
-  if (typeof fn !== 'function') throw new TypeError(`${where}: expected a function, got ${typeof fn}`);
+  if (typeof fn !== 'function') throw invalidParameterError(where, 'fn', 'a function', fn);
 }
 
 function syncOnly<T>(value: T, where: string): T {
@@ -42,25 +44,19 @@ export function isInferenceModeEnabled(): boolean {
 }
 
 /** Backward through several outputs at once (torch.autograd.backward). */
-export function backward(tensors: Tensor[], gradTensors?: (Tensor | null)[] | null,
-  options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-  if (!Array.isArray(tensors) || !tensors.every((t) => t instanceof Tensor)) {
-    throw new TypeError('autograd.backward: tensors must be an array of Tensors');
-  }
+export function backward(tensors: Tensor[], gradTensors?: (Tensor | null)[] | null, options?: BackwardOptions): void {
+  const where = 'autograd.backward';
+  if (!Array.isArray(tensors)) throw invalidParameterError(where, 'tensors', 'an array of Tensors', tensors);
+  if (gradTensors != null && !Array.isArray(gradTensors)) throw invalidParameterError(where, 'gradTensors', 'an array of Tensors or nulls', gradTensors);
   if (gradTensors != null && gradTensors.length !== tensors.length) {
-    throw new RangeError(`autograd.backward: got ${tensors.length} tensors but ${gradTensors.length} gradients`);
+    throw new RangeError(`${where}: got ${tensors.length} tensors but ${gradTensors.length} gradients`);
   }
-  const grads = gradTensors == null ? null : gradTensors.map((g, i) => {
-    if (g != null && !(g instanceof Tensor)) throw new TypeError(`autograd.backward: gradTensors[${i}] must be a Tensor or null`);
-    if (g != null && g.isDisposed) throw new Error(`autograd.backward: gradTensors[${i}] is a disposed Tensor`);
-    return g == null ? null : g.id;
-  });
-  native.backward(tensors.map((t, i) => {
-    if (t.isDisposed) throw new Error(`autograd.backward: tensors[${i}] is a disposed Tensor`);
-    return t.id;
-  }), grads,
-    options.retainGraph ?? null, options.createGraph ?? false);
+  const [retainGraph, createGraph] = backwardOptions(where, options);
+  const grads = gradTensors == null ? null : gradTensors.map((g, i) => (g == null ? null : tid(g, where, `gradTensors[${i}]`)));
+  native.backward(tids(tensors, where, 'tensors'), grads, retainGraph, createGraph);
 }
+
+const AUTOCAST_DEVICES = ['cpu', 'cuda'] as const;
 
 export interface AutocastOptions { deviceType?: 'cpu' | 'cuda'; dtype?: DType; enabled?: boolean }
 
@@ -71,20 +67,16 @@ export interface AutocastOptions { deviceType?: 'cpu' | 'cuda'; dtype?: DType; e
  */
 export function autocast<T>(options: AutocastOptions, fn: () => T): T {
   checkFn(fn, 'autocast');
-  if (options === null || typeof options !== 'object') throw new TypeError('autocast: options must be an object like { dtype: \'bfloat16\' }');
-  for (const k of Object.keys(options)) {
-    if (!['deviceType', 'dtype', 'enabled'].includes(k)) throw new TypeError(`autocast: unknown option '${k}' (known: deviceType, dtype, enabled)`);
-  }
-  const device = options.deviceType ?? 'cpu';
-  if (device !== 'cpu' && device !== 'cuda') throw new TypeError(`autocast: deviceType must be 'cpu' or 'cuda', got ${JSON.stringify(device)}`);
+  if (options === undefined) throw invalidParameterError('autocast', 'options', "an object like { dtype: 'bfloat16' }", options);
+  const o = readOptions('autocast', options, ['deviceType', 'dtype', 'enabled']);
+  const device = o.choice('deviceType', AUTOCAST_DEVICES, 'cpu');
+  const enabled = o.bool('enabled', true);
   const dtype = options.dtype ?? (device === 'cpu' ? 'bfloat16' : 'float16');
-  if (device === 'cpu' && dtype !== 'bfloat16') {
-    throw new TypeError(`autocast: on the CPU only bfloat16 is supported (as in PyTorch), got ${dtype}`);
-  }
+  if (device === 'cpu' && dtype !== 'bfloat16') throw invalidParameterError('autocast', 'dtype', "'bfloat16' on the CPU (as in PyTorch)", dtype);
   if (device === 'cuda' && dtype !== 'float16' && dtype !== 'bfloat16') {
-    throw new TypeError(`autocast: on CUDA dtype must be float16 or bfloat16, got ${dtype}`);
+    throw invalidParameterError('autocast', 'dtype', "'float16' or 'bfloat16' on CUDA", dtype);
   }
-  return syncOnly(native.withAutocast(device, options.enabled ?? true, dtypeCode(dtype, 'autocast'), fn), 'autocast');
+  return syncOnly(native.withAutocast(device, enabled, dtypeCode(dtype, 'autocast'), fn), 'autocast');
 }
 
 export function isAutocastEnabled(deviceType: 'cpu' | 'cuda' = 'cpu'): boolean {

@@ -1,4 +1,5 @@
 // dtype names as PyTorch prints them (without the `torch.` prefix), and their c10 codes.
+import { describeChoices, invalidParameterError } from '../validate.js';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 export type MemoryFormat = 'contiguous' | 'preserve' | 'channelsLast';
@@ -25,10 +26,8 @@ export function isFloatingDType(d: DType): boolean {
 
 export function dtypeCode(d: unknown, where: string): number {
   const code = typeof d === 'string' ? DTYPE_CODE[d as DType] : undefined;
-  if (code === undefined) {
-    throw new TypeError(`${where}: dtype must be one of ${DTYPES.join(', ')}; got ${JSON.stringify(d)}`);
-  }
-  return code;
+  if (typeof code === 'number') return code;
+  throw invalidParameterError(where, 'dtype', describeChoices(DTYPES), d);
 }
 
 export function dtypeFromCode(code: number): DType {
@@ -39,10 +38,8 @@ export function dtypeFromCode(code: number): DType {
 
 export function memoryFormatCode(f: unknown, where: string): number {
   const code = typeof f === 'string' ? MEMORY_FORMAT_CODE[f as MemoryFormat] : undefined;
-  if (code === undefined) {
-    throw new TypeError(`${where}: memoryFormat must be one of ${Object.keys(MEMORY_FORMAT_CODE).join(', ')}; got ${JSON.stringify(f)}`);
-  }
-  return code;
+  if (typeof code === 'number') return code;
+  throw invalidParameterError(where, 'memoryFormat', describeChoices(Object.keys(MEMORY_FORMAT_CODE)), f);
 }
 
 /** The typed array toArray() returns for each dtype (float16/bfloat16 widen to float32). */

@@ -34,7 +34,8 @@ declare module './tensor.js' {
     addcmul_: SelfMethod<typeof ip.addcmul_>; addcdiv_: SelfMethod<typeof ip.addcdiv_>; lerp_: SelfMethod<typeof ip.lerp_>; copy_: SelfMethod<typeof ip.copy_>;
     zero_: SelfMethod<typeof ip.zero_>; fill_: SelfMethod<typeof ip.fill_>; clamp_: SelfMethod<typeof ip.clamp_>; sqrt_: SelfMethod<typeof ip.sqrt_>;
     neg_: SelfMethod<typeof ip.neg_>; abs_: SelfMethod<typeof ip.abs_>; exp_: SelfMethod<typeof ip.exp_>; relu_: SelfMethod<typeof ip.relu_>;
-    sigmoid_: SelfMethod<typeof ip.sigmoid_>; pow_: SelfMethod<typeof ip.pow_>; uniform_: SelfMethod<typeof ip.uniform_>; normal_: SelfMethod<typeof ip.normal_>;
+    sigmoid_: SelfMethod<typeof ip.sigmoid_>; erfinv_: SelfMethod<typeof ip.erfinv_>; relu6_: SelfMethod<typeof ip.relu6_>;
+    silu_: SelfMethod<typeof ip.silu_>; hardswish_: SelfMethod<typeof ip.hardswish_>; leakyRelu_: SelfMethod<typeof ip.leakyRelu_>; pow_: SelfMethod<typeof ip.pow_>; uniform_: SelfMethod<typeof ip.uniform_>; normal_: SelfMethod<typeof ip.normal_>;
     maskedFill_: SelfMethod<typeof ip.maskedFill_>;
     sum: Method<typeof r.sum>; mean: Method<typeof r.mean>; prod: Method<typeof r.prod>;
     max(): Tensor; max(other: Tensor): Tensor; max(options: { dim: number; keepdim?: boolean }): r.ValuesIndices;

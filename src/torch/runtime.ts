@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { native } from './native.js';
 import { Tensor } from './tensor.js';
+import { checkBool, checkInt, invalidParameterError } from '../validate.js';
 
 export function getNumThreads(): number {
   return native.getNumThreads();
@@ -10,13 +11,14 @@ export function getNumThreads(): number {
 
 /** Intra-op threads for this JS thread's ops (libtorch's set_num_threads). */
 export function setNumThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`setNumThreads: n must be a positive integer, got ${n}`);
-  native.setNumThreads(n);
+  native.setNumThreads(checkInt('setNumThreads', 'n', n, { min: 1 }));
 }
 
 /** Seeds libtorch's generators: the same seed gives the same numbers as PyTorch's torch.manual_seed. */
 export function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`manualSeed: seed must be a non-negative safe integer, got ${seed}`);
+  if (!(Number.isSafeInteger(seed) && seed >= 0)) {
+    throw invalidParameterError('manualSeed', 'seed', 'a non-negative safe integer', seed, typeof seed === 'number' ? RangeError : TypeError);
+  }
   native.manualSeed(seed);
 }
 
@@ -26,7 +28,7 @@ export function getRngState(): Tensor {
 }
 
 export function setRngState(state: Tensor): void {
-  if (!(state instanceof Tensor)) throw new TypeError('setRngState: state must be the Tensor getRngState returned');
+  if (!(state instanceof Tensor)) throw invalidParameterError('setRngState', 'state', 'the Tensor getRngState returned', state);
   native.setRngState(state.id);
 }
 
@@ -40,16 +42,15 @@ export function setRngState(state: Tensor): void {
  * C library is not glibc.
  */
 export function setAllocatorCache(bytes: number): boolean {
-  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes < 0 || bytes > 2 ** 31 - 1) {
-    throw new RangeError(`setAllocatorCache: bytes must be an integer in [0, 2^31 - 1], got ${bytes}`);
-  }
-  return native.setAllocatorCache(bytes);
+  return native.setAllocatorCache(checkInt('setAllocatorCache', 'bytes', bytes, { min: 0, max: 2 ** 31 - 1 }));
 }
 
 function cudaIndex(device: unknown, op: string): number {
   const n = native.info().cudaDevices;
   if (!Number.isInteger(device) || (device as number) < 0 || (device as number) >= n) {
-    throw new RangeError(`${op}: device must be a CUDA device index in [0, ${n}), got ${String(device)}${n === 0 ? ' (this libtorch has no CUDA device)' : ''}`);
+    const e = invalidParameterError(op, 'device', `a CUDA device index in [0, ${n})`, device, typeof device === 'number' ? RangeError : TypeError);
+    if (n === 0) e.message += ' (this libtorch has no CUDA device)';
+    throw e;
   }
   return device as number;
 }
@@ -66,17 +67,16 @@ export const cuda = {
     return new Tensor(native.getRngState(cudaIndex(device, 'cuda.getRngState')));
   },
   setRngState(state: Tensor, device = 0): void {
-    if (!(state instanceof Tensor)) throw new TypeError('cuda.setRngState: state must be the Tensor cuda.getRngState returned');
+    if (!(state instanceof Tensor)) throw invalidParameterError('cuda.setRngState', 'state', 'the Tensor cuda.getRngState returned', state);
     native.setRngState(state.id, cudaIndex(device, 'cuda.setRngState'));
   },
 };
 
-function flag(name: string, what: string) {
+function flag(name: string, where: string, key: string) {
   return {
     get: (): boolean => native.backendFlag(name),
     set: (v: boolean): void => {
-      if (typeof v !== 'boolean') throw new TypeError(`${what} must be a boolean, got ${typeof v}`);
-      native.backendFlag(name, v);
+      native.backendFlag(name, checkBool(where, key, v));
     },
     enumerable: true,
   };
@@ -90,13 +90,13 @@ function flag(name: string, what: string) {
  */
 export const backends = {
   cudnn: Object.defineProperties({} as { allowTF32: boolean; benchmark: boolean; deterministic: boolean }, {
-    allowTF32: flag('cudnn.allow_tf32', 'backends.cudnn.allowTF32'),
-    benchmark: flag('cudnn.benchmark', 'backends.cudnn.benchmark'),
-    deterministic: flag('cudnn.deterministic', 'backends.cudnn.deterministic'),
+    allowTF32: flag('cudnn.allow_tf32', 'backends.cudnn', 'allowTF32'),
+    benchmark: flag('cudnn.benchmark', 'backends.cudnn', 'benchmark'),
+    deterministic: flag('cudnn.deterministic', 'backends.cudnn', 'deterministic'),
   }),
   cuda: {
     matmul: Object.defineProperties({} as { allowTF32: boolean }, {
-      allowTF32: flag('cuda.matmul.allow_tf32', 'backends.cuda.matmul.allowTF32'),
+      allowTF32: flag('cuda.matmul.allow_tf32', 'backends.cuda.matmul', 'allowTF32'),
     }),
   },
 };

@@ -1,6 +1,7 @@
 // Explicit memory: tidy scopes free what was created inside them and not returned. The GC
 // cannot see native memory, so finalizers are only a safety net for forgotten tensors.
 import { native } from './native.js';
+import { invalidParameterError } from '../validate.js';
 
 /** What a scope needs to know about a tensor; implemented by Tensor. */
 export interface Tracked {
@@ -112,10 +113,7 @@ export function tidy<T>(name: string, fn: () => T): T;
 export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const name = typeof a === 'string' ? a : 'tidy';
   const fn = typeof a === 'function' ? a : b;
-  if (typeof fn !== 'function') {
-    const got = typeof a === 'string' ? `a name and ${typeof b}` : typeof a;
-    throw new TypeError(`tidy: expected a function (or a name and a function), got ${got}`);
-  }
+  if (typeof fn !== 'function') throw invalidParameterError('tidy', 'fn', 'a function (or a name and a function)', typeof a === 'string' ? b : a);
   const scope = new Scope(name);
   stack.push(scope);
   let result: T;

@@ -5,6 +5,7 @@ import { native } from './native.js';
 import { dtypeFromCode, memoryFormatCode, viewAs, type DType, type MemoryFormat, type TypedArray } from './dtype.js';
 import { guard, track, untrack, type Cell, type Scope } from './scope.js';
 import { formatTensor } from './format.js';
+import { checkBool, checkInt, invalidParameterError, readOptions } from '../validate.js';
 
 export class Tensor {
   /** @internal native slot id; -1 once disposed. */
@@ -77,8 +78,9 @@ export class Tensor {
     return native.strides(this.id);
   }
 
-  isContiguous(options: { memoryFormat?: MemoryFormat } = {}): boolean {
-    return native.isContiguous(this.id, memoryFormatCode(options.memoryFormat ?? 'contiguous', 'isContiguous'));
+  isContiguous(options?: { memoryFormat?: MemoryFormat }): boolean {
+    const format = readOptions('isContiguous', options, ['memoryFormat']).values.memoryFormat ?? 'contiguous';
+    return native.isContiguous(this.id, memoryFormatCode(format, 'isContiguous'));
   }
 
   /** The value of a one-element tensor as a number (bool gives 0 or 1; int64 beyond 2^53 rounds). */
@@ -125,8 +127,7 @@ export class Tensor {
 
   /** Sets requires_grad in place and returns this tensor. */
   requiresGrad_(flag = true): this {
-    if (typeof flag !== 'boolean') throw new TypeError(`requiresGrad_: flag must be a boolean, got ${typeof flag}`);
-    native.setRequiresGrad(this.id, flag);
+    native.setRequiresGrad(this.id, checkBool('requiresGrad_', 'flag', flag));
     return this;
   }
 
@@ -158,9 +159,7 @@ export class Tensor {
   }
 
   set grad(value: Tensor | null) {
-    if (value !== null && !(value instanceof Tensor)) {
-      throw new TypeError(`grad: expected a Tensor or null, got ${typeof value}`);
-    }
+    if (value !== null && !(value instanceof Tensor)) throw invalidParameterError('grad', 'value', 'a Tensor or null', value);
     native.setGrad(this.id, value === null ? -1 : value.id);
     if (this._grad !== null) this.dropGradHandle();
   }
@@ -175,13 +174,11 @@ export class Tensor {
    * Computes gradients of this tensor with respect to the graph leaves. A non-scalar tensor
    * needs `gradient` of its shape.
    */
-  backward(gradient?: Tensor | null, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
-    if (gradient != null && !(gradient instanceof Tensor)) {
-      throw new TypeError(`backward: gradient must be a Tensor, got ${typeof gradient}`);
-    }
-    if (gradient != null && gradient.isDisposed) throw new Error('backward: argument \'gradient\' is a disposed Tensor');
-    const createGraph = options.createGraph ?? false;
-    native.backward([this.id], gradient == null ? null : [gradient.id], options.retainGraph ?? null, createGraph);
+  backward(gradient?: Tensor | null, options?: BackwardOptions): void {
+    if (gradient != null && !(gradient instanceof Tensor)) throw invalidParameterError('backward', 'gradient', 'a Tensor', gradient);
+    if (gradient != null && gradient.isDisposed) throw new Error('backward: gradient is a disposed Tensor');
+    const [retainGraph, createGraph] = backwardOptions('backward', options);
+    native.backward([this.id], gradient == null ? null : [gradient.id], retainGraph, createGraph);
   }
 
   /**
@@ -189,7 +186,7 @@ export class Tensor {
    * dtype and device, keeping its identity and autograd leaf status. src is not consumed.
    */
   setData(src: Tensor): this {
-    if (!(src instanceof Tensor)) throw new TypeError(`setData: expected a Tensor, got ${typeof src}`);
+    if (!(src instanceof Tensor)) throw invalidParameterError('setData', 'src', 'a Tensor', src);
     native.setData(this.id, src.id);
     this._shape = undefined;
     this._dtype = undefined;
@@ -220,9 +217,17 @@ export class Tensor {
   }
 }
 
+export interface BackwardOptions { retainGraph?: boolean | null; createGraph?: boolean }
+
+/** [retainGraph, createGraph] of a backward call; retainGraph null (the default) means createGraph's value. */
+export function backwardOptions(where: string, options: BackwardOptions | undefined): [boolean | null, boolean] {
+  const o = readOptions(where, options, ['retainGraph', 'createGraph']);
+  return [o.get('retainGraph') == null ? null : o.bool('retainGraph'), o.bool('createGraph', false)];
+}
+
 /** Normalises a possibly negative dimension index, with PyTorch's error text. */
 export function normDim(dim: number, ndim: number, where: string): number {
-  if (!Number.isInteger(dim)) throw new TypeError(`${where}: dim must be an integer, got ${dim}`);
+  checkInt(where, 'dim', dim);
   const n = Math.max(ndim, 1);
   if (dim < -n || dim >= n) {
     throw new RangeError(`${where}: dim ${dim} is out of range for a tensor of ${ndim} dimensions (expected -${n}..${n - 1})`);

@@ -9,6 +9,7 @@ import { decodeSafetensors, encodeSafetensorsChunks } from '../torch/serializati
 import { fromRaw, toRaw, writeAtomic } from '../torch/serialization/index.js';
 import { setOwn, type RawTensor } from '../torch/serialization/raw.js';
 import type { Random } from '../data/random.js';
+import { checkString, invalidParameterError, is } from '../validate.js';
 
 export const CHECKPOINT_FORMAT = 'segkit.checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -81,23 +82,28 @@ function unpack(value: unknown, tensors: Record<string, RawTensor>, made: Tensor
   return value;
 }
 
-function checkStateful(name: string, v: unknown): void {
-  if (v === undefined) return;
-  const s = v as Partial<Stateful> | null;
-  if (s === null || typeof s.stateDict !== 'function' || typeof s.loadStateDict !== 'function') {
-    throw new TypeError(`checkpoint: ${name} must have stateDict() and loadStateDict(), got ${s === null ? 'null' : typeof v}`);
+/** An object with stateDict() and loadStateDict(); undefined passes unless `required`. */
+function checkStateful(where: string, name: string, v: unknown, required = false): void {
+  if (v === undefined && !required) return;
+  const s = v as Partial<Stateful> | null | undefined;
+  if (s == null || typeof s.stateDict !== 'function' || typeof s.loadStateDict !== 'function') {
+    throw invalidParameterError(where, name, 'an object with stateDict() and loadStateDict()', v);
   }
+}
+
+/** The parts to save or restore into: an object whose model, optimizer, scheduler and extra are Stateful. */
+function checkParts(where: string, parts: unknown): void {
+  if (!is.object(parts)) throw invalidParameterError(where, 'parts', 'an object { model, optimizer?, scheduler?, extra?, ... }', parts);
+  checkStateful(where, 'model', parts.model, true);
+  checkStateful(where, 'optimizer', parts.optimizer);
+  checkStateful(where, 'scheduler', parts.scheduler);
+  for (const [k, v] of Object.entries((parts.extra as Record<string, unknown> | undefined) ?? {})) checkStateful(where, `extra.${k}`, v, true);
 }
 
 /** Writes a checkpoint of a training run to `path` (a .safetensors file), atomically. */
 export function saveCheckpoint(path: string, parts: CheckpointParts): void {
-  if (typeof path !== 'string') throw new TypeError(`saveCheckpoint: path must be a string, got ${typeof path}`);
-  if (parts === null || typeof parts !== 'object') throw new TypeError('saveCheckpoint: expected { model, optimizer?, scheduler?, epoch?, step?, random?, config? }');
-  checkStateful('model', parts.model);
-  if (parts.model === undefined) throw new TypeError('saveCheckpoint: model is required');
-  checkStateful('optimizer', parts.optimizer);
-  checkStateful('scheduler', parts.scheduler);
-  for (const [k, v] of Object.entries(parts.extra ?? {})) checkStateful(`extra.${k}`, v);
+  checkString('saveCheckpoint', 'path', path);
+  checkParts('saveCheckpoint', parts);
   const tensors: Record<string, RawTensor> = {};
   const rng = torch.getRngState();
   const cudaRng = Array.from({ length: torch.cuda.deviceCount() }, (_, i) => torch.cuda.getRngState(i));
@@ -126,7 +132,7 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
 }
 
 function readCheckpoint(path: string, op: string) {
-  if (typeof path !== 'string') throw new TypeError(`${op}: path must be a string, got ${typeof path}`);
+  checkString(op, 'path', path);
   let bytes: Uint8Array;
   try {
     const b = readFileSync(path);
@@ -160,10 +166,8 @@ export function readCheckpointInfo(path: string): CheckpointInfo {
  * another architecture or size gives an error naming the file and the mismatched keys.
  */
 export function loadCheckpoint(path: string, parts: Omit<CheckpointParts, 'epoch' | 'step' | 'config'>): CheckpointInfo {
+  checkParts('loadCheckpoint', parts);
   const { tensors, info, state } = readCheckpoint(path, 'loadCheckpoint');
-  checkStateful('model', parts.model);
-  checkStateful('optimizer', parts.optimizer);
-  checkStateful('scheduler', parts.scheduler);
   const made: Tensor[] = [];
   try {
     const restore = (name: string, target: Stateful | undefined, saved: unknown) => {

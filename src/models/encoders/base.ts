@@ -2,6 +2,7 @@
 // 16, 32 (the first is the input itself), their channel counts, and dilation to output
 // stride 16 or 8 for DeepLab and PSPNet.
 import { nn, type Tensor } from '../../torch/index.js';
+import { checkChoice, checkInt } from '../../validate.js';
 
 export interface EncoderOptions {
   /** Number of stages, 1..5 (smp's encoder_depth): features at strides 1 .. 2^depth. */
@@ -26,10 +27,7 @@ export abstract class Encoder extends nn.Module {
 
   constructor(depth: number) {
     super();
-    if (!Number.isInteger(depth) || depth < 1 || depth > 5) {
-      throw new RangeError(`${this.constructor.name}: depth must be an integer from 1 to 5, got ${depth}`);
-    }
-    this.depth = depth;
+    this.depth = checkInt(this.constructor.name, 'depth', depth, { min: 1, max: 5 });
   }
 
   /** depth + 1 feature maps: [input, stride 2, stride 4, ...]. */
@@ -42,6 +40,11 @@ export abstract class Encoder extends nn.Module {
   makeDilated(outputStride: 8 | 16): void {
     throw new Error(`${this.constructor.name} cannot be dilated to output stride ${outputStride}`);
   }
+}
+
+/** The check every makeDilated starts with: 16 or 8, else a RangeError naming the encoder. */
+export function checkOutputStride(encoder: Encoder, outputStride: number): 8 | 16 {
+  return checkChoice(`${encoder.constructor.name}.makeDilated`, 'outputStride', outputStride, [16, 8] as const);
 }
 
 /** How an encoder family is described in the registry. */

@@ -2,7 +2,7 @@
 // CVPR 2018) in torchvision's `features.N` layout, as smp's, so torchvision's ImageNet weights
 // and smp checkpoints load by name.
 import { nn, type Tensor } from '../../torch/index.js';
-import { Encoder, type EncoderSpec } from './base.js';
+import { Encoder, checkOutputStride, type EncoderSpec } from './base.js';
 import { registerEncoder } from './registry.js';
 import { dilateStage } from './dilate.js';
 
@@ -83,6 +83,7 @@ export class MobileNetV2Encoder extends Encoder {
   }
 
   override makeDilated(outputStride: 8 | 16): void {
+    checkOutputStride(this, outputStride);
     const dilate = (stage: number, rate: number): void => this.stage(stage).forEach((m) => dilateStage(m, rate));
     if (outputStride === 16) dilate(4, 2);
     else {

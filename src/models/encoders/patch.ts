@@ -3,6 +3,7 @@
 // activations keep their size. This runs on random or pretrained weights alike, so loading
 // ImageNet weights first and then patching gives smp's result.
 import { torch, nn, type Tensor } from '../../torch/index.js';
+import { checkInt } from '../../validate.js';
 import type { Encoder } from './base.js';
 
 /** The first Conv2d that reads the input (3 channels) in registration order. */
@@ -14,6 +15,7 @@ export function firstConv(encoder: Encoder): [string, nn.Conv2d] {
 }
 
 export function patchFirstConv(encoder: Encoder, inChannels: number): void {
+  checkInt('patchFirstConv', 'inChannels', inChannels, { min: 1 });
   const [, conv] = firstConv(encoder);
   const weight = conv.weight;
   const next = torch.noGrad(() => torch.tidy((): Tensor => {

@@ -1,12 +1,19 @@
 // Encoders by name (`resnet34`, `efficientnet-b4`, ...). Families register themselves from
 // their own files; createEncoder builds one, adapts inChannels and dilates it.
+import { checkChoice, readOptions } from '../../validate.js';
 import type { Encoder, EncoderOptions, EncoderSpec } from './base.js';
 import { patchFirstConv } from './patch.js';
 import { loadEncoderWeights } from './weights.js';
 
 const specs = new Map<string, EncoderSpec>();
 
+const SPEC_KEYS = ['name', 'source', 'create', 'imagenet', 'dilations', 'remapWeights'] as const;
+
 export function registerEncoder(spec: EncoderSpec): void {
+  const o = readOptions('registerEncoder', spec, SPEC_KEYS);
+  o.string('name');
+  o.custom('create', undefined, (v) => typeof v === 'function', 'a function');
+  o.custom('dilations', undefined, (v) => Array.isArray(v) && v.every((d) => d === 16 || d === 8), 'an array of the output strides 16 and 8 it supports');
   if (specs.has(spec.name)) throw new Error(`encoder '${spec.name}' is registered twice`);
   specs.set(spec.name, spec);
 }
@@ -15,13 +22,12 @@ export function listEncoders(): string[] {
   return [...specs.keys()];
 }
 
-export function getEncoderSpec(name: string): EncoderSpec {
-  const spec = typeof name === 'string' ? specs.get(name) : undefined;
-  if (!spec) {
-    throw new Error(`unknown encoder ${JSON.stringify(name)}; available: ${listEncoders().join(', ')}`);
-  }
-  return spec;
+/** The spec of a registered encoder; any other name is a TypeError listing the registered ones. */
+export function getEncoderSpec(name: string, where = 'getEncoderSpec'): EncoderSpec {
+  return specs.get(checkChoice(where, 'name', name, listEncoders()))!;
 }
+
+const CREATE_KEYS = ['depth', 'inChannels', 'outputStride', 'weights'] as const;
 
 /**
  * Builds an encoder: depth (default 5), inChannels (default 3), outputStride (default 32),
@@ -29,20 +35,16 @@ export function getEncoderSpec(name: string): EncoderSpec {
  * conv is adapted to inChannels, then the last stages are dilated.
  */
 export function createEncoder(name: string, options: EncoderOptions & { weights?: string | null } = {}): Encoder {
-  const spec = getEncoderSpec(name);
-  const depth = options.depth ?? 5;
-  const inChannels = options.inChannels ?? 3;
-  const outputStride = options.outputStride ?? 32;
-  if (!Number.isInteger(inChannels) || inChannels < 1) {
-    throw new RangeError(`encoder ${name}: inChannels must be a positive integer, got ${inChannels}`);
-  }
-  if (outputStride !== 32 && !spec.dilations.includes(outputStride)) {
-    throw new RangeError(`encoder ${name}: outputStride must be 32${spec.dilations.map((d) => ` or ${d}`).join('')}, got ${outputStride}`);
-  }
+  const spec = getEncoderSpec(name, 'createEncoder');
+  const o = readOptions(`createEncoder('${name}')`, options, CREATE_KEYS);
+  const depth = o.int('depth', 5, { min: 1, max: 5 });
+  const inChannels = o.int('inChannels', 3);
+  const outputStride = o.choice('outputStride', [32, ...spec.dilations], 32);
+  const weights = o.custom<string | null>('weights', null, (v) => v === null || typeof v === 'string', "null, 'imagenet' or a file path");
   const encoder = spec.create({ depth, inChannels: 3 });
-  if (options.weights) {
+  if (weights) {
     try {
-      loadEncoderWeights(encoder, spec, options.weights);
+      loadEncoderWeights(encoder, spec, weights);
     } catch (e) {
       encoder.dispose();
       throw e;

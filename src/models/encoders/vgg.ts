@@ -2,6 +2,7 @@
 // Recognition", ICLR 2015) in torchvision's `features.N` layout, as smp's VGGEncoder: torchvision
 // ImageNet weights and smp checkpoints load by name (`encoder.features.28.weight`).
 import { nn, type Tensor } from '../../torch/index.js';
+import { readOptions } from '../../validate.js';
 import { Encoder, type EncoderSpec } from './base.js';
 import { registerEncoder } from './registry.js';
 
@@ -34,6 +35,11 @@ export interface VGGEncoderOptions {
   depth?: number;
 }
 
+const OPTION_KEYS = ['config', 'batchNorm', 'depth'] as const;
+
+const isConfig = (v: unknown): boolean =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => x === 'M' || (typeof x === 'number' && Number.isInteger(x) && x > 0));
+
 /**
  * torchvision's VGG without its classifier, returning smp's six features: the activations just
  * before each max-pool (strides 1, 2, 4, 8, 16; the first is conv1_2's output with 64 channels,
@@ -45,9 +51,10 @@ export class VGGEncoder extends Encoder {
   readonly features: nn.Sequential;
 
   constructor(options: VGGEncoderOptions = {}) {
-    super(options.depth ?? 5);
-    const config = options.config ?? VGG16_CONFIG;
-    this.features = this.registerModule('features', makeLayers(config, options.batchNorm ?? false));
+    const o = readOptions('VGGEncoder', options, OPTION_KEYS);
+    super(o.int('depth', 5, { min: 1, max: 5 }));
+    const config = o.custom<VggConfig>('config', VGG16_CONFIG, isConfig, "an array of positive integers and 'M'");
+    this.features = this.registerModule('features', makeLayers(config, o.bool('batchNorm', false)));
     const beforePools = config.filter((v, i) => v !== 'M' && config[i + 1] === 'M') as number[];
     this.outChannels = [...beforePools, beforePools[beforePools.length - 1]!].slice(0, this.depth + 1);
     // torchvision's VGG._initialize_weights.

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { torch, Tensor } from '../../torch/index.js';
+import { checkString } from '../../validate.js';
 import type { Encoder, EncoderSpec } from './base.js';
 
 /** SEGKIT_WEIGHTS_DIR, else ~/.cache/segkit/weights. */
@@ -43,7 +44,7 @@ function readWeights(path: string): Record<string, Tensor> {
  * or a shape that differs, is an error naming the file and the keys.
  */
 export function loadEncoderWeights(encoder: Encoder, spec: EncoderSpec, source: string): void {
-  let path = source;
+  let path = checkString('loadEncoderWeights', 'source', source, "'imagenet' or a file path");
   if (source === 'imagenet') {
     path = imagenetWeightsPath(spec);
     // A copy converted to safetensors under the same stem is as good (and never unpickled).

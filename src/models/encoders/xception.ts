@@ -2,7 +2,7 @@
 // CVPR 2017) in Cadene's pretrainedmodels layout with smp's changes (conv1/conv2 padded by 1 so
 // the stem halves the size exactly, no fc), so its ImageNet weights and smp checkpoints load by name.
 import { nn, type Tensor } from '../../torch/index.js';
-import { Encoder, type EncoderSpec } from './base.js';
+import { Encoder, checkOutputStride, type EncoderSpec } from './base.js';
 import { registerEncoder } from './registry.js';
 import { dilateStage } from './dilate.js';
 
@@ -121,6 +121,7 @@ export class XceptionEncoder extends Encoder {
    * as for ResNet stages; pools have no weights, so the keys stay smp's.
    */
   override makeDilated(outputStride: 8 | 16): void {
+    checkOutputStride(this, outputStride);
     const stage5 = [this.blocks[11]!, this.conv3, this.conv4];
     if (outputStride === 16) {
       for (const m of stage5) dilateStage(m, 2);

@@ -3,6 +3,7 @@
 import { Module } from './module.js';
 import { Tensor } from '../tensor.js';
 import { tidy } from '../scope.js';
+import { checkInt, show } from '../../validate.js';
 
 /** Children named '0', '1', ...: what Sequential and ModuleList share. */
 abstract class IndexedModules extends Module {
@@ -18,7 +19,7 @@ abstract class IndexedModules extends Module {
   /** The i-th child (negative counts from the end). */
   at(i: number): Module {
     const list = this.children();
-    const m = list[i < 0 ? list.length + i : i];
+    const m = list[checkInt(`${this.constructor.name}.at`, 'index', i) < 0 ? list.length + i : i];
     if (!m) throw new RangeError(`${this.constructor.name}.at: index ${i} is out of range for ${list.length} modules`);
     return m;
   }
@@ -87,7 +88,7 @@ export class ModuleDict extends Module {
 
   get(key: string): Module {
     const m = this.getModule(key);
-    if (!m) throw new Error(`ModuleDict: no module '${key}' (keys: ${this.keys().join(', ')})`);
+    if (!m) throw new Error(`ModuleDict: no module ${show(key)} (keys: ${this.keys().join(', ')})`);
     return m;
   }
 

@@ -2,11 +2,11 @@
 // same seed gives the same values: each one calls libtorch's generator through the same kernel
 // (uniform_, normal_) with the same bounds, computed with the same double arithmetic.
 // All of them run under noGrad (parameters are leaves that require grad) and return the tensor.
-import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd.js';
-import { aten, checkOptions, tid } from '../ops/registry.js';
-import { uniform_ as uniformRaw, normal_ as normalRaw, fill_, zero_, mul_, add_, clamp_ } from '../ops/inplace.js';
+import { checkFinite, checkNumber, describeChoices, invalidParameterError } from '../../validate.js';
+import { checkOptionKeys, tid } from '../ops/registry.js';
+import { uniform_ as uniformRaw, normal_ as normalRaw, erfinv_, fill_, zero_, mul_, add_, clamp_ } from '../ops/inplace.js';
 
 export type Nonlinearity =
   | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'convTranspose1d' | 'convTranspose2d' | 'convTranspose3d'
@@ -14,6 +14,8 @@ export type Nonlinearity =
   | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d' | 'leaky_relu';
 export type FanMode = 'fanIn' | 'fanOut' | 'fan_in' | 'fan_out';
 
+/** The names calculateGain's error lists (the snake_case spellings are accepted too). */
+const GAIN_NAMES = ['linear', 'conv2d', 'convTranspose2d', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'selu'];
 const LINEAR_FNS = new Set(['linear', 'conv1d', 'conv2d', 'conv3d', 'convTranspose1d', 'convTranspose2d', 'convTranspose3d',
   'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'sigmoid']);
 
@@ -25,16 +27,13 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number | null)
     case 'relu': return Math.sqrt(2.0);
     case 'leakyRelu':
     case 'leaky_relu': {
-      if (param != null && (typeof param !== 'number' || !Number.isFinite(param))) {
-        throw new TypeError(`init.calculateGain: negative slope must be a number, got ${String(param)}`);
-      }
-      const slope = param ?? 0.01;
+      const slope = param == null ? 0.01 : checkFinite('init.calculateGain', 'param', param);
       // Python's slope ** 2, spelled the same way so the double rounds the same.
       return Math.sqrt(2.0 / (1 + slope ** 2));
     }
     case 'selu': return 3.0 / 4;
     default:
-      throw new RangeError(`init.calculateGain: unsupported nonlinearity ${JSON.stringify(nonlinearity)} (known: linear, conv2d, convTranspose2d, sigmoid, tanh, relu, leakyRelu, selu)`);
+      throw invalidParameterError('init.calculateGain', 'nonlinearity', describeChoices(GAIN_NAMES), nonlinearity);
   }
 }
 
@@ -59,19 +58,17 @@ function fan(tensor: Tensor, mode: unknown, fn: string): number {
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor, fn);
   if (m === 'fanIn' || m === 'fan_in') return fanIn;
   if (m === 'fanOut' || m === 'fan_out') return fanOut;
-  throw new RangeError(`init.${fn}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
+  throw invalidParameterError(`init.${fn}`, 'mode', "'fanIn' or 'fanOut'", mode);
 }
 
 function num(v: unknown, fallback: number, fn: string, name: string): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`init.${fn}: ${name} must be a number, got ${String(v)}`);
-  return v;
+  return v === undefined ? fallback : checkNumber(`init.${fn}`, name, v);
 }
 
 export interface KaimingOptions { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
 
 function kaimingStd(tensor: Tensor, options: KaimingOptions | undefined, fn: string): number | null {
-  checkOptions(options, ['a', 'mode', 'nonlinearity'], `init.${fn}`);
+  checkOptionKeys(`init.${fn}`, options, ['a', 'mode', 'nonlinearity']);
   checkTensor(tensor, fn);
   const a = num(options?.a, 0, fn, 'a');
   if (tensor.numel === 0) {
@@ -97,7 +94,7 @@ export function kaimingNormal_<T extends Tensor>(tensor: T, options?: KaimingOpt
 }
 
 function xavierStd(tensor: Tensor, options: { gain?: number } | undefined, fn: string): number {
-  checkOptions(options, ['gain'], `init.${fn}`);
+  checkOptionKeys(`init.${fn}`, options, ['gain']);
   const [fanIn, fanOut] = calculateFanInAndFanOut(tensor, fn);
   return num(options?.gain, 1, fn, 'gain') * Math.sqrt(2.0 / (fanIn + fanOut));
 }
@@ -116,7 +113,7 @@ export function xavierNormal_<T extends Tensor>(tensor: T, options?: { gain?: nu
 
 /** U(a, b), defaults U(0, 1). */
 export function uniform_<T extends Tensor>(tensor: T, options?: { a?: number; b?: number }): T {
-  checkOptions(options, ['a', 'b'], 'init.uniform_');
+  checkOptionKeys('init.uniform_', options, ['a', 'b']);
   checkTensor(tensor, 'uniform_');
   const a = num(options?.a, 0, 'uniform_', 'a');
   const b = num(options?.b, 1, 'uniform_', 'b');
@@ -125,7 +122,7 @@ export function uniform_<T extends Tensor>(tensor: T, options?: { a?: number; b?
 
 /** N(mean, std^2), defaults N(0, 1). */
 export function normal_<T extends Tensor>(tensor: T, options?: { mean?: number; std?: number }): T {
-  checkOptions(options, ['mean', 'std'], 'init.normal_');
+  checkOptionKeys('init.normal_', options, ['mean', 'std']);
   checkTensor(tensor, 'normal_');
   const mean = num(options?.mean, 0, 'normal_', 'mean');
   const std = num(options?.std, 1, 'normal_', 'std');
@@ -148,15 +145,13 @@ export function zeros_<T extends Tensor>(tensor: T): T {
   return noGrad(() => zero_(tensor));
 }
 
-const ERFINV_ = aten('erfinv_');
-
 /**
  * N(mean, std^2) truncated to [a, b] (defaults mean 0, std 1, a -2, b 2), by PyTorch's inverse
  * CDF method: uniform_ between the CDF values, erfinv_, scale, shift, clamp.
  */
 export function truncNormal_<T extends Tensor>(tensor: T, options?: { mean?: number; std?: number; a?: number; b?: number }): T {
   const fn = 'truncNormal_';
-  checkOptions(options, ['mean', 'std', 'a', 'b'], `init.${fn}`);
+  checkOptionKeys(`init.${fn}`, options, ['mean', 'std', 'a', 'b']);
   checkTensor(tensor, fn);
   const mean = num(options?.mean, 0, fn, 'mean');
   const std = num(options?.std, 1, fn, 'std');
@@ -170,7 +165,7 @@ export function truncNormal_<T extends Tensor>(tensor: T, options?: { mean?: num
   const u = normCdf((b - mean) / std);
   return noGrad(() => {
     uniformRaw(tensor, 2 * l - 1, 2 * u - 1);
-    native.callVoid(ERFINV_, tensor.id);
+    erfinv_(tensor);
     mul_(tensor, std * Math.sqrt(2));
     add_(tensor, mean);
     return clamp_(tensor, a, b);

@@ -6,6 +6,7 @@ import { Tensor } from '../tensor.js';
 import { keep, tidy } from '../scope.js';
 import { noGrad } from '../autograd.js';
 import type { MemoryFormat, DType } from '../dtype.js';
+import { checkBool, invalidParameterError, is, readOptions, show } from '../../validate.js';
 
 export type StateDict = Record<string, Tensor>;
 
@@ -30,11 +31,11 @@ export abstract class Module {
 
   private checkName(kind: string, name: string): void {
     if (typeof name !== 'string' || !NAME.test(name)) {
-      throw new TypeError(`${this.constructor.name}.${kind}: name must be letters, digits or _ (no dots), got ${JSON.stringify(name)}`);
+      throw invalidParameterError(`${this.constructor.name}.${kind}`, 'name', 'letters, digits or _ (no dots)', name);
     }
     for (const [k, m] of [['parameter', this._parameters], ['buffer', this._buffers], ['module', this._modules]] as const) {
       if (k !== kind.replace('register', '').toLowerCase() && m.has(name)) {
-        throw new Error(`${this.constructor.name}.${kind}: '${name}' is already a ${k}`);
+        throw new Error(`${this.constructor.name}.${kind}: ${show(name)} is already a ${k}`);
       }
     }
   }
@@ -43,7 +44,7 @@ export abstract class Module {
   registerParameter<T extends Tensor | null>(name: string, tensor: T): T {
     this.checkName('registerParameter', name);
     if (tensor !== null && !(tensor instanceof Tensor)) {
-      throw new TypeError(`${this.constructor.name}.registerParameter('${name}'): expected a Tensor or null, got ${typeof tensor}`);
+      throw invalidParameterError(`${this.constructor.name}.registerParameter`, name, 'a Tensor or null', tensor);
     }
     if (tensor !== null) {
       keep(tensor);
@@ -54,14 +55,15 @@ export abstract class Module {
   }
 
   /** Registers state that is not trained (running statistics); non-persistent ones stay out of stateDict. */
-  registerBuffer<T extends Tensor | null>(name: string, tensor: T, options: { persistent?: boolean } = {}): T {
+  registerBuffer<T extends Tensor | null>(name: string, tensor: T, options?: { persistent?: boolean }): T {
+    const persistent = readOptions(`${this.constructor.name}.registerBuffer`, options, ['persistent']).bool('persistent', true);
     this.checkName('registerBuffer', name);
     if (tensor !== null && !(tensor instanceof Tensor)) {
-      throw new TypeError(`${this.constructor.name}.registerBuffer('${name}'): expected a Tensor or null, got ${typeof tensor}`);
+      throw invalidParameterError(`${this.constructor.name}.registerBuffer`, name, 'a Tensor or null', tensor);
     }
     if (tensor !== null) keep(tensor);
     this._buffers.set(name, tensor);
-    if (options.persistent === false) this._nonPersistent.add(name);
+    if (!persistent) this._nonPersistent.add(name);
     else this._nonPersistent.delete(name);
     return tensor;
   }
@@ -70,7 +72,7 @@ export abstract class Module {
   registerModule<M extends Module | null>(name: string, module: M): M {
     this.checkName('registerModule', name);
     if (module !== null && !(module instanceof Module)) {
-      throw new TypeError(`${this.constructor.name}.registerModule('${name}'): expected a Module or null, got ${typeof module}`);
+      throw invalidParameterError(`${this.constructor.name}.registerModule`, name, 'a Module or null', module);
     }
     this._modules.set(name, module);
     if (module !== null) scopeForward(module);
@@ -82,14 +84,15 @@ export abstract class Module {
    * `dispose: false`). A field that cached the old tensor still points at it: modules whose
    * tensors get replaced read them through getParameter/getBuffer (or getters) instead.
    */
-  setTensor(name: string, tensor: Tensor, options: { dispose?: boolean } = {}): void {
+  setTensor(name: string, tensor: Tensor, options?: { dispose?: boolean }): void {
+    const disposeOld = readOptions(`${this.constructor.name}.setTensor`, options, ['dispose']).bool('dispose', true);
     const map = this._parameters.has(name) ? this._parameters : this._buffers.has(name) ? this._buffers : null;
-    if (map === null) throw new Error(`${this.constructor.name}.setTensor: no parameter or buffer '${name}'`);
+    if (map === null) throw new Error(`${this.constructor.name}.setTensor: no parameter or buffer ${show(name)}`);
     const old = map.get(name);
     keep(tensor);
     if (map === this._parameters && !tensor.requiresGrad) tensor.requiresGrad_(true);
     map.set(name, tensor);
-    if (old && old !== tensor && options.dispose !== false) old.dispose();
+    if (old && old !== tensor && disposeOld) old.dispose();
   }
 
   getParameter(name: string): Tensor | null | undefined {
@@ -132,23 +135,26 @@ export abstract class Module {
   }
 
   /** Parameters with their dotted names, each shared tensor once, in PyTorch's order. */
-  namedParameters(options: { prefix?: string; recurse?: boolean } = {}): [string, Tensor][] {
-    return this.namedTensors('_parameters', options.prefix ?? '', options.recurse ?? true);
+  namedParameters(options?: { prefix?: string; recurse?: boolean }): [string, Tensor][] {
+    return this.namedTensors('_parameters', 'namedParameters', options);
   }
 
-  parameters(options: { recurse?: boolean } = {}): Tensor[] {
+  parameters(options?: { recurse?: boolean }): Tensor[] {
     return this.namedParameters(options).map(([, t]) => t);
   }
 
-  namedBuffers(options: { prefix?: string; recurse?: boolean } = {}): [string, Tensor][] {
-    return this.namedTensors('_buffers', options.prefix ?? '', options.recurse ?? true);
+  namedBuffers(options?: { prefix?: string; recurse?: boolean }): [string, Tensor][] {
+    return this.namedTensors('_buffers', 'namedBuffers', options);
   }
 
-  buffers(options: { recurse?: boolean } = {}): Tensor[] {
+  buffers(options?: { recurse?: boolean }): Tensor[] {
     return this.namedBuffers(options).map(([, t]) => t);
   }
 
-  private namedTensors(kind: '_parameters' | '_buffers', prefix: string, recurse: boolean): [string, Tensor][] {
+  private namedTensors(kind: '_parameters' | '_buffers', method: string, options: { prefix?: string; recurse?: boolean } | undefined): [string, Tensor][] {
+    const o = readOptions(`${this.constructor.name}.${method}`, options, ['prefix', 'recurse']);
+    const prefix = o.string('prefix', '');
+    const recurse = o.bool('recurse', true);
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
     const modules: [string, Module][] = recurse ? this.namedModules(prefix) : [[prefix, this]];
@@ -183,8 +189,9 @@ export abstract class Module {
    * what fits and returns the rest, which is how a checkpoint with other `classes` is reused.
    */
   loadStateDict(dict: Record<string, Tensor>, options: { strict?: boolean } = {}): LoadResult {
-    if (dict === null || typeof dict !== 'object') throw new TypeError(`loadStateDict: expected an object name -> Tensor, got ${dict === null ? 'null' : typeof dict}`);
-    const strict = options.strict ?? true;
+    const where = `${this.constructor.name}.loadStateDict`;
+    if (!is.object(dict)) throw invalidParameterError(where, 'dict', 'an object name -> Tensor', dict);
+    const strict = readOptions(where, options, ['strict']).bool('strict', true);
     const own = this.stateDict();
     const result: LoadResult = { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [] };
     const matches: [Tensor, Tensor][] = [];
@@ -194,7 +201,7 @@ export abstract class Module {
         continue;
       }
       const src = dict[key];
-      if (!(src instanceof Tensor)) throw new TypeError(`loadStateDict: '${key}' is not a Tensor`);
+      if (!(src instanceof Tensor)) throw invalidParameterError(where, `dict[${show(key)}]`, 'a Tensor', src);
       if (src.shape.join() !== target.shape.join()) {
         result.mismatchedKeys.push({ key, expected: [...target.shape], received: [...src.shape] });
         continue;
@@ -221,7 +228,7 @@ export abstract class Module {
 
   /** Sets training mode here and in every descendant. */
   train(mode = true): this {
-    if (typeof mode !== 'boolean') throw new TypeError(`train: mode must be a boolean, got ${typeof mode}`);
+    checkBool(`${this.constructor.name}.train`, 'mode', mode);
     for (const m of this.modules()) m.training = mode;
     return this;
   }
@@ -231,9 +238,10 @@ export abstract class Module {
   }
 
   /** Clears gradients: set to null (the default, as PyTorch 2) or zeroed in place. */
-  zeroGrad(options: { setToNone?: boolean } = {}): void {
+  zeroGrad(options?: { setToNone?: boolean }): void {
+    const setToNone = readOptions(`${this.constructor.name}.zeroGrad`, options, ['setToNone']).bool('setToNone', true);
     for (const p of this.parameters()) {
-      if (options.setToNone === false) p.grad?.zero_();
+      if (!setToNone) p.grad?.zero_();
       else p.grad = null;
     }
   }
@@ -256,12 +264,13 @@ export abstract class Module {
    * floating tensors only, a memory format to 4-D ones, as in PyTorch.
    */
   to(options: { dtype?: DType; device?: string; memoryFormat?: MemoryFormat }): this {
+    const given = readOptions(`${this.constructor.name}.to`, options, ['dtype', 'device', 'memoryFormat']).values;
     const floating = (t: Tensor) => t.dtype === 'float32' || t.dtype === 'float64' || t.dtype === 'float16' || t.dtype === 'bfloat16';
     const convert = (t: Tensor) => {
       const o: { dtype?: DType; device?: string; memoryFormat?: MemoryFormat } = {};
-      if (options.dtype && floating(t)) o.dtype = options.dtype;
-      if (options.device) o.device = options.device;
-      if (options.memoryFormat && t.ndim === 4) o.memoryFormat = options.memoryFormat;
+      if (given.dtype && floating(t)) o.dtype = given.dtype;
+      if (given.device) o.device = given.device;
+      if (given.memoryFormat && t.ndim === 4) o.memoryFormat = given.memoryFormat;
       if (Object.keys(o).length === 0) return;
       noGrad(() => {
         const next = t.to(o);
@@ -280,8 +289,9 @@ export abstract class Module {
   }
 
   /** Parameter count (all, or only trainable ones). */
-  numParameters(options: { trainable?: boolean } = {}): number {
-    return this.parameters().filter((p) => !options.trainable || p.requiresGrad).reduce((n, p) => n + p.numel, 0);
+  numParameters(options?: { trainable?: boolean }): number {
+    const trainable = readOptions(`${this.constructor.name}.numParameters`, options, ['trainable']).bool('trainable', false);
+    return this.parameters().filter((p) => !trainable || p.requiresGrad).reduce((n, p) => n + p.numel, 0);
   }
 
   /** Frees every parameter and buffer of this module and its descendants. */

@@ -2,7 +2,8 @@
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { dtypeCode, memoryFormatCode, type DType, type MemoryFormat } from '../dtype.js';
-import { aten, checkOptions, tid, wrap } from './registry.js';
+import { invalidParameterError } from '../../validate.js';
+import { aten, checkDevice, checkOptionKeys, tid, wrap } from './registry.js';
 
 export interface ToOptions { dtype?: DType; device?: string; memoryFormat?: MemoryFormat; copy?: boolean; nonBlocking?: boolean }
 
@@ -13,17 +14,11 @@ const TO = aten('to', 'dtype_layout');
  * input's data (set `copy: true` to force a copy); the result is always a new handle.
  */
 export function to(input: Tensor, options: ToOptions): Tensor {
-  checkOptions(options, ['dtype', 'device', 'memoryFormat', 'copy', 'nonBlocking'], 'to');
+  if (options === undefined) throw invalidParameterError('to', 'options', 'an object', options);
+  checkOptionKeys('to', options, ['dtype', 'device', 'memoryFormat', 'copy', 'nonBlocking']);
   const id = tid(input, 'to', 'input');
   const dt = options.dtype === undefined ? null : dtypeCode(options.dtype, 'to');
-  let device: string | null = null;
-  if (options.device !== undefined) {
-    if (typeof options.device !== 'string') throw new TypeError(`to: device must be a string like 'cpu' or 'cuda:0', got ${typeof options.device}`);
-    if (options.device.startsWith('cuda') && !native.info().cuda) {
-      throw new Error(`to: device '${options.device}' requested but this libtorch build has no CUDA (see \`segkit info\`)`);
-    }
-    device = options.device;
-  }
+  const device = options.device === undefined ? null : checkDevice('to', options.device);
   const mf = options.memoryFormat === undefined ? null : memoryFormatCode(options.memoryFormat, 'to');
   return wrap(native.call(TO, id, dt, null, device, null, options.nonBlocking ?? false, options.copy ?? false, mf));
 }

@@ -3,7 +3,8 @@
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { dtypeCode, dtypeOfTypedArray, isFloatingDType, DTYPE_CODE, ITEM_SIZE, type DType } from '../dtype.js';
-import { aten, checkInt, checkInts, checkNumber, checkOptions, tid, wrap } from './registry.js';
+import { invalidParameterError, outOfRangeError, show } from '../../validate.js';
+import { aten, checkDevice, checkInt, checkIntOrInts, checkNumber, checkOptionKeys, tid, wrap } from './registry.js';
 import { to } from './conversion.js';
 
 export interface FactoryOptions { dtype?: DType; device?: string; requiresGrad?: boolean }
@@ -34,12 +35,7 @@ function finish(t: Tensor, options: FactoryOptions | undefined, op = 'torch.tens
 
 function deviceArg(options: FactoryOptions | undefined, op: string): string | null {
   const d = options?.device;
-  if (d === undefined || d === 'cpu') return null;
-  if (typeof d !== 'string') throw new TypeError(`${op}: device must be a string like 'cpu' or 'cuda:0', got ${typeof d}`);
-  if (d.startsWith('cuda') && !native.info().cuda) {
-    throw new Error(`${op}: device '${d}' requested but this libtorch build has no CUDA (see \`segkit info\`)`);
-  }
-  return d;
+  return d === undefined || d === 'cpu' ? null : checkDevice(op, d);
 }
 
 function flattenNested(data: Nested, op: string): { shape: number[]; values: (number | boolean)[] } {
@@ -53,14 +49,12 @@ function flattenNested(data: Nested, op: string): { shape: number[]; values: (nu
   const values: (number | boolean)[] = [];
   const walk = (x: Nested, d: number, path: string): void => {
     if (d === shape.length) {
-      if (typeof x !== 'number' && typeof x !== 'boolean') {
-        throw new TypeError(`${op}: expected a number or boolean at data${path}, got ${Array.isArray(x) ? 'an array' : typeof x}`);
-      }
+      if (typeof x !== 'number' && typeof x !== 'boolean') throw invalidParameterError(op, `data${path}`, 'a number or boolean', x);
       values.push(x);
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[d]) {
-      throw new RangeError(`${op}: ragged nested array: data${path} should be an array of length ${shape[d]}, got ${Array.isArray(x) ? `length ${x.length}` : typeof x}`);
+      throw new RangeError(`${op}: ragged nested array: data${path} should be an array of length ${shape[d]}, got ${Array.isArray(x) ? `length ${x.length}` : show(x)}`);
     }
     x.forEach((v, i) => walk(v, d + 1, `${path}[${i}]`));
   };
@@ -74,7 +68,7 @@ function flattenNested(data: Nested, op: string): { shape: number[]; values: (nu
  */
 export function tensor(data: TensorData, options?: FactoryOptions & { shape?: readonly number[] }): Tensor {
   const op = 'torch.tensor';
-  checkOptions(options, [...FACTORY_KEYS, 'shape'], op);
+  checkOptionKeys(op, options, [...FACTORY_KEYS, 'shape']);
   if (options?.dtype !== undefined) dtypeCode(options.dtype, op);
   const dev = deviceArg(options, op);
   const shape = options?.shape === undefined ? undefined : sizeArg(options.shape, op);
@@ -83,7 +77,7 @@ export function tensor(data: TensorData, options?: FactoryOptions & { shape?: re
   let inferredShape: number[];
   if (ArrayBuffer.isView(data)) {
     const d = dtypeOfTypedArray(data);
-    if (d === undefined) throw new TypeError(`${op}: unsupported typed array ${data.constructor.name}`);
+    if (d === undefined) throw invalidParameterError(op, 'data', 'a Float32Array, Float64Array, BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array', data);
     src = d;
     values = data;
     inferredShape = [data.byteLength / ITEM_SIZE[d]];
@@ -125,10 +119,12 @@ function replace(old: Tensor, next: Tensor): Tensor {
 }
 
 function sizeArg(shape: unknown, op: string): number[] {
-  const s = typeof shape === 'number' ? checkInts([shape], op, 'shape') : checkInts(shape, op, 'shape');
-  for (const d of s) if (d < 0) throw new RangeError(`${op}: shape must hold non-negative sizes, got [${s.join(', ')}]`);
+  const s = checkIntOrInts(op, 'shape', shape);
   let n = 1;
-  for (const d of s) n *= d;
+  for (const d of s) {
+    if (d < 0) throw outOfRangeError(op, 'shape', 'a non-negative integer or an array of them', shape);
+    n *= d;
+  }
   if (n > Number.MAX_SAFE_INTEGER) {
     throw new RangeError(`${op}: shape [${s.join(', ')}] has ${n} elements: cannot allocate that many (the size overflows)`);
   }
@@ -139,7 +135,7 @@ function factory(name: string, overload = '') {
   const h = aten(name, overload);
   return (shape: readonly number[] | number, options?: FactoryOptions): Tensor => {
     const op = `torch.${name}`;
-    checkOptions(options, FACTORY_KEYS, op);
+    checkOptionKeys(op, options, FACTORY_KEYS);
     const dt = dtypeCode(options?.dtype ?? 'float32', op);
     checkRequiresGrad(options, options?.dtype ?? 'float32', op);
     return finish(wrap(native.call(h, sizeArg(shape, op), dt, null, deviceArg(options, op), null)), options, op);
@@ -152,7 +148,7 @@ export const randn = factory('randn');
 
 const EMPTY = aten('empty', 'memory_format');
 export function empty(shape: readonly number[] | number, options?: FactoryOptions): Tensor {
-  checkOptions(options, FACTORY_KEYS, 'torch.empty');
+  checkOptionKeys('torch.empty', options, FACTORY_KEYS);
   const dt = dtypeCode(options?.dtype ?? 'float32', 'torch.empty');
   checkRequiresGrad(options, options?.dtype ?? 'float32', 'torch.empty');
   return finish(wrap(native.call(EMPTY, sizeArg(shape, 'torch.empty'), dt, null, deviceArg(options, 'torch.empty'), null, null)), options, 'torch.empty');
@@ -160,10 +156,8 @@ export function empty(shape: readonly number[] | number, options?: FactoryOption
 
 const FULL = aten('full');
 export function full(shape: readonly number[] | number, fillValue: number | boolean, options?: FactoryOptions, op = 'torch.full'): Tensor {
-  checkOptions(options, FACTORY_KEYS, op);
-  if (typeof fillValue !== 'number' && typeof fillValue !== 'boolean') {
-    throw new TypeError(`${op}: fillValue must be a number or boolean, got ${typeof fillValue}`);
-  }
+  checkOptionKeys(op, options, FACTORY_KEYS);
+  if (typeof fillValue !== 'number' && typeof fillValue !== 'boolean') throw invalidParameterError(op, 'fillValue', 'a number or boolean', fillValue);
   const dtype = options?.dtype ?? (typeof fillValue === 'boolean' ? 'bool' : 'float32');
   const dt = dtypeCode(dtype, op);
   checkRequiresGrad(options, dtype, op);
@@ -183,9 +177,9 @@ export function arange(startOrEnd: number, end?: number | FactoryOptions, step?:
     if (typeof step === 'number') st = step;
     else opts = step;
   }
-  checkOptions(opts, FACTORY_KEYS, 'torch.arange');
-  for (const [k, v] of [['start', s], ['end', e], ['step', st]] as const) checkNumber(v, 'torch.arange', k);
-  if (st === 0) throw new RangeError('torch.arange: step must be nonzero');
+  checkOptionKeys('torch.arange', opts, FACTORY_KEYS);
+  for (const [k, v] of [['start', s], ['end', e], ['step', st]] as const) checkNumber('torch.arange', k, v);
+  if (st === 0) throw outOfRangeError('torch.arange', 'step', 'a nonzero number', st);
   const allInt = Number.isInteger(s) && Number.isInteger(e) && Number.isInteger(st);
   const dt = dtypeCode(opts?.dtype ?? (allInt ? 'int64' : 'float32'), 'torch.arange');
   return finish(wrap(native.call(ARANGE, s, e, st, dt, null, deviceArg(opts, 'torch.arange'), null)), opts, 'torch.arange');
@@ -193,26 +187,26 @@ export function arange(startOrEnd: number, end?: number | FactoryOptions, step?:
 
 const LINSPACE = aten('linspace');
 export function linspace(start: number, end: number, steps: number, options?: FactoryOptions): Tensor {
-  checkOptions(options, FACTORY_KEYS, 'torch.linspace');
+  checkOptionKeys('torch.linspace', options, FACTORY_KEYS);
   const dt = dtypeCode(options?.dtype ?? 'float32', 'torch.linspace');
-  return finish(wrap(native.call(LINSPACE, checkNumber(start, 'torch.linspace', 'start'), checkNumber(end, 'torch.linspace', 'end'),
-    checkInt(steps, 'torch.linspace', 'steps'), dt, null, deviceArg(options, 'torch.linspace'), null)), options, 'torch.linspace');
+  return finish(wrap(native.call(LINSPACE, checkNumber('torch.linspace', 'start', start), checkNumber('torch.linspace', 'end', end),
+    checkInt('torch.linspace', 'steps', steps), dt, null, deviceArg(options, 'torch.linspace'), null)), options, 'torch.linspace');
 }
 
 const EYE_M = aten('eye', 'm');
 export function eye(n: number, m?: number | FactoryOptions, options?: FactoryOptions): Tensor {
   const cols = typeof m === 'number' ? m : n;
   const opts = typeof m === 'number' ? options : m;
-  checkOptions(opts, FACTORY_KEYS, 'torch.eye');
+  checkOptionKeys('torch.eye', opts, FACTORY_KEYS);
   const dt = dtypeCode(opts?.dtype ?? 'float32', 'torch.eye');
-  return finish(wrap(native.call(EYE_M, checkInt(n, 'torch.eye', 'n'), checkInt(cols, 'torch.eye', 'm'), dt, null, deviceArg(opts, 'torch.eye'), null)), opts, 'torch.eye');
+  return finish(wrap(native.call(EYE_M, checkInt('torch.eye', 'n', n), checkInt('torch.eye', 'm', cols), dt, null, deviceArg(opts, 'torch.eye'), null)), opts, 'torch.eye');
 }
 
 const RANDINT = aten('randint', 'low');
 /** Integers in [low, high), int64 unless a dtype is given. */
 export function randint(low: number, high: number, shape: readonly number[] | number, options?: FactoryOptions): Tensor {
-  checkOptions(options, FACTORY_KEYS, 'torch.randint');
-  if (checkInt(high, 'torch.randint', 'high') <= checkInt(low, 'torch.randint', 'low')) {
+  checkOptionKeys('torch.randint', options, FACTORY_KEYS);
+  if (checkInt('torch.randint', 'high', high) <= checkInt('torch.randint', 'low', low)) {
     throw new RangeError(`torch.randint: high must be greater than low, got low=${low}, high=${high}`);
   }
   const dt = dtypeCode(options?.dtype ?? 'int64', 'torch.randint');
@@ -221,15 +215,16 @@ export function randint(low: number, high: number, shape: readonly number[] | nu
 
 const RANDPERM = aten('randperm');
 export function randperm(n: number, options?: FactoryOptions): Tensor {
+  checkOptionKeys('torch.randperm', options, FACTORY_KEYS);
   const dt = dtypeCode(options?.dtype ?? 'int64', 'torch.randperm');
-  return finish(wrap(native.call(RANDPERM, checkInt(n, 'torch.randperm', 'n'), dt, null, deviceArg(options, 'torch.randperm'), null)), options, 'torch.randperm');
+  return finish(wrap(native.call(RANDPERM, checkInt('torch.randperm', 'n', n), dt, null, deviceArg(options, 'torch.randperm'), null)), options, 'torch.randperm');
 }
 
 function like(name: string) {
   const h = aten(name);
   return (input: Tensor, options?: FactoryOptions): Tensor => {
     const op = `torch.${name.replace(/_like$/, 'Like')}`;
-    checkOptions(options, FACTORY_KEYS, op);
+    checkOptionKeys(op, options, FACTORY_KEYS);
     const dt = options?.dtype ? dtypeCode(options.dtype, op) : null;
     const id = tid(input, op, 'input');
     checkRequiresGrad(options, options?.dtype ?? input.dtype, op);
@@ -244,9 +239,9 @@ export const randnLike = like('randn_like');
 
 const FULL_LIKE = aten('full_like');
 export function fullLike(input: Tensor, fillValue: number, options?: FactoryOptions): Tensor {
-  checkOptions(options, FACTORY_KEYS, 'torch.fullLike');
+  checkOptionKeys('torch.fullLike', options, FACTORY_KEYS);
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.fullLike') : null;
-  return finish(wrap(native.call(FULL_LIKE, tid(input, 'torch.fullLike', 'input'), checkNumber(fillValue, 'torch.fullLike', 'fillValue'),
+  return finish(wrap(native.call(FULL_LIKE, tid(input, 'torch.fullLike', 'input'), checkNumber('torch.fullLike', 'fillValue', fillValue),
     dt, null, deviceArg(options, 'torch.fullLike'), null, null)), options, 'torch.fullLike');
 }
 

@@ -2,8 +2,10 @@
 // against the arguments' JS types; a trailing plain object supplies keyword arguments.
 import { native, type OpArgInfo, type OpInfo } from '../native.js';
 import { Tensor } from '../tensor.js';
+import { checkString } from '../../validate.js';
 import { wrapReturn } from './registry.js';
 
+const OP_NAME = "an operator name like 'aten::erfinv'";
 const cache = new Map<string, { handle: number; info: OpInfo }[]>();
 
 function overloadsOf(name: string): { handle: number; info: OpInfo }[] {
@@ -48,7 +50,7 @@ function isKwargs(v: unknown): v is Record<string, unknown> {
 }
 
 export function call(name: string, ...args: unknown[]): any {
-  if (typeof name !== 'string') throw new TypeError(`ops.call: name must be a string like 'aten::erfinv', got ${typeof name}`);
+  checkString('ops.call', 'name', name, OP_NAME);
   const kwargs = args.length > 0 && isKwargs(args[args.length - 1]) ? (args.pop() as Record<string, unknown>) : {};
   const candidates = overloadsOf(name);
   for (const { handle, info } of candidates) {
@@ -69,6 +71,6 @@ export function call(name: string, ...args: unknown[]): any {
 
 /** The schemas of an operator's overloads, for discovering argument names. */
 export function schemas(name: string): string[] {
-  if (typeof name !== 'string') throw new TypeError(`ops.schemas: name must be a string like 'aten::erfinv', got ${typeof name}`);
+  checkString('ops.schemas', 'name', name, OP_NAME);
   return overloadsOf(name).map((o) => o.info.schema);
 }

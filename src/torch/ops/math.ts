@@ -4,7 +4,8 @@
 import { native } from '../native.js';
 import { dtypeCode, type DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
-import { aten, checkNumber, checkOptions, tid, wrap } from './registry.js';
+import { checkChoice } from '../../validate.js';
+import { aten, checkInt, checkNumber, checkOptionKeys, tid, wrap } from './registry.js';
 
 export type TensorOrNumber = Tensor | number;
 
@@ -31,8 +32,8 @@ const SUB_S = aten('sub', 'Scalar');
 /** input + alpha * other */
 export function add(input: Tensor, other: TensorOrNumber, options?: { alpha?: number }): Tensor {
   const ia = tid(input, 'torch.add', 'input');
-  checkOptions(options, ['alpha'], 'torch.add');
-  const alpha = options === undefined ? 1 : checkNumber(options.alpha ?? 1, 'torch.add', 'alpha');
+  checkOptionKeys('torch.add', options, ['alpha']);
+  const alpha = options === undefined ? 1 : checkNumber('torch.add', 'alpha', options.alpha ?? 1);
   if (typeof other === 'number') return wrap(native.call(ADD_S, ia, other, alpha));
   return wrap(native.call(ADD, ia, tid(other, 'torch.add', 'other'), alpha));
 }
@@ -40,8 +41,8 @@ export function add(input: Tensor, other: TensorOrNumber, options?: { alpha?: nu
 /** input - alpha * other */
 export function sub(input: Tensor, other: TensorOrNumber, options?: { alpha?: number }): Tensor {
   const ia = tid(input, 'torch.sub', 'input');
-  checkOptions(options, ['alpha'], 'torch.sub');
-  const alpha = options === undefined ? 1 : checkNumber(options.alpha ?? 1, 'torch.sub', 'alpha');
+  checkOptionKeys('torch.sub', options, ['alpha']);
+  const alpha = options === undefined ? 1 : checkNumber('torch.sub', 'alpha', options.alpha ?? 1);
   if (typeof other === 'number') return wrap(native.call(SUB_S, ia, other, alpha));
   return wrap(native.call(SUB, ia, tid(other, 'torch.sub', 'other'), alpha));
 }
@@ -49,7 +50,7 @@ export function sub(input: Tensor, other: TensorOrNumber, options?: { alpha?: nu
 const RSUB_S = aten('rsub', 'Scalar');
 /** other - input (PyTorch's rsub), for `1 - x`. */
 export function rsub(input: Tensor, other: number): Tensor {
-  return wrap(native.call(RSUB_S, tid(input, 'torch.rsub', 'input'), checkNumber(other, 'torch.rsub', 'other')));
+  return wrap(native.call(RSUB_S, tid(input, 'torch.rsub', 'input'), checkNumber('torch.rsub', 'other', other)));
 }
 
 export const mul = binary('torch.mul', 'mul', 'Tensor', 'Scalar');
@@ -58,14 +59,12 @@ const DIV = aten('div', 'Tensor');
 const DIV_S = aten('div', 'Scalar');
 const DIV_MODE = aten('div', 'Tensor_mode');
 const DIV_S_MODE = aten('div', 'Scalar_mode');
+const ROUNDING_MODES = ['trunc', 'floor', null] as const;
 /** True division, or `roundingMode: 'trunc' | 'floor'`. */
 export function div(input: Tensor, other: TensorOrNumber, options?: { roundingMode?: 'trunc' | 'floor' | null }): Tensor {
   const ia = tid(input, 'torch.div', 'input');
-  checkOptions(options, ['roundingMode'], 'torch.div');
-  const mode = options?.roundingMode ?? null;
-  if (mode !== null && mode !== 'trunc' && mode !== 'floor') {
-    throw new TypeError(`torch.div: roundingMode must be 'trunc', 'floor' or null, got ${JSON.stringify(mode)}`);
-  }
+  checkOptionKeys('torch.div', options, ['roundingMode']);
+  const mode = options === undefined ? null : checkChoice('torch.div', 'roundingMode', options.roundingMode ?? null, ROUNDING_MODES);
   if (typeof other === 'number') return wrap(mode ? native.call(DIV_S_MODE, ia, other, mode) : native.call(DIV_S, ia, other));
   const ib = tid(other, 'torch.div', 'other');
   return wrap(mode ? native.call(DIV_MODE, ia, ib, mode) : native.call(DIV, ia, ib));
@@ -143,28 +142,26 @@ export const mish = unary('torch.mish', 'mish');
 
 const LEAKY = aten('leaky_relu');
 export function leakyRelu(input: Tensor, negativeSlope = 0.01): Tensor {
-  return wrap(native.call(LEAKY, tid(input, 'torch.leakyRelu', 'input'), checkNumber(negativeSlope, 'torch.leakyRelu', 'negativeSlope')));
+  return wrap(native.call(LEAKY, tid(input, 'torch.leakyRelu', 'input'), checkNumber('torch.leakyRelu', 'negativeSlope', negativeSlope)));
 }
 
 const ELU = aten('elu');
 export function elu(input: Tensor, alpha = 1.0): Tensor {
-  return wrap(native.call(ELU, tid(input, 'torch.elu', 'input'), checkNumber(alpha, 'torch.elu', 'alpha')));
+  return wrap(native.call(ELU, tid(input, 'torch.elu', 'input'), checkNumber('torch.elu', 'alpha', alpha)));
 }
 
 const GELU = aten('gelu');
+const GELU_APPROXIMATIONS = ['none', 'tanh'] as const;
 /** GELU, exact (`approximate: 'none'`) or with the tanh approximation. */
 export function gelu(input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor {
-  checkOptions(options, ['approximate'], 'torch.gelu');
-  const approx = options?.approximate ?? 'none';
-  if (approx !== 'none' && approx !== 'tanh') {
-    throw new TypeError(`torch.gelu: approximate must be 'none' or 'tanh', got ${JSON.stringify(approx)}`);
-  }
+  checkOptionKeys('torch.gelu', options, ['approximate']);
+  const approx = options === undefined ? 'none' : checkChoice('torch.gelu', 'approximate', options.approximate ?? 'none', GELU_APPROXIMATIONS);
   return wrap(native.call(GELU, tid(input, 'torch.gelu', 'input'), approx));
 }
 
 const SOFTPLUS = aten('softplus');
 export function softplus(input: Tensor, options?: { beta?: number; threshold?: number }): Tensor {
-  checkOptions(options, ['beta', 'threshold'], 'torch.softplus');
+  checkOptionKeys('torch.softplus', options, ['beta', 'threshold']);
   return wrap(native.call(SOFTPLUS, tid(input, 'torch.softplus', 'input'), options?.beta ?? 1, options?.threshold ?? 20));
 }
 
@@ -178,15 +175,13 @@ const LOG_SOFTMAX = aten('log_softmax', 'int');
 /** Softmax along `dim` (required: PyTorch's implicit dim is deprecated), optionally in another dtype. */
 export function softmax(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
   const id = tid(input, 'torch.softmax', 'input');
-  checkOptions(options, ['dtype'], 'torch.softmax');
-  if (typeof dim !== 'number') throw new TypeError(`torch.softmax: argument 'dim' expected an integer, got ${typeof dim}`);
-  return wrap(native.call(SOFTMAX, id, dim, options?.dtype ? dtypeCode(options.dtype, 'torch.softmax') : null));
+  checkOptionKeys('torch.softmax', options, ['dtype']);
+  return wrap(native.call(SOFTMAX, id, checkInt('torch.softmax', 'dim', dim), options?.dtype ? dtypeCode(options.dtype, 'torch.softmax') : null));
 }
 export function logSoftmax(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
   const id = tid(input, 'torch.logSoftmax', 'input');
-  checkOptions(options, ['dtype'], 'torch.logSoftmax');
-  if (typeof dim !== 'number') throw new TypeError(`torch.logSoftmax: argument 'dim' expected an integer, got ${typeof dim}`);
-  return wrap(native.call(LOG_SOFTMAX, id, dim, options?.dtype ? dtypeCode(options.dtype, 'torch.logSoftmax') : null));
+  checkOptionKeys('torch.logSoftmax', options, ['dtype']);
+  return wrap(native.call(LOG_SOFTMAX, id, checkInt('torch.logSoftmax', 'dim', dim), options?.dtype ? dtypeCode(options.dtype, 'torch.logSoftmax') : null));
 }
 
 const WHERE = aten('where', 'self');
@@ -224,12 +219,12 @@ const ADDCMUL = aten('addcmul');
 const ADDCDIV = aten('addcdiv');
 /** input + value * t1 * t2 */
 export function addcmul(input: Tensor, t1: Tensor, t2: Tensor, options?: { value?: number }): Tensor {
-  checkOptions(options, ['value'], 'torch.addcmul');
+  checkOptionKeys('torch.addcmul', options, ['value']);
   return wrap(native.call(ADDCMUL, tid(input, 'torch.addcmul', 'input'), tid(t1, 'torch.addcmul', 'tensor1'), tid(t2, 'torch.addcmul', 'tensor2'), options?.value ?? 1));
 }
 /** input + value * t1 / t2 */
 export function addcdiv(input: Tensor, t1: Tensor, t2: Tensor, options?: { value?: number }): Tensor {
-  checkOptions(options, ['value'], 'torch.addcdiv');
+  checkOptionKeys('torch.addcdiv', options, ['value']);
   return wrap(native.call(ADDCDIV, tid(input, 'torch.addcdiv', 'input'), tid(t1, 'torch.addcdiv', 'tensor1'), tid(t2, 'torch.addcdiv', 'tensor2'), options?.value ?? 1));
 }
 
@@ -249,7 +244,7 @@ export function equal(a: Tensor, b: Tensor): boolean {
   return native.call(EQUAL, tid(a, 'torch.equal', 'input'), tid(b, 'torch.equal', 'other')) as boolean;
 }
 export function allclose(a: Tensor, b: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean {
-  checkOptions(options, ['rtol', 'atol', 'equalNan'], 'torch.allclose');
+  checkOptionKeys('torch.allclose', options, ['rtol', 'atol', 'equalNan']);
   return native.call(ALLCLOSE, tid(a, 'torch.allclose', 'input'), tid(b, 'torch.allclose', 'other'),
     options?.rtol ?? 1e-5, options?.atol ?? 1e-8, options?.equalNan ?? false) as boolean;
 }

@@ -3,27 +3,24 @@
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { dtypeCode, type DType } from '../dtype.js';
-import { aten, checkBool, checkInt, checkOptions, tid, wrap } from './registry.js';
+import { aten, checkBool, checkInt, checkIntOrInts, checkOptionKeys, tid, wrap } from './registry.js';
 
 export interface ReduceOptions { dim?: number | number[]; keepdim?: boolean }
 export interface ValuesIndices { values: Tensor; indices: Tensor }
 
+/** `dim` as a list: one integer, or an array of them (empty: every dimension, for amax and countNonzero). */
 function dims(op: string, dim: number | number[]): number[] {
-  const d = typeof dim === 'number' ? [dim] : dim;
-  if (!Array.isArray(d) || !d.every((x) => Number.isInteger(x))) {
-    throw new TypeError(`${op}: dim must be an integer or an array of integers, got ${JSON.stringify(dim)}`);
-  }
-  return d;
+  return checkIntOrInts(op, 'dim', dim);
 }
 
 function keep(op: string, options: { keepdim?: boolean } | undefined): boolean {
-  return options?.keepdim === undefined ? false : checkBool(options.keepdim, op, 'keepdim');
+  return options?.keepdim === undefined ? false : checkBool(op, 'keepdim', options.keepdim);
 }
 
 const SUM = aten('sum');
 const SUM_DIM = aten('sum', 'dim_IntList');
 export function sum(input: Tensor, options?: ReduceOptions & { dtype?: DType }): Tensor {
-  checkOptions(options, ['dim', 'keepdim', 'dtype'], 'torch.sum');
+  checkOptionKeys('torch.sum', options, ['dim', 'keepdim', 'dtype']);
   const id = tid(input, 'torch.sum', 'input');
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.sum') : null;
   if (options?.dim === undefined) return wrap(native.call(SUM, id, dt));
@@ -33,7 +30,7 @@ export function sum(input: Tensor, options?: ReduceOptions & { dtype?: DType }):
 const MEAN = aten('mean');
 const MEAN_DIM = aten('mean', 'dim');
 export function mean(input: Tensor, options?: ReduceOptions & { dtype?: DType }): Tensor {
-  checkOptions(options, ['dim', 'keepdim', 'dtype'], 'torch.mean');
+  checkOptionKeys('torch.mean', options, ['dim', 'keepdim', 'dtype']);
   const id = tid(input, 'torch.mean', 'input');
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.mean') : null;
   if (options?.dim === undefined) return wrap(native.call(MEAN, id, dt));
@@ -43,10 +40,10 @@ export function mean(input: Tensor, options?: ReduceOptions & { dtype?: DType })
 const PROD = aten('prod');
 const PROD_DIM = aten('prod', 'dim_int');
 export function prod(input: Tensor, options?: { dim?: number; keepdim?: boolean }): Tensor {
-  checkOptions(options, ['dim', 'keepdim'], 'torch.prod');
+  checkOptionKeys('torch.prod', options, ['dim', 'keepdim']);
   const id = tid(input, 'torch.prod', 'input');
   if (options?.dim === undefined) return wrap(native.call(PROD, id));
-  return wrap(native.call(PROD_DIM, id, checkInt(options.dim, 'torch.prod', 'dim'), keep('torch.prod', options)));
+  return wrap(native.call(PROD_DIM, id, checkInt('torch.prod', 'dim', options.dim), keep('torch.prod', options)));
 }
 
 function minMax(name: 'max' | 'min') {
@@ -61,8 +58,8 @@ function minMax(name: 'max' | 'min') {
     const id = tid(input, js, 'input');
     if (arg === undefined) return wrap(native.call(all, id));
     if (arg instanceof Tensor) return wrap(native.call(pair, id, tid(arg, js, 'other')));
-    checkOptions(arg, ['dim', 'keepdim'], js);
-    const [v, i] = native.call(byDim, id, checkInt(arg.dim, js, 'dim'), keep(js, arg)) as [number, number];
+    checkOptionKeys(js, arg, ['dim', 'keepdim']);
+    const [v, i] = native.call(byDim, id, checkInt(js, 'dim', arg.dim), keep(js, arg)) as [number, number];
     return { values: wrap(v), indices: wrap(i) };
   }
   return f;
@@ -74,8 +71,8 @@ export const min = minMax('min');
 function argReduce(name: string) {
   const h = aten(name);
   return (input: Tensor, options?: { dim?: number; keepdim?: boolean }): Tensor => {
-    checkOptions(options, ['dim', 'keepdim'], `torch.${name}`);
-    const dim = options?.dim === undefined ? null : checkInt(options.dim, `torch.${name}`, 'dim');
+    checkOptionKeys(`torch.${name}`, options, ['dim', 'keepdim']);
+    const dim = options?.dim === undefined ? null : checkInt(`torch.${name}`, 'dim', options.dim);
     return wrap(native.call(h, tid(input, `torch.${name}`, 'input'), dim, keep(`torch.${name}`, options)));
   };
 }
@@ -85,7 +82,7 @@ export const argmin = argReduce('argmin');
 function amaxmin(name: string) {
   const h = aten(name);
   return (input: Tensor, options?: ReduceOptions): Tensor => {
-    checkOptions(options, ['dim', 'keepdim'], `torch.${name}`);
+    checkOptionKeys(`torch.${name}`, options, ['dim', 'keepdim']);
     const d = options?.dim === undefined ? [] : dims(`torch.${name}`, options.dim);
     return wrap(native.call(h, tid(input, `torch.${name}`, 'input'), d, keep(`torch.${name}`, options)));
   };
@@ -98,10 +95,10 @@ function stdVar(name: 'std' | 'var') {
   const js = `torch.${name}`;
   /** `correction` 1 (Bessel, the default) or 0 (population); `unbiased: false` means 0. */
   return (input: Tensor, options?: ReduceOptions & { unbiased?: boolean; correction?: number }): Tensor => {
-    checkOptions(options, ['dim', 'keepdim', 'unbiased', 'correction'], js);
+    checkOptionKeys(js, options, ['dim', 'keepdim', 'unbiased', 'correction']);
     const correction = options?.correction ?? (options?.unbiased === false ? 0 : 1);
     const d = options?.dim === undefined ? null : dims(js, options.dim);
-    return wrap(native.call(h, tid(input, js, 'input'), d, checkInt(correction, js, 'correction'), keep(js, options)));
+    return wrap(native.call(h, tid(input, js, 'input'), d, checkInt(js, 'correction', correction), keep(js, options)));
   };
 }
 export const std = stdVar('std');
@@ -112,56 +109,56 @@ const ALL_DIM = aten('all', 'dim');
 const ANY = aten('any');
 const ANY_DIM = aten('any', 'dim');
 export function all(input: Tensor, options?: { dim?: number; keepdim?: boolean }): Tensor {
-  checkOptions(options, ['dim', 'keepdim'], 'torch.all');
+  checkOptionKeys('torch.all', options, ['dim', 'keepdim']);
   const id = tid(input, 'torch.all', 'input');
   if (options?.dim === undefined) return wrap(native.call(ALL, id));
-  return wrap(native.call(ALL_DIM, id, checkInt(options.dim, 'torch.all', 'dim'), keep('torch.all', options)));
+  return wrap(native.call(ALL_DIM, id, checkInt('torch.all', 'dim', options.dim), keep('torch.all', options)));
 }
 export function any(input: Tensor, options?: { dim?: number; keepdim?: boolean }): Tensor {
-  checkOptions(options, ['dim', 'keepdim'], 'torch.any');
+  checkOptionKeys('torch.any', options, ['dim', 'keepdim']);
   const id = tid(input, 'torch.any', 'input');
   if (options?.dim === undefined) return wrap(native.call(ANY, id));
-  return wrap(native.call(ANY_DIM, id, checkInt(options.dim, 'torch.any', 'dim'), keep('torch.any', options)));
+  return wrap(native.call(ANY_DIM, id, checkInt('torch.any', 'dim', options.dim), keep('torch.any', options)));
 }
 
 const NORM = aten('linalg_vector_norm');
 /** The p-norm over all elements or over `dim` (linalg.vector_norm). */
 export function norm(input: Tensor, options?: ReduceOptions & { p?: number }): Tensor {
-  checkOptions(options, ['dim', 'keepdim', 'p'], 'torch.norm');
+  checkOptionKeys('torch.norm', options, ['dim', 'keepdim', 'p']);
   const d = options?.dim === undefined ? null : dims('torch.norm', options.dim);
   return wrap(native.call(NORM, tid(input, 'torch.norm', 'input'), options?.p ?? 2, d, keep('torch.norm', options), null));
 }
 
 const LOGSUMEXP = aten('logsumexp');
 export function logsumexp(input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor {
-  checkOptions(options, ['keepdim'], 'torch.logsumexp');
+  checkOptionKeys('torch.logsumexp', options, ['keepdim']);
   return wrap(native.call(LOGSUMEXP, tid(input, 'torch.logsumexp', 'input'), dims('torch.logsumexp', dim), keep('torch.logsumexp', options)));
 }
 
 const CUMSUM = aten('cumsum');
 const CUMPROD = aten('cumprod');
 export function cumsum(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
-  checkOptions(options, ['dtype'], 'torch.cumsum');
+  checkOptionKeys('torch.cumsum', options, ['dtype']);
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.cumsum') : null;
-  return wrap(native.call(CUMSUM, tid(input, 'torch.cumsum', 'input'), checkInt(dim, 'torch.cumsum', 'dim'), dt));
+  return wrap(native.call(CUMSUM, tid(input, 'torch.cumsum', 'input'), checkInt('torch.cumsum', 'dim', dim), dt));
 }
 export function cumprod(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
-  checkOptions(options, ['dtype'], 'torch.cumprod');
+  checkOptionKeys('torch.cumprod', options, ['dtype']);
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.cumprod') : null;
-  return wrap(native.call(CUMPROD, tid(input, 'torch.cumprod', 'input'), checkInt(dim, 'torch.cumprod', 'dim'), dt));
+  return wrap(native.call(CUMPROD, tid(input, 'torch.cumprod', 'input'), checkInt('torch.cumprod', 'dim', dim), dt));
 }
 
 const TOPK = aten('topk');
 export function topk(input: Tensor, k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): ValuesIndices {
-  checkOptions(options, ['dim', 'largest', 'sorted'], 'torch.topk');
-  const [v, i] = native.call(TOPK, tid(input, 'torch.topk', 'input'), checkInt(k, 'torch.topk', 'k'),
+  checkOptionKeys('torch.topk', options, ['dim', 'largest', 'sorted']);
+  const [v, i] = native.call(TOPK, tid(input, 'torch.topk', 'input'), checkInt('torch.topk', 'k', k),
     options?.dim ?? -1, options?.largest ?? true, options?.sorted ?? true) as [number, number];
   return { values: wrap(v), indices: wrap(i) };
 }
 
 const SORT = aten('sort', 'stable');
 export function sort(input: Tensor, options?: { dim?: number; descending?: boolean; stable?: boolean }): ValuesIndices {
-  checkOptions(options, ['dim', 'descending', 'stable'], 'torch.sort');
+  checkOptionKeys('torch.sort', options, ['dim', 'descending', 'stable']);
   const [v, i] = native.call(SORT, tid(input, 'torch.sort', 'input'), options?.stable ?? false,
     options?.dim ?? -1, options?.descending ?? false) as [number, number];
   return { values: wrap(v), indices: wrap(i) };
@@ -169,26 +166,26 @@ export function sort(input: Tensor, options?: { dim?: number; descending?: boole
 
 const ARGSORT = aten('argsort');
 export function argsort(input: Tensor, options?: { dim?: number; descending?: boolean }): Tensor {
-  checkOptions(options, ['dim', 'descending'], 'torch.argsort');
+  checkOptionKeys('torch.argsort', options, ['dim', 'descending']);
   return wrap(native.call(ARGSORT, tid(input, 'torch.argsort', 'input'), options?.dim ?? -1, options?.descending ?? false));
 }
 
 const ONE_HOT = aten('one_hot');
 /** int64 class indices -> one-hot int64 tensor with a new last dimension. */
 export function oneHot(input: Tensor, numClasses = -1): Tensor {
-  return wrap(native.call(ONE_HOT, tid(input, 'torch.oneHot', 'input'), checkInt(numClasses, 'torch.oneHot', 'numClasses')));
+  return wrap(native.call(ONE_HOT, tid(input, 'torch.oneHot', 'input'), checkInt('torch.oneHot', 'numClasses', numClasses)));
 }
 
 const COUNT_NONZERO = aten('count_nonzero', 'dim_IntList');
 export function countNonzero(input: Tensor, options?: { dim?: number | number[] }): Tensor {
-  checkOptions(options, ['dim'], 'torch.countNonzero');
+  checkOptionKeys('torch.countNonzero', options, ['dim']);
   const d = options?.dim === undefined ? [] : dims('torch.countNonzero', options.dim);
   return wrap(native.call(COUNT_NONZERO, tid(input, 'torch.countNonzero', 'input'), d));
 }
 
 const BINCOUNT = aten('bincount');
 export function bincount(input: Tensor, options?: { weights?: Tensor; minlength?: number }): Tensor {
-  checkOptions(options, ['weights', 'minlength'], 'torch.bincount');
+  checkOptionKeys('torch.bincount', options, ['weights', 'minlength']);
   const w = options?.weights ? tid(options.weights, 'torch.bincount', 'weights') : null;
   return wrap(native.call(BINCOUNT, tid(input, 'torch.bincount', 'input'), w, options?.minlength ?? 0));
 }

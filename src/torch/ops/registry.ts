@@ -2,6 +2,7 @@
 // import, so a call costs one native crossing.
 import { native, type OpInfo } from '../native.js';
 import { Tensor } from '../tensor.js';
+import * as v from '../../validate.js';
 
 /** Resolves `aten::name.overload` to a native handle; throws if libtorch has no such op. */
 export function aten(name: string, overload = ''): number {
@@ -25,18 +26,16 @@ export function wrapAll(ids: number[]): Tensor[] {
   return ids.map((id) => new Tensor(id));
 }
 
-function describeValue(x: unknown): string {
-  if (x === null) return 'null';
-  if (Array.isArray(x)) return 'an array';
-  if (x instanceof Tensor) return x.isDisposed ? 'a disposed Tensor' : `a Tensor`;
-  return typeof x === 'object' ? (x.constructor?.name ?? 'object') : `${typeof x} ${String(x)}`;
-}
+// Argument checks on the hot path: each op call runs several, so a success costs one typeof (or
+// Number.isInteger) test and allocates nothing. A failure is handed to validate.ts's check of the
+// same name, which throws, so wording and error class (TypeError for a wrong kind, RangeError
+// for a number out of range) are the ones the whole package uses.
 
-/** The handle of a tensor argument, or a TypeError naming the op and the argument. */
+/** The handle of a tensor argument; TypeError for anything else, Error for a disposed Tensor. */
 export function tid(x: unknown, op: string, arg: string): number {
   if (x instanceof Tensor && x._id >= 0) return x._id;
-  if (x instanceof Tensor) throw new Error(`${op}: argument '${arg}' is a disposed Tensor`);
-  throw new TypeError(`${op}: argument '${arg}' expected a Tensor, got ${describeValue(x)}`);
+  if (x instanceof Tensor) throw new Error(`${op}: ${arg} is a disposed Tensor`);
+  throw v.invalidParameterError(op, arg, 'a Tensor', x);
 }
 
 /** Optional tensor argument: null/undefined pass through. */
@@ -44,54 +43,84 @@ export function tidOpt(x: unknown, op: string, arg: string): number | null {
   return x == null ? null : tid(x, op, arg);
 }
 
+/** The handles of an array of tensors; an element's error names it `arg[i]`. */
 export function tids(xs: unknown, op: string, arg: string): number[] {
-  if (!Array.isArray(xs)) throw new TypeError(`${op}: argument '${arg}' expected an array of Tensors, got ${describeValue(xs)}`);
-  return xs.map((x, i) => tid(x, op, `${arg}[${i}]`));
-}
-
-export function checkNumber(x: unknown, op: string, arg: string): number {
-  if (typeof x !== 'number') {
-    throw new TypeError(`${op}: argument '${arg}' expected a number, got ${describeValue(x)}`);
+  if (!Array.isArray(xs)) throw v.invalidParameterError(op, arg, 'an array of Tensors', xs);
+  const out = new Array<number>(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const x: unknown = xs[i];
+    out[i] = x instanceof Tensor && x._id >= 0 ? x._id : tid(x, op, `${arg}[${i}]`);
   }
-  return x;
+  return out;
 }
 
-export function checkInt(x: unknown, op: string, arg: string): number {
-  if (typeof x !== 'number' || !Number.isInteger(x)) {
-    throw new TypeError(`${op}: argument '${arg}' expected an integer, got ${describeValue(x)}`);
+/** A number; NaN and infinities pass (an op's scalar may be one: `fill_(NaN)`), unlike validate's checkNumber. */
+export function checkNumber(op: string, arg: string, x: unknown): number {
+  return typeof x === 'number' ? x : v.checkNumber(op, arg, x);
+}
+
+export function checkInt(op: string, arg: string, x: unknown): number {
+  return Number.isInteger(x) ? (x as number) : v.checkInt(op, arg, x);
+}
+
+export function checkBool(op: string, arg: string, x: unknown): boolean {
+  return typeof x === 'boolean' ? x : v.checkBool(op, arg, x);
+}
+
+function isIntArray(x: unknown): x is number[] {
+  if (!Array.isArray(x)) return false;
+  for (let i = 0; i < x.length; i++) if (!Number.isInteger(x[i])) return false;
+  return true;
+}
+
+/**
+ * An int list argument (empty allowed: the shape of a 0-d tensor). With `repeat`, a single int or
+ * a one-element list is repeated that many times, as PyTorch does for `kernelSize: 3`.
+ */
+export function checkInts(op: string, arg: string, x: unknown, repeat?: number): number[] {
+  if (repeat === undefined) return isIntArray(x) ? x : v.checkIntList(op, arg, x, { nonEmpty: false });
+  if (Number.isInteger(x)) return new Array<number>(repeat).fill(x as number);
+  if (isIntArray(x) && (x.length === repeat || x.length === 1)) return x.length === repeat ? x : new Array<number>(repeat).fill(x[0]!);
+  return v.checkIntList(op, arg, x, { length: repeat, scalar: true });
+}
+
+/** A probability (dropout's p, label smoothing): a number from 0 to 1. */
+export function checkProbability(op: string, arg: string, x: unknown): number {
+  return typeof x === 'number' && x >= 0 && x <= 1 ? x : v.checkNumber(op, arg, x, { min: 0, max: 1 });
+}
+
+/** PyTorch's `int | int[]` (`dim`, `dims`, `shifts`): one integer becomes a one-element list. */
+export function checkIntOrInts(op: string, arg: string, x: unknown): number[] {
+  if (Number.isInteger(x)) return [x as number];
+  return isIntArray(x) ? x : v.checkIntList(op, arg, x, { scalar: true, nonEmpty: false });
+}
+
+/** A device name ('cpu', 'cuda', 'cuda:1'); an Error naming the op when this build has no CUDA. */
+export function checkDevice(op: string, device: unknown): string {
+  const d = v.checkString(op, 'device', device, "a device name like 'cpu' or 'cuda:0'");
+  if (d.startsWith('cuda') && !native.info().cuda) {
+    throw new Error(`${op}: device ${v.show(d)} requested but this libtorch build has no CUDA (see \`segkit info\`)`);
   }
-  return x;
+  return d;
 }
 
-export function checkBool(x: unknown, op: string, arg: string): boolean {
-  if (typeof x !== 'boolean') throw new TypeError(`${op}: argument '${arg}' expected a boolean, got ${describeValue(x)}`);
-  return x;
-}
-
-/** An int list argument; a single int is accepted where PyTorch repeats it (`kernelSize: 3`). */
-export function checkInts(x: unknown, op: string, arg: string, repeat?: number): number[] {
-  if (typeof x === 'number' && Number.isInteger(x) && repeat !== undefined) return new Array<number>(repeat).fill(x);
-  if (!Array.isArray(x) || !x.every((v) => typeof v === 'number' && Number.isInteger(v))) {
-    const what = repeat !== undefined ? `an integer or an array of ${repeat} integers` : 'an array of integers';
-    throw new TypeError(`${op}: argument '${arg}' expected ${what}, got ${describeValue(x)}${Array.isArray(x) ? ` [${x.join(', ')}]` : ''}`);
-  }
-  if (repeat !== undefined && x.length !== repeat && x.length !== 1) {
-    throw new RangeError(`${op}: argument '${arg}' expected ${repeat} integers, got ${x.length} ([${x.join(', ')}])`);
-  }
-  return repeat !== undefined && x.length === 1 ? new Array<number>(repeat).fill(x[0]) : x;
-}
-
-/** Rejects option keys the op does not know, so a typo (`keepDim`) is not silently ignored. */
-export function checkOptions(options: unknown, allowed: readonly string[], op: string): void {
+/**
+ * validate.ts's checkOptions for op calls, whose options objects are read on every call: keys
+ * are checked without allocating, and anything suspect goes to checkOptions, which throws.
+ */
+export function checkOptionKeys(op: string, options: object | undefined, known: readonly string[]): void {
   if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${op}: options must be an object, got ${describeValue(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) {
-      throw new TypeError(`${op}: unknown option '${k}' (known: ${allowed.join(', ') || 'none'})`);
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) {
+    let ok = true;
+    for (const k in options) {
+      if (!known.includes(k) && (options as Record<string, unknown>)[k] !== undefined) {
+        ok = false;
+        break;
+      }
     }
+    if (ok) return;
   }
+  v.checkOptions(op, options, known);
 }
 
 /** Wraps whatever the dispatcher returned using the schema's return types. */

@@ -3,10 +3,11 @@
 import { native } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { memoryFormatCode, type MemoryFormat } from '../dtype.js';
-import { aten, checkInt, checkInts, checkOptions, tid, tids, wrap, wrapAll } from './registry.js';
+import { checkChoice, invalidParameterError } from '../../validate.js';
+import { aten, checkInt, checkIntOrInts, checkInts, checkOptionKeys, tid, tids, wrap, wrapAll } from './registry.js';
 
 function shapeArg(op: string, shape: readonly number[] | number[]): number[] {
-  return checkInts(shape, op, 'shape');
+  return checkInts(op, 'shape', shape);
 }
 
 const VIEW = aten('view');
@@ -21,12 +22,12 @@ export function reshape(input: Tensor, shape: readonly number[]): Tensor {
 
 const PERMUTE = aten('permute');
 export function permute(input: Tensor, dims: number[]): Tensor {
-  return wrap(native.call(PERMUTE, tid(input, 'torch.permute', 'input'), checkInts(dims, 'torch.permute', 'dims')));
+  return wrap(native.call(PERMUTE, tid(input, 'torch.permute', 'input'), checkInts('torch.permute', 'dims', dims)));
 }
 
 const TRANSPOSE = aten('transpose', 'int');
 export function transpose(input: Tensor, dim0: number, dim1: number): Tensor {
-  return wrap(native.call(TRANSPOSE, tid(input, 'torch.transpose', 'input'), checkInt(dim0, 'torch.transpose', 'dim0'), checkInt(dim1, 'torch.transpose', 'dim1')));
+  return wrap(native.call(TRANSPOSE, tid(input, 'torch.transpose', 'input'), checkInt('torch.transpose', 'dim0', dim0), checkInt('torch.transpose', 'dim1', dim1)));
 }
 
 const T = aten('t');
@@ -38,22 +39,22 @@ const SQUEEZE = aten('squeeze');
 const SQUEEZE_DIM = aten('squeeze', 'dim');
 export function squeeze(input: Tensor, dim?: number): Tensor {
   const id = tid(input, 'torch.squeeze', 'input');
-  return wrap(dim === undefined ? native.call(SQUEEZE, id) : native.call(SQUEEZE_DIM, id, checkInt(dim, 'torch.squeeze', 'dim')));
+  return wrap(dim === undefined ? native.call(SQUEEZE, id) : native.call(SQUEEZE_DIM, id, checkInt('torch.squeeze', 'dim', dim)));
 }
 
 const UNSQUEEZE = aten('unsqueeze');
 export function unsqueeze(input: Tensor, dim: number): Tensor {
-  return wrap(native.call(UNSQUEEZE, tid(input, 'torch.unsqueeze', 'input'), checkInt(dim, 'torch.unsqueeze', 'dim')));
+  return wrap(native.call(UNSQUEEZE, tid(input, 'torch.unsqueeze', 'input'), checkInt('torch.unsqueeze', 'dim', dim)));
 }
 
 const FLATTEN = aten('flatten', 'using_ints');
 export function flatten(input: Tensor, startDim = 0, endDim = -1): Tensor {
-  return wrap(native.call(FLATTEN, tid(input, 'torch.flatten', 'input'), checkInt(startDim, 'torch.flatten', 'startDim'), checkInt(endDim, 'torch.flatten', 'endDim')));
+  return wrap(native.call(FLATTEN, tid(input, 'torch.flatten', 'input'), checkInt('torch.flatten', 'startDim', startDim), checkInt('torch.flatten', 'endDim', endDim)));
 }
 
 const UNFLATTEN = aten('unflatten', 'int');
 export function unflatten(input: Tensor, dim: number, sizes: number[]): Tensor {
-  return wrap(native.call(UNFLATTEN, tid(input, 'torch.unflatten', 'input'), checkInt(dim, 'torch.unflatten', 'dim'), checkInts(sizes, 'torch.unflatten', 'sizes')));
+  return wrap(native.call(UNFLATTEN, tid(input, 'torch.unflatten', 'input'), checkInt('torch.unflatten', 'dim', dim), checkInts('torch.unflatten', 'sizes', sizes)));
 }
 
 const EXPAND = aten('expand');
@@ -68,53 +69,51 @@ export function expandAs(input: Tensor, other: Tensor): Tensor {
 
 const NARROW = aten('narrow');
 export function narrow(input: Tensor, dim: number, start: number, length: number): Tensor {
-  return wrap(native.call(NARROW, tid(input, 'torch.narrow', 'input'), checkInt(dim, 'torch.narrow', 'dim'),
-    checkInt(start, 'torch.narrow', 'start'), checkInt(length, 'torch.narrow', 'length')));
+  return wrap(native.call(NARROW, tid(input, 'torch.narrow', 'input'), checkInt('torch.narrow', 'dim', dim),
+    checkInt('torch.narrow', 'start', start), checkInt('torch.narrow', 'length', length)));
 }
 
 const SELECT = aten('select', 'int');
 export function select(input: Tensor, dim: number, index: number): Tensor {
-  return wrap(native.call(SELECT, tid(input, 'torch.select', 'input'), checkInt(dim, 'torch.select', 'dim'), checkInt(index, 'torch.select', 'index')));
+  return wrap(native.call(SELECT, tid(input, 'torch.select', 'input'), checkInt('torch.select', 'dim', dim), checkInt('torch.select', 'index', index)));
 }
 
 const SLICE = aten('slice', 'Tensor');
 /** input[start:end:step] along `dim` (Python slice semantics; null means the end). */
 export function slice(input: Tensor, dim = 0, start: number | null = null, end: number | null = null, step = 1): Tensor {
-  return wrap(native.call(SLICE, tid(input, 'slice', 'input'), checkInt(dim, 'slice', 'dim'), start, end, checkInt(step, 'slice', 'step')));
+  return wrap(native.call(SLICE, tid(input, 'slice', 'input'), checkInt('slice', 'dim', dim), start, end, checkInt('slice', 'step', step)));
 }
 
 const INDEX_SELECT = aten('index_select');
 export function indexSelect(input: Tensor, dim: number, index: Tensor): Tensor {
-  return wrap(native.call(INDEX_SELECT, tid(input, 'torch.indexSelect', 'input'), checkInt(dim, 'torch.indexSelect', 'dim'), tid(index, 'torch.indexSelect', 'index')));
+  return wrap(native.call(INDEX_SELECT, tid(input, 'torch.indexSelect', 'input'), checkInt('torch.indexSelect', 'dim', dim), tid(index, 'torch.indexSelect', 'index')));
 }
 
 const INDEX = aten('index', 'Tensor');
 /** Advanced indexing `input[i0, i1, ...]` with index tensors (null skips a dimension). */
 export function index(input: Tensor, indices: (Tensor | null)[]): Tensor {
-  if (!Array.isArray(indices)) throw new TypeError('torch.index: indices must be an array of Tensors or nulls');
+  if (!Array.isArray(indices)) throw invalidParameterError('torch.index', 'indices', 'an array of Tensors or nulls', indices);
   const ids = indices.map((x, i) => (x === null ? null : tid(x, 'torch.index', `indices[${i}]`)));
   return wrap(native.call(INDEX, tid(input, 'torch.index', 'input'), ids));
 }
 
 const GATHER = aten('gather');
 export function gather(input: Tensor, dim: number, index: Tensor): Tensor {
-  return wrap(native.call(GATHER, tid(input, 'torch.gather', 'input'), checkInt(dim, 'torch.gather', 'dim'), tid(index, 'torch.gather', 'index'), false));
+  return wrap(native.call(GATHER, tid(input, 'torch.gather', 'input'), checkInt('torch.gather', 'dim', dim), tid(index, 'torch.gather', 'index'), false));
 }
 
 const SCATTER_SRC = aten('scatter', 'src');
 const SCATTER_VALUE = aten('scatter', 'value');
 const SCATTER_REDUCE = aten('scatter', 'reduce');
 const SCATTER_VALUE_REDUCE = aten('scatter', 'value_reduce');
+const SCATTER_REDUCTIONS = ['add', 'multiply'] as const;
 /** Out-of-place scatter of `src` (a tensor or a number) at `index` along `dim`; reduce 'add' | 'multiply'. */
 export function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor | number, options?: { reduce?: 'add' | 'multiply' }): Tensor {
-  checkOptions(options, ['reduce'], 'torch.scatter');
+  checkOptionKeys('torch.scatter', options, ['reduce']);
   const a = tid(input, 'torch.scatter', 'input');
-  const d = checkInt(dim, 'torch.scatter', 'dim');
+  const d = checkInt('torch.scatter', 'dim', dim);
   const i = tid(index, 'torch.scatter', 'index');
-  const r = options?.reduce;
-  if (r !== undefined && r !== 'add' && r !== 'multiply') {
-    throw new TypeError(`torch.scatter: reduce must be 'add' or 'multiply', got ${JSON.stringify(r)}`);
-  }
+  const r = options?.reduce === undefined ? undefined : checkChoice('torch.scatter', 'reduce', options.reduce, SCATTER_REDUCTIONS);
   if (typeof src === 'number') return wrap(r ? native.call(SCATTER_VALUE_REDUCE, a, d, i, src, r) : native.call(SCATTER_VALUE, a, d, i, src));
   const s = tid(src, 'torch.scatter', 'src');
   return wrap(r ? native.call(SCATTER_REDUCE, a, d, i, s, r) : native.call(SCATTER_SRC, a, d, i, s));
@@ -122,7 +121,7 @@ export function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor |
 
 const SCATTER_ADD = aten('scatter_add');
 export function scatterAdd(input: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return wrap(native.call(SCATTER_ADD, tid(input, 'torch.scatterAdd', 'input'), checkInt(dim, 'torch.scatterAdd', 'dim'),
+  return wrap(native.call(SCATTER_ADD, tid(input, 'torch.scatterAdd', 'input'), checkInt('torch.scatterAdd', 'dim', dim),
     tid(index, 'torch.scatterAdd', 'index'), tid(src, 'torch.scatterAdd', 'src')));
 }
 
@@ -148,12 +147,12 @@ export function nonzero(input: Tensor): Tensor {
 
 const CAT = aten('cat');
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.call(CAT, tids(tensors, 'torch.cat', 'tensors'), checkInt(dim, 'torch.cat', 'dim')));
+  return wrap(native.call(CAT, tids(tensors, 'torch.cat', 'tensors'), checkInt('torch.cat', 'dim', dim)));
 }
 
 const STACK = aten('stack');
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(native.call(STACK, tids(tensors, 'torch.stack', 'tensors'), checkInt(dim, 'torch.stack', 'dim')));
+  return wrap(native.call(STACK, tids(tensors, 'torch.stack', 'tensors'), checkInt('torch.stack', 'dim', dim)));
 }
 
 const SPLIT = aten('split', 'Tensor');
@@ -161,63 +160,63 @@ const SPLIT_SIZES = aten('split_with_sizes');
 /** Splits into chunks of `splitSize`, or into pieces of the given sizes. */
 export function split(input: Tensor, splitSize: number | number[], dim = 0): Tensor[] {
   const id = tid(input, 'torch.split', 'input');
-  const d = checkInt(dim, 'torch.split', 'dim');
-  if (typeof splitSize === 'number') return wrapAll(native.call(SPLIT, id, checkInt(splitSize, 'torch.split', 'splitSize'), d));
-  return wrapAll(native.call(SPLIT_SIZES, id, checkInts(splitSize, 'torch.split', 'splitSize'), d));
+  const d = checkInt('torch.split', 'dim', dim);
+  if (typeof splitSize === 'number') return wrapAll(native.call(SPLIT, id, checkInt('torch.split', 'splitSize', splitSize), d));
+  return wrapAll(native.call(SPLIT_SIZES, id, checkInts('torch.split', 'splitSize', splitSize), d));
 }
 
 const CHUNK = aten('chunk');
 export function chunk(input: Tensor, chunks: number, dim = 0): Tensor[] {
-  return wrapAll(native.call(CHUNK, tid(input, 'torch.chunk', 'input'), checkInt(chunks, 'torch.chunk', 'chunks'), checkInt(dim, 'torch.chunk', 'dim')));
+  return wrapAll(native.call(CHUNK, tid(input, 'torch.chunk', 'input'), checkInt('torch.chunk', 'chunks', chunks), checkInt('torch.chunk', 'dim', dim)));
 }
 
 const UNBIND = aten('unbind', 'int');
 export function unbind(input: Tensor, dim = 0): Tensor[] {
-  return wrapAll(native.call(UNBIND, tid(input, 'torch.unbind', 'input'), checkInt(dim, 'torch.unbind', 'dim')));
+  return wrapAll(native.call(UNBIND, tid(input, 'torch.unbind', 'input'), checkInt('torch.unbind', 'dim', dim)));
 }
 
 const FLIP = aten('flip');
 export function flip(input: Tensor, dims: number | number[]): Tensor {
-  return wrap(native.call(FLIP, tid(input, 'torch.flip', 'input'), typeof dims === 'number' ? [dims] : checkInts(dims, 'torch.flip', 'dims')));
+  return wrap(native.call(FLIP, tid(input, 'torch.flip', 'input'), checkIntOrInts('torch.flip', 'dims', dims)));
 }
 
 const ROT90 = aten('rot90');
 /** Rotates by k * 90 degrees in the plane of `dims` (from the first towards the second axis). */
 export function rot90(input: Tensor, k = 1, dims: [number, number] = [0, 1]): Tensor {
-  return wrap(native.call(ROT90, tid(input, 'torch.rot90', 'input'), checkInt(k, 'torch.rot90', 'k'), checkInts(dims, 'torch.rot90', 'dims', 2)));
+  return wrap(native.call(ROT90, tid(input, 'torch.rot90', 'input'), checkInt('torch.rot90', 'k', k), checkInts('torch.rot90', 'dims', dims, 2)));
 }
 
 const ROLL = aten('roll');
 export function roll(input: Tensor, shifts: number | number[], dims: number | number[] = []): Tensor {
-  const s = typeof shifts === 'number' ? [shifts] : checkInts(shifts, 'torch.roll', 'shifts');
-  const d = typeof dims === 'number' ? [dims] : checkInts(dims, 'torch.roll', 'dims');
+  const s = checkIntOrInts('torch.roll', 'shifts', shifts);
+  const d = checkIntOrInts('torch.roll', 'dims', dims);
   return wrap(native.call(ROLL, tid(input, 'torch.roll', 'input'), s, d));
 }
 
 const REPEAT = aten('repeat');
 export function repeat(input: Tensor, repeats: number[]): Tensor {
-  return wrap(native.call(REPEAT, tid(input, 'repeat', 'input'), checkInts(repeats, 'repeat', 'repeats')));
+  return wrap(native.call(REPEAT, tid(input, 'repeat', 'input'), checkInts('repeat', 'repeats', repeats)));
 }
 
 const TRIL = aten('tril');
 const TRIU = aten('triu');
 export function tril(input: Tensor, diagonal = 0): Tensor {
-  return wrap(native.call(TRIL, tid(input, 'torch.tril', 'input'), checkInt(diagonal, 'torch.tril', 'diagonal')));
+  return wrap(native.call(TRIL, tid(input, 'torch.tril', 'input'), checkInt('torch.tril', 'diagonal', diagonal)));
 }
 export function triu(input: Tensor, diagonal = 0): Tensor {
-  return wrap(native.call(TRIU, tid(input, 'torch.triu', 'input'), checkInt(diagonal, 'torch.triu', 'diagonal')));
+  return wrap(native.call(TRIU, tid(input, 'torch.triu', 'input'), checkInt('torch.triu', 'diagonal', diagonal)));
 }
 
 const CONTIGUOUS = aten('contiguous');
 export function contiguous(input: Tensor, options?: { memoryFormat?: MemoryFormat }): Tensor {
-  checkOptions(options, ['memoryFormat'], 'contiguous');
+  checkOptionKeys('contiguous', options, ['memoryFormat']);
   const f = memoryFormatCode(options?.memoryFormat ?? 'contiguous', 'contiguous');
   return wrap(native.call(CONTIGUOUS, tid(input, 'contiguous', 'input'), f));
 }
 
 const CLONE = aten('clone');
 export function clone(input: Tensor, options?: { memoryFormat?: MemoryFormat }): Tensor {
-  checkOptions(options, ['memoryFormat'], 'torch.clone');
+  checkOptionKeys('torch.clone', options, ['memoryFormat']);
   const f = options?.memoryFormat ? memoryFormatCode(options.memoryFormat, 'clone') : null;
   return wrap(native.call(CLONE, tid(input, 'torch.clone', 'input'), f));
 }

@@ -6,7 +6,7 @@ import { noGrad } from '../autograd.js';
 import { native } from '../native.js';
 import { aten, wrap } from '../ops/registry.js';
 import { stack } from '../ops/shape.js';
-import { describe } from './optimizer.js';
+import { checkNumber, invalidParameterError, readOptions } from '../../validate.js';
 
 // torch.norm(g, p) with no dim is aten::norm over all dims, not linalg_vector_norm: the same
 // kernel as PyTorch, so the total norm agrees to the last bit.
@@ -27,18 +27,16 @@ export interface ClipGradNormOptions {
  * one vector) is at most `maxNorm`, and returns the total norm before clipping. Parameters
  * without a gradient are skipped; with none at all it returns 0.
  */
-export function clipGradNorm_(params: Tensor | Iterable<Tensor>, maxNorm: number, options: ClipGradNormOptions = {}): number {
+export function clipGradNorm_(params: Tensor | Iterable<Tensor>, maxNorm: number, options?: ClipGradNormOptions): number {
   const op = 'clipGradNorm_';
-  for (const k of Object.keys(options)) {
-    if (k !== 'normType' && k !== 'errorIfNonfinite') throw new TypeError(`${op}: unknown option '${k}' (known: normType, errorIfNonfinite)`);
-  }
+  const o = readOptions(op, options, ['normType', 'errorIfNonfinite']);
   const list = params instanceof Tensor ? [params] : params != null && typeof params[Symbol.iterator] === 'function' ? [...params] : null;
   if (list === null || !list.every((p) => p instanceof Tensor)) {
-    throw new TypeError(`${op}: params must be a Tensor or an array of Tensors, got ${describe(params)}`);
+    throw invalidParameterError(op, 'params', 'a Tensor or an array of Tensors', params);
   }
-  if (typeof maxNorm !== 'number' || Number.isNaN(maxNorm)) throw new TypeError(`${op}: maxNorm must be a number, got ${describe(maxNorm)}`);
-  const normType = options.normType ?? 2;
-  if (typeof normType !== 'number' || Number.isNaN(normType)) throw new TypeError(`${op}: normType must be a number, got ${describe(normType)}`);
+  checkNumber(op, 'maxNorm', maxNorm);
+  const normType = o.number('normType', 2);
+  const errorIfNonfinite = o.bool('errorIfNonfinite', false);
   const grads = list.map((p) => p.grad).filter((g): g is Tensor => g !== null);
   if (grads.length === 0) return 0;
   return noGrad(() => tidy(op, () => {
@@ -50,7 +48,7 @@ export function clipGradNorm_(params: Tensor | Iterable<Tensor>, maxNorm: number
       total = pNorm(stack(grads.map((g) => pNorm(g, normType))), normType);
     }
     const value = total.item();
-    if (options.errorIfNonfinite && !Number.isFinite(value)) {
+    if (errorIfNonfinite && !Number.isFinite(value)) {
       throw new Error(`${op}: the total norm of order ${normType} of the gradients is ${value}, so it cannot be clipped; `
         + 'pass errorIfNonfinite: false to scale the gradients by it anyway');
     }

@@ -7,8 +7,7 @@ import { tidy, keep, dispose } from '../scope.js';
 import { noGrad } from '../autograd.js';
 import { clone } from '../ops/shape.js';
 import { isFloatingDType } from '../dtype.js';
-import { describe } from './optimizer.js';
-import { checkNum, checkSchedulerOptions } from './lr-scheduler/base.js';
+import { invalidParameterError, is, readOptions } from '../../validate.js';
 import { checkMatching, tensorList } from './swa.js';
 
 export interface ModelEmaOptions {
@@ -38,16 +37,15 @@ export class ModelEma {
   numUpdates = 0;
 
   /** Starts the shadow as copies of `params` (parameters and, optionally, buffers, in a fixed order). */
-  constructor(params: Iterable<Tensor>, options: ModelEmaOptions = {}) {
+  constructor(params: Iterable<Tensor>, options?: ModelEmaOptions) {
     const name = 'ModelEma';
-    checkSchedulerOptions(name, options, ['decay', 'warmup', 'warmupGamma', 'warmupPower', 'minDecay']);
-    const unit = (x: number): boolean => x >= 0 && x <= 1;
-    this.decay = checkNum(name, 'decay', options.decay ?? 0.9999, unit, 'a number in [0, 1]');
-    this.warmup = options.warmup ?? false;
-    if (typeof this.warmup !== 'boolean') throw new TypeError(`${name}: warmup must be a boolean, got ${describe(this.warmup)}`);
-    this.warmupGamma = checkNum(name, 'warmupGamma', options.warmupGamma ?? 1, (x) => x > 0, 'a positive number');
-    this.warmupPower = checkNum(name, 'warmupPower', options.warmupPower ?? 2 / 3, (x) => x > 0, 'a positive number');
-    this.minDecay = checkNum(name, 'minDecay', options.minDecay ?? 0, unit, 'a number in [0, 1]');
+    const o = readOptions(name, options, ['decay', 'warmup', 'warmupGamma', 'warmupPower', 'minDecay']);
+    const positive = { min: 0, exclusive: 'min' } as const;
+    this.decay = o.probability('decay', 0.9999);
+    this.warmup = o.bool('warmup', false);
+    this.warmupGamma = o.number('warmupGamma', 1, positive);
+    this.warmupPower = o.number('warmupPower', 2 / 3, positive);
+    this.minDecay = o.probability('minDecay', 0);
     const list = tensorList(name, params);
     this.shadow = keep(noGrad(() => list.map((p) => clone(p))));
   }
@@ -93,8 +91,8 @@ export class ModelEma {
   }
 
   loadStateDict(sd: { num_updates: number; shadow: Tensor[] }): void {
-    if (sd === null || typeof sd !== 'object' || typeof sd.num_updates !== 'number') {
-      throw new TypeError(`ModelEma.loadStateDict: expected { num_updates, shadow }, got ${describe(sd)}`);
+    if (!is.object(sd) || typeof sd.num_updates !== 'number') {
+      throw invalidParameterError('ModelEma.loadStateDict', 'the state dict', '{ num_updates, shadow }', sd);
     }
     this.set(sd.shadow);
     this.numUpdates = sd.num_updates;

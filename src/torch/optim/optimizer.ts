@@ -9,6 +9,7 @@ import { tidy, keep } from '../scope.js';
 import { noGrad, enableGrad } from '../autograd.js';
 import { to } from '../ops/conversion.js';
 import { isFloatingDType } from '../dtype.js';
+import { checkBool, checkNumber, checkOptions, invalidParameterError, is, readOptions, show } from '../../validate.js';
 
 /** What an optimizer keeps per parameter: tensors it owns, step counts, or null (as PyTorch's None). */
 export type StateValue = Tensor | number | null;
@@ -34,40 +35,32 @@ export interface OptimizerStateDict {
 /** Group keys that schedulers and users may add besides the optimizer's own options. */
 const EXTRA_GROUP_KEYS = ['name', 'initialLr', 'maxLr', 'minLr', 'maxMomentum', 'baseMomentum', 'swaLr'];
 
-/** How one option is checked: its JS type and, for numbers, the allowed range as words. */
-export interface OptionRule { type: 'number' | 'boolean' | 'betas'; ok?: (v: number) => boolean; expected?: string; nullable?: boolean }
+/**
+ * How one option is checked: a validate.ts check given the class name (`where`) and the option's
+ * name as messages show it (`param group 1: lr`); it throws when the value is wrong.
+ */
+export type OptionRule = (where: string, name: string, value: unknown) => void;
 export type OptionRules = Record<string, OptionRule>;
 
-export const nonNegative: OptionRule = { type: 'number', ok: (v) => v >= 0, expected: 'a non-negative number' };
-export const anyNumber: OptionRule = { type: 'number', expected: 'a number' };
-export const flag: OptionRule = { type: 'boolean', expected: 'a boolean' };
-export const betasRule: OptionRule = { type: 'betas' };
+export const nonNegative: OptionRule = (where, name, value) => checkNumber(where, name, value, { min: 0 });
+export const anyNumber: OptionRule = (where, name, value) => checkNumber(where, name, value);
+export const flag: OptionRule = (where, name, value) => checkBool(where, name, value);
 /** `foreach`: true, false, or null for "decide from the parameters' device" (PyTorch's None). */
-export const flagOrNull: OptionRule = { type: 'boolean', nullable: true, expected: 'a boolean or null' };
-
-export function describe(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
-  if (v instanceof Tensor) return 'a Tensor';
-  if (v !== null && typeof v === 'object') return v.constructor?.name ?? 'an object';
-  return String(v);
-}
-
-/** Throws TypeError (wrong kind of value) or RangeError (out of range), naming the option. */
-export function checkOption(where: string, key: string, value: unknown, rule: OptionRule): void {
-  if (value === undefined) throw new TypeError(`${where}${key} is required (give it as an option or in every param group)`);
-  if (value === null && rule.nullable) return;
-  if (rule.type === 'betas') {
-    if (!Array.isArray(value) || value.length !== 2 || !value.every((b) => typeof b === 'number')) {
-      throw new TypeError(`${where}${key} must be an array of two numbers, got ${describe(value)}`);
-    }
-    value.forEach((b: number, i) => {
-      if (!(b >= 0 && b < 1)) throw new RangeError(`${where}${key}[${i}] must be in [0, 1), got ${b}`);
-    });
-    return;
+export const flagOrNull: OptionRule = (where, name, value) => {
+  if (value !== null && typeof value !== 'boolean') throw invalidParameterError(where, name, 'true, false or null', value);
+};
+/** Adam's (beta1, beta2), each in [0, 1). */
+export const betasRule: OptionRule = (where, name, value) => {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((b) => typeof b === 'number')) {
+    throw invalidParameterError(where, name, 'an array of 2 numbers', value);
   }
-  if (typeof value !== rule.type) throw new TypeError(`${where}${key} must be ${rule.expected}, got ${describe(value)}`);
-  if (rule.ok && !(rule.ok(value as number))) throw new RangeError(`${where}${key} must be ${rule.expected}, got ${describe(value)}`);
+  value.forEach((b: number, i) => checkNumber(where, `${name}[${i}]`, b, { min: 0, max: 1, exclusive: 'max' }));
+};
+
+/** Checks one option of the constructor (`group` = '') or of a param group (`group` = 'param group 1: '). */
+function checkOption(where: string, group: string, key: string, value: unknown, rule: OptionRule): void {
+  if (value === undefined) throw new TypeError(`${where}: ${group}${key} is required (give it as an option or in every param group)`);
+  rule(where, group + key, value);
 }
 
 export const camelToSnake = (k: string): string => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -91,18 +84,13 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
    */
   protected constructor(readonly name: string, params: ParamsInput<O>, options: Partial<O> | undefined, defaultValues: Partial<O>,
     private readonly rules: OptionRules, private readonly extraCheck?: (group: O, where: string) => void) {
-    if (options !== undefined && (options === null || typeof options !== 'object' || Array.isArray(options))) {
-      throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
-    }
-    for (const k of Object.keys(options ?? {})) {
-      if (!(k in rules)) throw new TypeError(`${name}: unknown option '${k}' (known: ${Object.keys(rules).join(', ')})`);
-    }
+    const given = checkOptions(name, options, Object.keys(rules));
     const merged: Record<string, unknown> = { ...defaultValues };
-    for (const [k, v] of Object.entries(options ?? {})) if (v !== undefined) merged[k] = copyValue(v);
+    for (const [k, v] of Object.entries(given)) if (v !== undefined) merged[k] = copyValue(v);
     this.validate(merged, '', true);
     this.defaults = Object.freeze(merged as O);
     if (params instanceof Tensor || params == null || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
-      throw new TypeError(`${name}: params must be an array of Tensors or of param groups ({ params, ...options }), got ${describe(params)}`);
+      throw invalidParameterError(name, 'params', 'an array of Tensors or of param groups ({ params, ...options })', params);
     }
     const list = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new Error(`${name}: got an empty parameter list`);
@@ -114,7 +102,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   protected validate(group: Record<string, unknown>, where: string, allowMissing = false): void {
     for (const [key, rule] of Object.entries(this.rules)) {
       if (allowMissing && group[key] === undefined) continue;
-      checkOption(`${this.name}: ${where}`, key, group[key], rule);
+      checkOption(this.name, where, key, group[key], rule);
     }
     if (!allowMissing || Object.values(group).every((v) => v !== undefined)) this.extraCheck?.(group as unknown as O, `${this.name}: ${where}`);
   }
@@ -123,22 +111,18 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   addParamGroup(input: ParamGroupInput<O>): void {
     const idx = this.paramGroups.length;
     const where = `param group ${idx}: `;
-    if (input === null || typeof input !== 'object' || Array.isArray(input) || !('params' in input)) {
-      throw new TypeError(`${this.name}: ${where}expected an object with 'params', got ${describe(input)}`);
+    if (!is.object(input) || !('params' in input)) {
+      throw invalidParameterError(this.name, `param group ${idx}`, "an object with 'params'", input);
     }
+    checkOptions(this.name, input, ['params', ...Object.keys(this.rules), ...EXTRA_GROUP_KEYS], `param group ${idx}`);
     const raw = input.params;
     const params = raw instanceof Tensor ? [raw] : raw != null && typeof raw[Symbol.iterator] === 'function' ? [...raw] : null;
-    if (params === null) throw new TypeError(`${this.name}: ${where}params must be an array of Tensors, got ${describe(raw)}`);
+    if (params === null) throw invalidParameterError(this.name, `${where}params`, 'an array of Tensors', raw);
     params.forEach((p, i) => {
-      if (!(p instanceof Tensor)) throw new TypeError(`${this.name}: ${where}params[${i}] must be a Tensor, got ${describe(p)}`);
+      if (!(p instanceof Tensor)) throw invalidParameterError(this.name, `${where}params[${i}]`, 'a Tensor', p);
       if (p.isDisposed) throw new Error(`${this.name}: ${where}params[${i}] is a disposed Tensor`);
       if (!p.isLeaf) throw new Error(`${this.name}: ${where}params[${i}] is not a leaf tensor (it was computed from others), so it cannot be optimized`);
     });
-    for (const k of Object.keys(input)) {
-      if (k !== 'params' && !(k in this.rules) && !EXTRA_GROUP_KEYS.includes(k)) {
-        throw new TypeError(`${this.name}: ${where}unknown option '${k}' (known: ${Object.keys(this.rules).join(', ')})`);
-      }
-    }
     // Arrays (betas) are copied so that changing one group's never changes another's.
     const group: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(this.defaults)) group[k] = copyValue(v);
@@ -197,10 +181,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
 
   /** Clears the gradients: sets them to null (the default, as PyTorch 2) or fills them with zeros. */
   zeroGrad(options: { setToNone?: boolean } = {}): void {
-    for (const k of Object.keys(options)) {
-      if (k !== 'setToNone') throw new TypeError(`${this.name}.zeroGrad: unknown option '${k}' (known: setToNone)`);
-    }
-    const setToNone = options.setToNone ?? true;
+    const setToNone = readOptions(`${this.name}.zeroGrad`, options, ['setToNone']).bool('setToNone', true);
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (setToNone) {
@@ -246,7 +227,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   loadStateDict(sd: OptimizerStateDict): void {
     const where = `${this.name}.loadStateDict`;
     if (sd === null || typeof sd !== 'object' || typeof sd.state !== 'object' || sd.state === null || !Array.isArray(sd.param_groups)) {
-      throw new TypeError(`${where}: expected { state, param_groups }, got ${describe(sd)}`);
+      throw invalidParameterError(where, 'the state dict', '{ state, param_groups }', sd);
     }
     if (sd.param_groups.length !== this.paramGroups.length) {
       throw new RangeError(`${where}: the state dict has ${sd.param_groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
@@ -255,7 +236,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     sd.param_groups.forEach((sg, gi) => {
       const ids = sg.params;
       const mine = this.paramGroups[gi]!.params;
-      if (!Array.isArray(ids)) throw new TypeError(`${where}: param_groups[${gi}].params must be an array of indices, got ${describe(ids)}`);
+      if (!Array.isArray(ids)) throw invalidParameterError(where, `param_groups[${gi}].params`, 'an array of indices', ids);
       if (ids.length !== mine.length) {
         throw new RangeError(`${where}: parameter group ${gi} has ${ids.length} parameters in the state dict but ${mine.length} in this optimizer`);
       }
@@ -276,7 +257,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       for (const [key, entry] of Object.entries(sd.state)) {
         const p = byIndex.get(Number(key));
         if (p === undefined) throw new RangeError(`${where}: state has an entry for parameter ${key}, which no param group lists`);
-        if (entry === null || typeof entry !== 'object') throw new TypeError(`${where}: state[${key}] must be an object, got ${describe(entry)}`);
+        if (entry === null || typeof entry !== 'object') throw invalidParameterError(where, `state[${key}]`, 'an object', entry);
         const s: ParamState = {};
         fresh.set(p, s);
         for (const [k, v] of Object.entries(entry)) s[k] = this.loadValue(v, p, `${where}: state[${key}].${k}`, k === 'step');
@@ -293,7 +274,7 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
   private loadValue(v: unknown, p: Tensor, what: string, isStep: boolean): StateValue {
     if (v === null || v === undefined) return null;
     if (typeof v === 'number') return v;
-    if (!(v instanceof Tensor)) throw new TypeError(`${what} must be a Tensor, a number or null, got ${describe(v)}`);
+    if (!(v instanceof Tensor)) throw new TypeError(`${what} must be a Tensor, a number or null, got ${show(v)}`);
     if (v.isDisposed) throw new Error(`${what} is a disposed Tensor`);
     if (isStep) {
       if (v.numel !== 1) throw new RangeError(`${what} must have one element, got shape [${v.shape.join(', ')}]`);

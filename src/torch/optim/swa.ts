@@ -11,18 +11,19 @@ import { tidy, keep, dispose } from '../scope.js';
 import { noGrad } from '../autograd.js';
 import { clone } from '../ops/shape.js';
 import { isFloatingDType } from '../dtype.js';
-import { describe, type Optimizer } from './optimizer.js';
-import { LRScheduler, checkInt, checkSchedulerOptions, perGroup } from './lr-scheduler/base.js';
+import { invalidParameterError, is, readOptions } from '../../validate.js';
+import type { Optimizer } from './optimizer.js';
+import { LRScheduler, perGroup, schedulerOptions } from './lr-scheduler/base.js';
 
 /** Combines the average so far with the current value; `numAveraged` counts the values in it. */
 export type AvgFn = (averaged: Tensor, current: Tensor, numAveraged: number) => Tensor;
 
 export function tensorList(where: string, params: Tensor | Iterable<Tensor>): Tensor[] {
   const list = params instanceof Tensor ? [params] : params != null && typeof params[Symbol.iterator] === 'function' ? [...params] : null;
-  if (list === null) throw new TypeError(`${where}: expected an array of Tensors, got ${describe(params)}`);
+  if (list === null) throw invalidParameterError(where, 'params', 'an array of Tensors', params);
   list.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new TypeError(`${where}: element ${i} must be a Tensor, got ${describe(t)}`);
-    if (t.isDisposed) throw new Error(`${where}: element ${i} is a disposed Tensor`);
+    if (!(t instanceof Tensor)) throw invalidParameterError(where, `params[${i}]`, 'a Tensor', t);
+    if (t.isDisposed) throw new Error(`${where}: params[${i}] is a disposed Tensor`);
   });
   return list;
 }
@@ -48,11 +49,10 @@ export class AveragedModel {
   private readonly avgFn: AvgFn;
 
   /** Starts from copies of `params`; the first updateParameters() overwrites them. */
-  constructor(params: Iterable<Tensor>, options: { avgFn?: AvgFn } = {}) {
-    checkSchedulerOptions('AveragedModel', options, ['avgFn']);
+  constructor(params: Iterable<Tensor>, options?: { avgFn?: AvgFn }) {
+    const o = readOptions('AveragedModel', options, ['avgFn']);
     const list = tensorList('AveragedModel', params);
-    this.avgFn = options.avgFn ?? ((avg, cur, n) => avg.add(cur.sub(avg).div(n + 1)));
-    if (typeof this.avgFn !== 'function') throw new TypeError(`AveragedModel: avgFn must be a function, got ${describe(this.avgFn)}`);
+    this.avgFn = o.custom<AvgFn>('avgFn', (avg, cur, n) => avg.add(cur.sub(avg).div(n + 1)), is.fn, 'a function');
     this.averaged = keep(noGrad(() => list.map((p) => clone(p))));
   }
 
@@ -83,8 +83,8 @@ export class AveragedModel {
   }
 
   loadStateDict(sd: { n_averaged: number; averaged: Tensor[] }): void {
-    if (sd === null || typeof sd !== 'object' || typeof sd.n_averaged !== 'number') {
-      throw new TypeError(`AveragedModel.loadStateDict: expected { n_averaged, averaged }, got ${describe(sd)}`);
+    if (!is.object(sd) || typeof sd.n_averaged !== 'number') {
+      throw invalidParameterError('AveragedModel.loadStateDict', 'the state dict', '{ n_averaged, averaged }', sd);
     }
     const list = tensorList('AveragedModel.loadStateDict', sd.averaged);
     checkMatching('AveragedModel.loadStateDict', this.averaged, list);
@@ -101,6 +101,8 @@ export class AveragedModel {
   }
 }
 
+const ANNEAL_STRATEGIES = ['cos', 'linear'] as const;
+
 /**
  * Anneals each group's lr to `swaLr` over `annealEpochs` (default 10) steps, by cosine
  * (default) or linearly, then holds it. As PyTorch's SWALR.
@@ -109,14 +111,12 @@ export class SWALR extends LRScheduler {
   annealEpochs: number;
   annealStrategy: 'cos' | 'linear';
   constructor(optimizer: Optimizer<any>, options: { swaLr: number | number[]; annealEpochs?: number; annealStrategy?: 'cos' | 'linear'; lastEpoch?: number }) {
-    checkSchedulerOptions('SWALR', options, ['swaLr', 'annealEpochs', 'annealStrategy', 'lastEpoch'], true);
-    super('SWALR', optimizer, options.lastEpoch);
-    const swaLrs = perGroup('SWALR', 'swaLr', optimizer, options.swaLr);
+    const o = schedulerOptions('SWALR', options, ['swaLr', 'annealEpochs', 'annealStrategy', 'lastEpoch'], true);
+    super('SWALR', optimizer, o.get('lastEpoch') as number | undefined);
+    const swaLrs = perGroup('SWALR', 'swaLr', optimizer, o.get('swaLr'));
     optimizer.paramGroups.forEach((g, i) => { g.swaLr = swaLrs[i]; });
-    const s = options.annealStrategy ?? 'cos';
-    if (s !== 'cos' && s !== 'linear') throw new TypeError(`SWALR: annealStrategy must be 'cos' or 'linear', got ${JSON.stringify(s)}`);
-    this.annealStrategy = s;
-    this.annealEpochs = checkInt('SWALR', 'annealEpochs', options.annealEpochs ?? 10, 0);
+    this.annealStrategy = o.choice('annealStrategy', ANNEAL_STRATEGIES, 'cos');
+    this.annealEpochs = o.int('annealEpochs', 10, { min: 0 });
     this._initialStep();
   }
 
@@ -180,7 +180,7 @@ function isBatchNorm(m: object): m is BatchNormStats & { runningMean: Tensor; ru
 export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: BnUpdatable): void {
   if (model === null || typeof model !== 'object' || typeof model.modules !== 'function' || typeof model.train !== 'function'
     || typeof model.forward !== 'function') {
-    throw new TypeError(`updateBn: model must have modules(), train() and forward(), got ${describe(model)}`);
+    throw invalidParameterError('updateBn', 'model', 'an object with modules(), train() and forward()', model);
   }
   const momenta = new Map<BatchNormStats, number | null | undefined>();
   for (const m of model.modules()) {
@@ -206,7 +206,7 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: B
   try {
     for (const batch of loader) {
       const input = Array.isArray(batch) ? batch[0] : batch;
-      if (!(input instanceof Tensor)) throw new TypeError(`updateBn: each batch must be a Tensor or an array starting with one, got ${describe(input)}`);
+      if (!(input instanceof Tensor)) throw invalidParameterError('updateBn', 'each batch', 'a Tensor or an array starting with one', input);
       noGrad(() => tidy('updateBn', () => { model.forward(input); }));
     }
   } finally {

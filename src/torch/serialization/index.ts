@@ -4,13 +4,14 @@ import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, w
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 import { DTYPE_CODE } from '../dtype.js';
+import { checkString, invalidParameterError, is, readOptions, show } from '../../validate.js';
 import { aten } from '../ops/registry.js';
 import { decodeSafetensors, encodeSafetensorsChunks } from './safetensors-format.js';
 import { decodePth } from './pth-format.js';
 import { setOwn, type RawTensor } from './raw.js';
 
 function readBytes(path: string, what: string): Uint8Array {
-  if (typeof path !== 'string') throw new TypeError(`${what}: path must be a string, got ${typeof path}`);
+  checkString(what, 'path', path);
   try {
     const b = readFileSync(path);
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -65,14 +66,16 @@ export function loadSafetensorsMetadata(path: string): Record<string, string> {
  * then renamed over `path`, so a crash never leaves a half-written file where a good one was.
  */
 export function saveSafetensors(path: string, tensors: Record<string, Tensor>, options?: { metadata?: Record<string, string> }): void {
-  if (typeof path !== 'string') throw new TypeError(`saveSafetensors: path must be a string, got ${typeof path}`);
-  if (tensors === null || typeof tensors !== 'object') throw new TypeError('saveSafetensors: tensors must be an object name -> Tensor');
+  const where = 'saveSafetensors';
+  checkString(where, 'path', path);
+  if (!is.object(tensors)) throw invalidParameterError(where, 'tensors', 'an object name -> Tensor', tensors);
+  const metadata = readOptions(where, options, ['metadata']).get('metadata') as Record<string, string> | undefined;
   const raw: Record<string, RawTensor> = {};
   for (const [name, t] of Object.entries(tensors)) {
-    if (!(t instanceof Tensor)) throw new TypeError(`saveSafetensors: "${name}" is not a Tensor`);
+    if (!(t instanceof Tensor)) throw invalidParameterError(where, `tensors[${show(name)}]`, 'a Tensor', t);
     setOwn(raw, name, toRaw(t));
   }
-  writeAtomic(path, encodeSafetensorsChunks(raw, options?.metadata), 'saveSafetensors');
+  writeAtomic(path, encodeSafetensorsChunks(raw, metadata), where);
 }
 
 /** @internal */

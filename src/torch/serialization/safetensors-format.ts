@@ -4,6 +4,7 @@
  * buffer exactly (no holes, no overlaps, no trailing bytes) and each tensor's byte length
  * must equal numel * itemsize.
  */
+import { is, show } from '../../validate.js';
 import { type DType, type RawTensor, isDType, itemSize, numelOf, setOwn } from './raw.js';
 
 /** Larger headers are refused before anything is allocated (the Rust library uses 100 MB too). */
@@ -35,16 +36,6 @@ interface Slot {
   end: number;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value).slice(0, 60)}`;
-  return `a ${typeof value}`;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function readIntArray(file: string, name: string, field: string, value: unknown, length?: number): number[] {
   const ok =
@@ -53,7 +44,7 @@ function readIntArray(file: string, name: string, field: string, value: unknown,
     value.every((v) => Number.isSafeInteger(v) && (v as number) >= 0);
   if (!ok) {
     const want = length === undefined ? 'an array of non-negative integers' : `an array of ${length} non-negative integers`;
-    throw new Error(`${file}: tensor "${name}" has ${field} ${JSON.stringify(value)}; expected ${want}`);
+    throw new Error(`${file}: tensor "${name}" has ${field} ${show(value)}; expected ${want}`);
   }
   return value as number[];
 }
@@ -80,7 +71,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
   } catch (e) {
     throw new Error(`${fileName}: header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (!isPlainObject(header)) throw new Error(`${fileName}: header must be a JSON object, got ${describe(header)}`);
+  if (!is.object(header)) throw new Error(`${fileName}: header must be a JSON object, got ${show(header)}`);
 
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
@@ -90,18 +81,18 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
 
   for (const [name, info] of Object.entries(header)) {
     if (name === '__metadata__') {
-      if (!isPlainObject(info)) throw new Error(`${fileName}: "__metadata__" must be an object of strings, got ${describe(info)}`);
+      if (!is.object(info)) throw new Error(`${fileName}: "__metadata__" must be an object of strings, got ${show(info)}`);
       for (const [k, v] of Object.entries(info)) {
-        if (typeof v !== 'string') throw new Error(`${fileName}: metadata "${k}" must be a string, got ${describe(v)}`);
+        if (typeof v !== 'string') throw new Error(`${fileName}: metadata "${k}" must be a string, got ${show(v)}`);
         setOwn(metadata, k, v);
       }
       continue;
     }
-    if (!isPlainObject(info)) throw new Error(`${fileName}: tensor "${name}" must be described by an object, got ${describe(info)}`);
+    if (!is.object(info)) throw new Error(`${fileName}: tensor "${name}" must be described by an object, got ${show(info)}`);
     const fileDType = info.dtype;
     const dtype = typeof fileDType === 'string' ? FROM_FILE.get(fileDType) : undefined;
     if (dtype === undefined) {
-      throw new Error(`${fileName}: tensor "${name}" has unsupported dtype ${JSON.stringify(fileDType)}; expected one of ${[...FROM_FILE.keys()].join(', ')}`);
+      throw new Error(`${fileName}: tensor "${name}" has unsupported dtype ${show(fileDType)}; expected one of ${[...FROM_FILE.keys()].join(', ')}`);
     }
     const shape = readIntArray(fileName, name, 'shape', info.shape);
     const [begin, end] = readIntArray(fileName, name, 'data_offsets', info.data_offsets, 2);
@@ -138,7 +129,7 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
 }
 
 function checkTensor(name: string, t: RawTensor): number {
-  if (!isDType(t.dtype)) throw new Error(`safetensors: tensor "${name}" has unknown dtype "${String(t.dtype)}"`);
+  if (!isDType(t.dtype)) throw new Error(`safetensors: tensor "${name}" has unknown dtype ${show(t.dtype)}`);
   let need: number;
   try {
     need = numelOf(t.shape) * itemSize(t.dtype);
@@ -146,7 +137,7 @@ function checkTensor(name: string, t: RawTensor): number {
     throw new Error(`safetensors: tensor "${name}": ${(e as Error).message}`);
   }
   if (!(t.data instanceof Uint8Array) || t.data.length !== need) {
-    const got = t.data instanceof Uint8Array ? `${t.data.length} bytes` : describe(t.data);
+    const got = t.data instanceof Uint8Array ? `${t.data.length} bytes` : show(t.data);
     throw new Error(`safetensors: tensor "${name}" is ${t.dtype} [${t.shape.join(', ')}] and needs ${need} bytes of data, got ${got}`);
   }
   return need;
@@ -165,7 +156,7 @@ export function encodeSafetensorsChunks(
   if (metadata !== undefined) {
     const meta: Record<string, string> = {};
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new Error(`safetensors: metadata "${k}" must be a string, got ${describe(v)}`);
+      if (typeof v !== 'string') throw new Error(`safetensors: metadata "${k}" must be a string, got ${show(v)}`);
       setOwn(meta, k, v);
     }
     setOwn(header, '__metadata__', meta);

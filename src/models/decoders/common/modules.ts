@@ -3,64 +3,27 @@
 // (`conv1.0.weight`, `conv1.1.running_mean`), Attention wraps SCSEModule (`attention1.attention.
 // cSE.1.weight`), CenterBlock is two Conv2dReLU (`center.0.0.weight`). Also smp's
 // initialize_decoder / initialize_head.
-import { torch, nn, type Tensor } from '../../../torch/index.js';
-
-/** smp's `use_norm`: true or 'batchnorm' (BatchNorm2d), false or 'identity' (none: the conv gets a bias). */
-export type UseNorm = boolean | 'batchnorm' | 'identity';
-
-const NORMS: readonly string[] = ['batchnorm', 'identity'];
-
-/** Checks a `use_norm` value; `option` names it in the error (e.g. 'decoderUseNorm'). */
-export function checkUseNorm(option: string, v: unknown): UseNorm {
-  if (typeof v === 'boolean' || (typeof v === 'string' && NORMS.includes(v.toLowerCase()))) {
-    return (typeof v === 'string' ? v.toLowerCase() : v) as UseNorm;
-  }
-  const note = typeof v === 'string' && ['inplace', 'layernorm', 'instancenorm'].includes(v.toLowerCase())
-    ? ` ('${v}' is an smp option segkit does not have)` : '';
-  throw new TypeError(`${option} must be true, false, 'batchnorm' or 'identity'${note}, got ${JSON.stringify(v)}`);
-}
-
-/**
- * What Conv2dReLU puts after its conv: a UseNorm, or 'inplace' (InPlace-ABN, smp's
- * use_batchnorm="inplace"; only the Unet offers it, checkUseNorm refuses it).
- */
-export type ConvNorm = UseNorm | 'inplace';
-
-/**
- * InPlace-ABN (Rota Bulò et al., "In-Place Activated BatchNorm for Memory-Optimized Training
- * of DNNs", CVPR 2018) as smp configures it: BatchNorm fused with a leaky ReLU of slope 0, i.e.
- * BatchNorm then ReLU. The in-place memory trick is a CUDA kernel detail; the values and the
- * state-dict keys (a BatchNorm2d's) are the same, so smp checkpoints load.
- */
-export class InPlaceABN extends nn.BatchNorm2d {
-  override forward(x: Tensor): Tensor {
-    return super.forward(x).relu();
-  }
-}
-
-/** smp's get_norm_layer for the supported kinds. */
-export function normLayer(useNorm: ConvNorm, channels: number): nn.Module {
-  if (useNorm === 'inplace') return new InPlaceABN(channels);
-  return useNorm === true || useNorm === 'batchnorm' ? new nn.BatchNorm2d(channels) : new nn.Identity();
-}
+import { nn, type Tensor } from '../../../torch/index.js';
+import { checkChoice } from '../../../validate.js';
+import { normLayer, type NormSpec } from './norm.js';
 
 /** Conv -> norm -> ReLU as one Sequential (smp's Conv2dReLU); the conv has a bias only without a norm. */
 export class Conv2dReLU extends nn.Sequential {
   constructor(inChannels: number, outChannels: number, kernelSize: number,
-    options: { padding?: number; stride?: number; useNorm?: ConvNorm } = {}) {
-    const useNorm = options.useNorm ?? 'batchnorm';
+    options: { padding?: number; stride?: number; useNorm?: NormSpec } = {}) {
+    const useNorm = options.useNorm ?? { type: 'batchnorm' };
     const norm = normLayer(useNorm, outChannels);
     const conv = new nn.Conv2d(inChannels, outChannels, kernelSize, {
       stride: options.stride ?? 1, padding: options.padding ?? 0, bias: norm instanceof nn.Identity,
     });
     // InPlace-ABN applies the activation itself, so smp puts an Identity in the ReLU's slot.
-    super(conv, norm, useNorm === 'inplace' ? new nn.Identity() : new nn.ReLU({ inplace: true }));
+    super(conv, norm, useNorm.type === 'inplace' ? new nn.Identity() : new nn.ReLU({ inplace: true }));
   }
 }
 
 /** Two 3x3 Conv2dReLU on the deepest feature; smp's Unet and UNet++ add it for VGG encoders only. */
 export class CenterBlock extends nn.Sequential {
-  constructor(inChannels: number, outChannels: number, useNorm: ConvNorm = 'batchnorm') {
+  constructor(inChannels: number, outChannels: number, useNorm: NormSpec = { type: 'batchnorm' }) {
     super(
       new Conv2dReLU(inChannels, outChannels, 3, { padding: 1, useNorm }),
       new Conv2dReLU(outChannels, outChannels, 3, { padding: 1, useNorm }),
@@ -100,17 +63,15 @@ export class SCSEModule extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return torch.tidy(() => x.mul(this.cSE.forward(x)).add(x.mul(this.sSE.forward(x))));
+    return x.mul(this.cSE.forward(x)).add(x.mul(this.sSE.forward(x)));
   }
 }
 
 /** smp's decoder_attention_type: null (none) or 'scse'. */
 export type AttentionType = null | 'scse';
 
-export function checkAttentionType(option: string, v: unknown): AttentionType {
-  if (v === undefined || v === null) return null;
-  if (v === 'scse') return 'scse';
-  throw new TypeError(`${option} must be null or 'scse', got ${JSON.stringify(v)}`);
+export function checkAttentionType(where: string, name: string, v: unknown): AttentionType {
+  return v === undefined ? null : checkChoice(where, name, v, [null, 'scse'] as const);
 }
 
 /** smp's Attention: Identity or SCSEModule under the child name `attention`. */
@@ -119,7 +80,7 @@ export class Attention extends nn.Module {
 
   constructor(name: AttentionType, inChannels: number, options: SCSEOptions = {}) {
     super();
-    const kind = checkAttentionType('decoderAttentionType', name);
+    const kind = checkAttentionType('Attention', 'name', name);
     this.attention = this.registerModule('attention', kind === 'scse' ? new SCSEModule(inChannels, 16, options) : new nn.Identity());
   }
 

@@ -1,81 +1,19 @@
-// Option checks shared by the architectures in decoders/: every error names the architecture,
-// the option, what was expected and what came, and unknown keys are refused (a typo in
-// `decoderChanels` would otherwise be ignored silently).
-import { createEncoder } from '../../encoders/registry.js';
+// The options every architecture shares (smp's encoder_name, encoder_depth, ..., in camelCase),
+// read once through the package's validation module, so every model names itself, the option,
+// what was expected and what came in the same words, and refuses unknown keys.
+import type { InterpolateMode } from '../../../torch/nn/functional/sampling.js';
+import { describeChoices, invalidParameterError, outOfRangeError, readOptions, type OptionReader } from '../../../validate.js';
+import type { SegmentationModel } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
-import type { ActivationOption, AuxParams } from '../../heads.js';
 import type { ModelOptions } from '../../registry.js';
-import { checkUseNorm, type UseNorm } from './modules.js';
+import { createEncoder, listEncoders } from '../../encoders/registry.js';
+import { checkActivation, checkAuxParams, type ActivationOption, type AuxParams } from '../../heads.js';
 
-/** The options every architecture takes (smp's encoder_name, encoder_depth, ...). */
+/** The options every architecture takes. */
 export const COMMON_KEYS = ['encoderName', 'encoderDepth', 'encoderWeights', 'inChannels', 'classes', 'activation', 'auxParams'] as const;
 
-export function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(show).join(', ')}]`;
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
-  return String(v);
-}
-
-/** `show` with strings in single quotes, as the Unet and the paper-era models (FCN, SegNet, ...) print them. */
-export function showQuoted(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : Array.isArray(v) ? `[${v.map(showQuoted).join(', ')}]` : String(v);
-}
-
-export const isPositiveInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
-
-/** Refuses keys outside `keys`; returns the options object ({} for undefined). */
-export function checkKeys<T extends object>(arch: string, options: T | undefined, keys: readonly string[]): T {
-  if (options === undefined) return {} as T;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${arch}: options must be an object, got ${show(options)}`);
-  }
-  const unknown = Object.keys(options).filter((k) => !keys.includes(k));
-  if (unknown.length > 0) {
-    throw new TypeError(`${arch}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}; expected one of ${keys.join(', ')}`);
-  }
-  return options;
-}
-
-export function intOption(arch: string, name: string, v: unknown, fallback: number, min = 1, max = Infinity): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    const range = max === Infinity ? (min === 1 ? 'a positive integer' : `an integer >= ${min}`) : `an integer from ${min} to ${max}`;
-    throw new (typeof v === 'number' ? RangeError : TypeError)(`${arch}: ${name} must be ${range}, got ${show(v)}`);
-  }
-  return v;
-}
-
-export function probabilityOption(arch: string, name: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) {
-    throw new (typeof v === 'number' ? RangeError : TypeError)(`${arch}: ${name} must be a number from 0 to 1, got ${show(v)}`);
-  }
-  return v;
-}
-
-export function oneOf<T extends string | number>(arch: string, name: string, v: unknown, allowed: readonly T[], fallback: T): T {
-  if (v === undefined) return fallback;
-  if (!allowed.includes(v as T)) throw new TypeError(`${arch}: ${name} must be one of ${allowed.map(show).join(', ')}, got ${show(v)}`);
-  return v as T;
-}
-
-/** A list of `length` positive integers (decoderChannels). */
-export function channelsOption(arch: string, name: string, v: unknown, fallback: number[], length: number, why: string): number[] {
-  const list = v === undefined ? fallback : v;
-  if (!Array.isArray(list) || !list.every((c) => typeof c === 'number' && Number.isInteger(c) && c > 0)) {
-    throw new TypeError(`${arch}: ${name} must be an array of positive integers, got ${show(v)}`);
-  }
-  if (list.length !== length) throw new RangeError(`${arch}: ${name} must have ${length} entries (${why}), got ${list.length}: ${show(list)}`);
-  return [...list];
-}
-
-/** smp's decoderChannels for the U-Net family: one per block, default the last encoderDepth of [256, 128, 64, 32, 16]. */
-export function decoderChannelsOption(arch: string, v: unknown, encoderDepth: number): number[] {
-  return channelsOption(arch, 'decoderChannels', v, [256, 128, 64, 32, 16].slice(-encoderDepth),
-    encoderDepth, `one per decoder block: encoderDepth is ${encoderDepth}`);
-}
+/** The 2-D modes of F.interpolate that smp's decoders accept for their upsampling. */
+export const DECODER_INTERPOLATIONS: readonly InterpolateMode[] = ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'];
 
 export interface CommonOptions {
   encoderName: string;
@@ -87,24 +25,50 @@ export interface CommonOptions {
   auxParams: AuxParams | null;
 }
 
-/** Reads the shared options with smp's defaults (resnet34, depth 5, 3 bands, 1 class), depth limited to [minDepth, 5]. */
-export function commonOptions(arch: string, o: ModelOptions, defaults: { encoderName?: string; minDepth?: number } = {}): CommonOptions {
-  const encoderName = o.encoderName ?? defaults.encoderName ?? 'resnet34';
-  if (typeof encoderName !== 'string') throw new TypeError(`${arch}: encoderName must be a string, got ${show(encoderName)}`);
-  const weights = o.encoderWeights ?? null;
-  if (weights !== null && typeof weights !== 'string') throw new TypeError(`${arch}: encoderWeights must be null, 'imagenet' or a file path, got ${show(weights)}`);
-  const auxParams = o.auxParams ?? null;
-  if (auxParams !== null && (typeof auxParams !== 'object' || Array.isArray(auxParams))) {
-    throw new TypeError(`${arch}: auxParams must be null or an object, got ${show(auxParams)}`);
+export interface CommonDefaults {
+  /** The default encoder (smp's resnet34 unless given). */
+  encoderName?: string;
+  /** The only encoder the architecture accepts (a paper's fixed network). */
+  fixedEncoder?: string;
+  /** Depth range [minDepth, maxDepth] (default 1..5) and default (5). */
+  minDepth?: number;
+  maxDepth?: number;
+  depth?: number;
+}
+
+/**
+ * Checks `options` against the common keys plus `extraKeys` and reads the common options with
+ * smp's defaults (resnet34, depth 5, 3 bands, 1 class). Returns the reader for the rest.
+ */
+export function readModelOptions<O extends object>(arch: string, options: O | undefined, extraKeys: readonly string[],
+  defaults: CommonDefaults = {}): { o: OptionReader<O>; c: CommonOptions } {
+  const o = readOptions(arch, options, [...COMMON_KEYS, ...extraKeys]);
+  return { o, c: commonOptions(o, defaults) };
+}
+
+/** The common options from a reader; see readModelOptions. */
+export function commonOptions(o: OptionReader<object>, defaults: CommonDefaults = {}): CommonOptions {
+  const fixed = defaults.fixedEncoder;
+  const encoderName = fixed !== undefined
+    ? o.choice('encoderName', [fixed], fixed)
+    : o.choice('encoderName', listEncoders(), defaults.encoderName ?? 'resnet34');
+  const minDepth = defaults.minDepth ?? 1;
+  const maxDepth = defaults.maxDepth ?? 5;
+  const encoderDepth = minDepth === maxDepth
+    ? o.choice('encoderDepth', [minDepth], minDepth)
+    : o.int('encoderDepth', defaults.depth ?? maxDepth, { min: minDepth, max: maxDepth });
+  const weights = o.get('encoderWeights') ?? null;
+  if (weights !== null && typeof weights !== 'string') {
+    throw invalidParameterError(o.where, 'encoderWeights', "null, 'imagenet' or a file path", weights);
   }
   return {
     encoderName,
-    encoderDepth: intOption(arch, 'encoderDepth', o.encoderDepth, 5, defaults.minDepth ?? 1, 5),
+    encoderDepth,
     encoderWeights: weights,
-    inChannels: intOption(arch, 'inChannels', o.inChannels, 3),
-    classes: intOption(arch, 'classes', o.classes, 1),
-    activation: o.activation ?? null,
-    auxParams,
+    inChannels: o.int('inChannels', 3),
+    classes: o.int('classes', 1),
+    activation: checkActivation(o.where, 'activation', o.get('activation')),
+    auxParams: checkAuxParams(o.where, o.get('auxParams')),
   };
 }
 
@@ -112,11 +76,44 @@ export function buildEncoder(c: CommonOptions, outputStride?: 8 | 16 | 32): Enco
   return createEncoder(c.encoderName, { depth: c.encoderDepth, inChannels: c.inChannels, weights: c.encoderWeights, outputStride });
 }
 
-/** Reads decoderUseNorm or its older alias decoderUseBatchnorm (smp 0.5 still accepts it). */
-export function useNormOption(arch: string, o: { decoderUseNorm?: unknown; decoderUseBatchnorm?: unknown }): UseNorm {
-  if (o.decoderUseNorm !== undefined && o.decoderUseBatchnorm !== undefined) {
-    throw new TypeError(`${arch}: give decoderUseNorm or decoderUseBatchnorm (its older name), not both`);
+/**
+ * smp's decoderChannels for the U-Net family: one entry per decoder block. The default is the
+ * first encoderDepth entries of [256, 128, 64, 32, 16], as smp's own tests build shallower
+ * models (smp itself raises unless the list is given at depth < 5).
+ */
+export function decoderChannelsOption(o: OptionReader<object>, encoderDepth: number): number[] {
+  return o.intList('decoderChannels', [256, 128, 64, 32, 16].slice(0, encoderDepth),
+    { min: 1, length: encoderDepth, why: `one per decoder block: encoderDepth is ${encoderDepth}` });
+}
+
+/**
+ * The final upsampling factor: it must bring the deepest stride back to the input size, so the
+ * mask has the input's size (segkit's contract); the option exists for smp's signature.
+ */
+export function upsamplingOption(o: OptionReader<object>, stride: number, why: string): number {
+  const v = o.get('upsampling') ?? stride;
+  if (v !== stride) {
+    const expected = `${stride} (${why}) so that the mask has the input's size`;
+    throw typeof v === 'number' ? outOfRangeError(o.where, 'upsampling', expected, v) : invalidParameterError(o.where, 'upsampling', expected, v);
   }
-  if (o.decoderUseBatchnorm !== undefined) return checkUseNorm(`${arch}: decoderUseBatchnorm`, o.decoderUseBatchnorm);
-  return o.decoderUseNorm === undefined ? 'batchnorm' : checkUseNorm(`${arch}: decoderUseNorm`, o.decoderUseNorm);
+  return stride;
+}
+
+/**
+ * A variant switch read before the rest of the options (createModel's `layout`, `variant`);
+ * `hint` tells where the other variants live.
+ */
+export function variantOption<T extends string>(where: string, name: string, v: unknown, allowed: readonly T[], fallback: T, hint = ''): T {
+  if (v === undefined || allowed.includes(v as T)) return (v ?? fallback) as T;
+  throw invalidParameterError(where, name, `${describeChoices(allowed)}${hint ? ` (${hint})` : ''}`, v);
+}
+
+/**
+ * createModel's builder for an architecture with variants: the option `name` (`layout`,
+ * `variant`) picks the class; the first variant is the default.
+ */
+export function byVariant(where: string, name: string,
+  builders: Record<string, (options: ModelOptions) => SegmentationModel<unknown, unknown>>): (options: ModelOptions) => SegmentationModel<unknown, unknown> {
+  const names = Object.keys(builders);
+  return (options) => builders[variantOption(where, name, options[name], names, names[0]!)]!(options);
 }

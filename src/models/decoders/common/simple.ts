@@ -5,22 +5,11 @@
 //
 // Any input size works without padding: the logits are interpolated to the input's own size,
 // so `divisor` is 1 (the base class's pad-and-crop is not needed here).
-import { torch, F, type Tensor } from '../../../torch/index.js';
-import { SegmentationModel } from '../../base.js';
+import { F, type Tensor } from '../../../torch/index.js';
+import { SegmentationModel, type AuxOutput, type ModelOutput } from '../../base.js';
 import { Activation, type ActivationOption } from '../../heads.js';
 
-/** What forward returns in training mode when the auxiliary head is on. */
-export interface AuxOutput {
-  mask: Tensor;
-  /** The auxiliary head's logits (after the same activation), at the input size. */
-  aux: Tensor;
-  /** smp's classification label, when `auxParams` is set. */
-  label?: Tensor;
-}
-
-export abstract class SimpleSegmentationModel extends SegmentationModel {
-  /** Weight of the auxiliary loss in `loss()` (0.4 in PSPNet; torchvision's reference scripts use 0.5). */
-  auxLossWeight = 0.4;
+export abstract class SimpleSegmentationModel<Out = Tensor, Aux = never> extends SegmentationModel<Out, Aux> {
   /** Whether the final resize aligns corners (Caffe's Interp did, so DeepLab v2 and PSPNet do). */
   protected alignCorners = false;
   /** Applied to the logits (and the aux logits) when set; not a registered child: it has no state. */
@@ -56,37 +45,14 @@ export abstract class SimpleSegmentationModel extends SegmentationModel {
    * NCHW logits at the input size (after `activation`). In training mode with the auxiliary
    * head on it returns `{ mask, aux }`; with `auxParams` `{ mask, label }` (both: all three).
    */
-  override forward(x: Tensor): any {
-    const s = x.shape;
-    if (s.length !== 4) throw new RangeError(`${this.constructor.name}.forward: input must be 4-D (N, C, H, W), got shape [${s.join(', ')}]`);
-    const inChannels = this.encoder.outChannels[0];
-    if (s[1] !== inChannels) {
-      throw new RangeError(`${this.constructor.name}.forward: input has ${s[1]} channels (shape [${s.join(', ')}]) but the model was built with inChannels=${inChannels}`);
-    }
-    const [h, w] = [s[2]!, s[3]!];
-    return torch.tidy(() => {
-      const features = this.encoder.forward(x);
-      const mask = this.activationLayer.forward(this.resize(this.logits(features), h, w));
-      const out: Partial<AuxOutput> = { mask };
-      if (this.returnsAux) {
-        const aux = this.auxLogits(features);
-        if (aux) out.aux = this.activationLayer.forward(this.resize(aux, h, w));
-      }
-      if (this.classificationHead) out.label = this.classificationHead.forward(features[features.length - 1]!) as Tensor;
-      return out.aux || out.label ? out : mask;
-    });
-  }
-
-  /**
-   * The training loss with the auxiliary term: criterion(mask) + auxLossWeight * criterion(aux),
-   * given what forward returned (a plain mask gives criterion(mask)).
-   */
-  loss(output: Tensor | Partial<AuxOutput>, target: Tensor, criterion: (prediction: Tensor, target: Tensor) => Tensor): Tensor {
-    if (!(output && typeof output === 'object' && 'mask' in output)) return criterion(output as Tensor, target);
-    const { mask, aux } = output;
-    return torch.tidy(() => {
-      const main = criterion(mask!, target);
-      return aux ? main.add(criterion(aux, target).mul(this.auxLossWeight)) : main;
-    });
+  protected override forwardImpl(x: Tensor): Tensor | ModelOutput | AuxOutput {
+    this.checkInput(x);
+    const [h, w] = [x.shape[2]!, x.shape[3]!];
+    const features = this.encoder.forward(x);
+    const mask = this.activationLayer.forward(this.resize(this.logits(features), h, w));
+    const aux = this.returnsAux ? this.auxLogits(features) : null;
+    const label = this.classificationHead ? this.classificationHead.forward(features[features.length - 1]!) as Tensor : undefined;
+    if (aux) return { mask, aux: this.activationLayer.forward(this.resize(aux, h, w)), ...(label ? { label } : {}) };
+    return label ? { mask, label } : mask;
   }
 }

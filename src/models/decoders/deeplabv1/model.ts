@@ -4,17 +4,18 @@
 // the paper runs on the output is a post-processing step of the inference pipeline.
 import { nn, type Tensor } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
-import { createEncoder } from '../../encoders/registry.js';
 // Imported for its registration of 'vgg16'.
 import '../../encoders/vgg.js';
 import type { VGGEncoder } from '../../encoders/vgg.js';
 import { SegmentationHead } from '../../heads.js';
-import { registerModel, type ModelOptions } from '../../registry.js';
-import { resolvePaperOptions, type PaperModelOptions } from '../fcn/options.js';
+import type { ModelOptions, OutputFor, NoOptions } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { buildEncoder, readModelOptions } from '../common/options.js';
 import { makeAtrousVgg } from './backbone.js';
 import { LargeFOV } from './decoder.js';
 
-export type DeepLabV1Options = PaperModelOptions;
+/** createModel's common options; the encoder is the paper's ('vgg16', depth 5). */
+export type DeepLabV1Options = ModelOptions;
 
 /**
  * DeepLab-LargeFOV (Chen et al., "Semantic Image Segmentation with Deep Convolutional Nets and
@@ -29,39 +30,27 @@ export type DeepLabV1Options = PaperModelOptions;
  * the DeepLab-LargeFOV Caffe net and the paper's 20.5M (Table 2): VGG16's convolutions
  * 14,714,688, fc6 4,719,616, fc7 1,049,600, fc8 1024 * classes + classes.
  */
-export class DeepLabV1 extends SegmentationModel {
+export class DeepLabV1<const O extends DeepLabV1Options = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: VGGEncoder;
   readonly decoder: LargeFOV;
   readonly segmentationHead: SegmentationHead;
 
-  constructor(options: DeepLabV1Options = {}) {
+  constructor(options?: O) {
     super();
-    const o = resolvePaperOptions('deeplabv1', options, 'vgg16');
-    this.encoder = this.registerModule('encoder', createEncoder('vgg16', { inChannels: o.inChannels, weights: o.encoderWeights }) as VGGEncoder);
-    try {
-      makeAtrousVgg(this.encoder);
-      this.decoder = this.registerModule('decoder', new LargeFOV());
+    const { c } = readModelOptions('DeepLabV1', options, [], { fixedEncoder: 'vgg16', minDepth: 5 });
+    [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('encoder', buildEncoder(c) as VGGEncoder);
+      makeAtrousVgg(encoder);
+      const decoder = this.registerModule('decoder', new LargeFOV());
       // fc8: 1x1 to the classes, N(0, 0.01) as the Caffe net's filler; then x8 bilinear (align corners, as Caffe's Interp).
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(1024, o.classes, {
-        kernelSize: 1, upsampling: 8, activation: o.activation,
+      const head = this.registerModule('segmentation_head', new SegmentationHead(1024, c.classes, {
+        kernelSize: 1, upsampling: 8, activation: c.activation,
       }));
-      const fc8 = this.segmentationHead.at(0) as nn.Conv2d;
+      const fc8 = head.at(0) as nn.Conv2d;
       nn.init.normal_(fc8.weight, { std: 0.01 });
       nn.init.zeros_(fc8.bias!);
-      this.addClassificationHead(o.auxParams);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-  }
-
-  override forward(x: Tensor): Tensor | { mask: Tensor; label: Tensor } {
-    return super.forward(x);
+      this.addClassificationHead(c.auxParams, encoder.outChannels[5]);
+      return [encoder, decoder, head] as const;
+    });
   }
 }
-
-registerModel({
-  name: 'deeplabv1',
-  paper: 'Chen et al. 2015, Semantic Image Segmentation with Deep Convolutional Nets and Fully Connected CRFs (DeepLab-LargeFOV)',
-  create: (options: ModelOptions) => new DeepLabV1(options as DeepLabV1Options),
-});

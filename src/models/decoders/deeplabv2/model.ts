@@ -17,12 +17,10 @@
 // The authors' prototxt (deeplab-public-ver2, ResNet-101 ASPP-L fc1_voc12_c0..c3) has the same shapes.
 import { nn, type Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
-import { createEncoder } from '../../encoders/registry.js';
-import type { ActivationOption, AuxParams } from '../../heads.js';
-import type { ModelOptions } from '../../registry.js';
-import { COMMON_KEYS } from '../common/options.js';
-import { checkKeys, choiceOption, intListOption, intOption } from '../deeplabv3/options.js';
-import { SimpleSegmentationModel } from '../fcn-resnet/simple.js';
+import type { ModelOptions, OutputFor, NoOptions } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { buildEncoder, readModelOptions } from '../common/options.js';
+import { SimpleSegmentationModel } from '../common/simple.js';
 
 /** DeepLab v2's ASPP: parallel 3x3 atrous convs to the classes, outputs summed (no BatchNorm, no pooling). */
 export class ASPPv2 extends nn.Module {
@@ -39,14 +37,8 @@ export class ASPPv2 extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    let sum = this.branches[0]!.forward(x);
-    for (const conv of this.branches.slice(1)) {
-      const y = conv.forward(x);
-      const next = sum.add(y);
-      sum.dispose();
-      y.dispose();
-      sum = next;
-    }
+    const sum = this.branches[0]!.forward(x);
+    for (const conv of this.branches.slice(1)) sum.add_(conv.forward(x));
     return sum;
   }
 }
@@ -54,47 +46,34 @@ export class ASPPv2 extends nn.Module {
 export interface DeepLabV2Options extends ModelOptions {
   /** 'resnet101' as the paper; resnet18/34/50 are lighter stand-ins. */
   encoderName?: string;
-  encoderWeights?: string | null;
   /** 8 (the paper) or 16. */
   encoderOutputStride?: 8 | 16;
   /** ASPP-L (6, 12, 18, 24) by default; ASPP-S is (2, 4, 8, 12). Any number of branches. */
-  decoderAtrousRates?: number[];
-  inChannels?: number;
-  classes?: number;
-  activation?: ActivationOption;
-  auxParams?: AuxParams | null;
+  decoderAtrousRates?: readonly number[];
 }
 
-const NAME = 'DeepLabV2';
-const KEYS = [...COMMON_KEYS, 'encoderOutputStride', 'decoderAtrousRates'] as const;
+const KEYS = ['encoderOutputStride', 'decoderAtrousRates'] as const;
 
 /** Chen et al. 2017 (TPAMI), "DeepLab: ... Atrous Convolution, and Fully Connected CRFs": ResNet-101 + ASPP-L, scores summed. */
-export class DeepLabV2 extends SimpleSegmentationModel {
+export class DeepLabV2<const O extends DeepLabV2Options = NoOptions> extends SimpleSegmentationModel<OutputFor<O>> {
   readonly encoder: Encoder;
   readonly decoder: ASPPv2;
 
-  constructor(options: DeepLabV2Options = {}) {
+  constructor(options?: O) {
     super();
-    checkKeys(NAME, options, KEYS);
-    if (options.encoderDepth !== undefined && options.encoderDepth !== 5) {
-      throw new RangeError(`${NAME}: encoderDepth must be 5 (ASPP sits on res5), got ${options.encoderDepth}`);
-    }
-    const outputStride = choiceOption(NAME, 'encoderOutputStride', options.encoderOutputStride, 8, [8, 16] as const);
-    const rates = intListOption(NAME, 'decoderAtrousRates', options.decoderAtrousRates, [6, 12, 18, 24]);
-    const classes = intOption(NAME, 'classes', options.classes, 1);
+    // ASPP sits on res5, so all five stages are built.
+    const { o, c } = readModelOptions('DeepLabV2', options, KEYS, { encoderName: 'resnet101', minDepth: 5 });
+    const outputStride = o.choice('encoderOutputStride', [8, 16] as const, 8);
+    const rates = o.intList('decoderAtrousRates', [6, 12, 18, 24]);
     // Caffe's Interp layer, which upsamples DeepLab's scores, maps corner to corner.
     this.alignCorners = true;
-    this.setActivation(options.activation);
-    this.encoder = this.registerModule('encoder', createEncoder(options.encoderName ?? 'resnet101', {
-      depth: 5, inChannels: options.inChannels, outputStride, weights: options.encoderWeights ?? null,
-    }));
-    try {
-      this.decoder = this.registerModule('decoder', new ASPPv2(this.encoder.outChannels[5]!, classes, rates));
-      this.addClassificationHead(options.auxParams);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+    this.setActivation(c.activation);
+    [this.encoder, this.decoder] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('encoder', buildEncoder(c, outputStride));
+      const decoder = this.registerModule('decoder', new ASPPv2(encoder.outChannels[5]!, c.classes, rates));
+      this.addClassificationHead(c.auxParams, encoder.outChannels[5]);
+      return [encoder, decoder] as const;
+    });
   }
 
   get segmentationHead(): nn.Module {

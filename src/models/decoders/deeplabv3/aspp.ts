@@ -36,7 +36,7 @@ export class ASPPPooling extends nn.Sequential {
 
   override forward(x: Tensor): Tensor {
     const [h, w] = [x.shape[2]!, x.shape[3]!];
-    return torch.tidy(() => F.interpolate(super.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: false }));
+    return F.interpolate(super.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: false });
   }
 }
 
@@ -69,6 +69,6 @@ export class ASPP extends nn.Module {
   }
 
   forward(x: Tensor): Tensor {
-    return torch.tidy(() => this.project.forward(torch.cat(this.convs.children().map((c) => c.forward(x) as Tensor), 1)) as Tensor);
+    return this.project.forward(torch.cat(this.convs.children().map((c) => c.forward(x) as Tensor), 1)) as Tensor;
   }
 }

@@ -5,13 +5,12 @@
 import { nn, type Tensor } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
-import { createEncoder } from '../../encoders/registry.js';
-import { SegmentationHead, type ActivationOption, type AuxParams } from '../../heads.js';
-import type { ModelOptions } from '../../registry.js';
+import type { SegmentationHead } from '../../heads.js';
+import type { NoOptions, OutputFor } from '../../registry.js';
 import { ASPP } from './aspp.js';
 import { assembleSmp } from '../common/assemble.js';
-import { COMMON_KEYS } from '../common/options.js';
-import { boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from './options.js';
+import { ASPP_KEYS, readASPP, type ASPPModelOptions } from '../common/families.js';
+import { buildEncoder, readModelOptions, upsamplingOption, variantOption } from '../common/options.js';
 
 /** smp's DeepLabV3Decoder: ASPP, then 3x3 conv + BatchNorm + ReLU on the deepest feature. */
 export class DeepLabV3Decoder extends nn.Module {
@@ -29,44 +28,17 @@ export class DeepLabV3Decoder extends nn.Module {
   }
 
   forward(features: Tensor[]): Tensor {
-    const x = this.aspp.forward(features[features.length - 1]!);
-    const y = this.conv.forward(x);
-    x.dispose();
-    const z = this.bn.forward(y);
-    y.dispose();
-    return z.relu();
+    let x = this.aspp.forward(features[features.length - 1]!);
+    for (const m of [this.conv, this.bn, this.relu]) x = nn.chainLink(x, (t: Tensor) => m.forward(t), []);
+    return x;
   }
 }
 
-export interface DeepLabV3Options extends ModelOptions {
-  /** 'resnet34' as smp (resnet50 with layout 'torchvision'). */
-  encoderName?: string;
-  /** 3..5 (default 5). */
-  encoderDepth?: number;
-  encoderWeights?: string | null;
-  /** 8 (smp's default) or 16. */
-  encoderOutputStride?: 8 | 16;
-  /** ASPP and decoder width, 256. */
-  decoderChannels?: number;
-  /** The three atrous rates, (12, 24, 36) as smp and torchvision (rates for output stride 8). */
-  decoderAtrousRates?: number[];
-  /** Depthwise-separable atrous convs (smp's decoder_aspp_separable), false. */
-  decoderAsppSeparable?: boolean;
-  /** Dropout after the ASPP projection, 0.5. */
-  decoderAsppDropout?: number;
-  inChannels?: number;
-  classes?: number;
-  activation?: ActivationOption;
-  /** Default: the deepest feature's stride, which is also the only value segkit accepts. */
-  upsampling?: number;
-  auxParams?: AuxParams | null;
+/** smp's DeepLabV3 options; its defaults: encoderOutputStride 8, decoderAsppSeparable false. */
+export interface DeepLabV3Options extends ASPPModelOptions {
   /** 'smp' (default) or 'torchvision' (torchvision's deeplabv3_resnet50 keys; see torchvision.ts). */
   layout?: 'smp' | 'torchvision';
 }
-
-const NAME = 'DeepLabV3';
-export const DEEPLABV3_KEYS = [...COMMON_KEYS, 'encoderOutputStride', 'decoderChannels', 'decoderAtrousRates', 'decoderAsppSeparable',
-  'decoderAsppDropout', 'upsampling', 'layout'] as const;
 
 /** The stride of the deepest feature of an encoder built with `depth` stages. */
 export function deepestStride(encoder: Encoder): number {
@@ -74,33 +46,25 @@ export function deepestStride(encoder: Encoder): number {
 }
 
 /** Chen et al. 2017, "Rethinking Atrous Convolution for Semantic Image Segmentation" (arXiv:1706.05587), smp's layout. */
-export class DeepLabV3 extends SegmentationModel {
+export class DeepLabV3<const O extends DeepLabV3Options = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: Encoder;
   readonly decoder: DeepLabV3Decoder;
   readonly segmentationHead: SegmentationHead;
 
-  constructor(options: DeepLabV3Options = {}) {
+  constructor(options?: O) {
     super();
-    checkKeys(NAME, options, DEEPLABV3_KEYS);
-    if (options.layout !== undefined && options.layout !== 'smp') {
-      throw new RangeError(`${NAME}: layout must be "smp" for this class (use TorchvisionDeepLabV3, or createModel('deeplabv3', { layout: 'torchvision' })), got ${JSON.stringify(options.layout)}`);
-    }
-    const depth = intOption(NAME, 'encoderDepth', options.encoderDepth, 5, 3, 5);
-    const outputStride = choiceOption(NAME, 'encoderOutputStride', options.encoderOutputStride, 8, [8, 16] as const);
-    const channels = intOption(NAME, 'decoderChannels', options.decoderChannels, 256);
-    const rates = intListOption(NAME, 'decoderAtrousRates', options.decoderAtrousRates, [12, 24, 36], 3);
-    const separable = boolOption(NAME, 'decoderAsppSeparable', options.decoderAsppSeparable, false);
-    const dropout = probabilityOption(NAME, 'decoderAsppDropout', options.decoderAsppDropout, 0.5);
-    const classes = intOption(NAME, 'classes', options.classes, 1);
+    // createModel('deeplabv3', { layout: 'torchvision' }) builds TorchvisionDeepLabV3 instead.
+    variantOption('DeepLabV3', 'layout', options?.layout, ['smp'] as const, 'smp',
+      "for this class; TorchvisionDeepLabV3 or createModel('deeplabv3', { layout: 'torchvision' }) builds torchvision's");
+    const { o, c } = readModelOptions('DeepLabV3', options, [...ASPP_KEYS, 'layout'], { minDepth: 3 });
+    const { outputStride, channels, atrousRates: rates, separable, dropout } = readASPP(o, { outputStride: 8, separable: false });
     // Stage 4 is absent at depth 3; dilation keeps the deepest feature at the output stride.
+    const depth = c.encoderDepth;
     const stride = Math.min(outputStride, 2 ** depth);
-    const upsampling = upsamplingOption(NAME, options.upsampling, stride, `the stride of the deepest feature for encoderDepth ${depth}, encoderOutputStride ${outputStride}`);
-    const encoder = createEncoder(options.encoderName ?? 'resnet34', {
-      depth, inChannels: options.inChannels, outputStride, weights: options.encoderWeights ?? null,
-    });
-    const p = assembleSmp(this, encoder,
+    const upsampling = upsamplingOption(o, stride, `the stride of the deepest feature for encoderDepth ${depth}, encoderOutputStride ${outputStride}`);
+    const p = assembleSmp(this, () => buildEncoder(c, outputStride),
       (enc) => new DeepLabV3Decoder(enc[enc.length - 1]!, channels, rates, { separable, dropout }),
-      () => ({ inChannels: channels, classes, activation: options.activation, kernelSize: 1, upsampling }), options.auxParams);
+      () => ({ inChannels: channels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }), c.auxParams);
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 

@@ -4,9 +4,10 @@
 // `classifier.4` the 1x1 to classes), optional FCNHead on layer3 (`aux_classifier.*`), logits
 // resized bilinearly to the input. Its checkpoints (deeplabv3_resnet50_coco-cd0a2569.pth) load by name.
 import { nn } from '../../../torch/index.js';
-import { TORCHVISION_KEYS, TorchvisionSegmentationModel, type TorchvisionModelOptions } from '../fcn-resnet/model.js';
+import type { NoOptions } from '../../registry.js';
+import { variantOption } from '../common/options.js';
+import { TorchvisionSegmentationModel, type TorchvisionModelOptions } from '../fcn-resnet/model.js';
 import { ASPP } from './aspp.js';
-import { intListOption, intOption } from './options.js';
 
 /** torchvision's DeepLabHead: ASPP, 3x3 conv + BatchNorm + ReLU, 1x1 conv to classes. */
 export class DeepLabHead extends nn.Sequential {
@@ -24,23 +25,24 @@ export class DeepLabHead extends nn.Sequential {
 
 export interface TorchvisionDeepLabV3Options extends TorchvisionModelOptions {
   /** Any number of rates (torchvision numbers the branches in order); default (12, 24, 36). */
-  decoderAtrousRates?: number[];
+  decoderAtrousRates?: readonly number[];
   /** 256 as torchvision. */
   decoderChannels?: number;
 }
 
-const NAME = 'DeepLabV3 (torchvision layout)';
+const NAME = 'TorchvisionDeepLabV3';
 
 /** Chen et al. 2017 (arXiv:1706.05587), DeepLabV3 as torchvision builds it (deeplabv3_resnet50 keys). */
-export class TorchvisionDeepLabV3 extends TorchvisionSegmentationModel {
+export class TorchvisionDeepLabV3<const O extends TorchvisionDeepLabV3Options = NoOptions> extends TorchvisionSegmentationModel<O> {
   declare readonly decoder: DeepLabHead;
 
-  constructor(options: TorchvisionDeepLabV3Options = {}) {
-    const { layout, ...rest } = options as TorchvisionDeepLabV3Options & { layout?: unknown };
-    if (layout !== undefined && layout !== 'torchvision') throw new RangeError(`${NAME}: layout must be "torchvision" for this class, got ${JSON.stringify(layout)}`);
-    super(NAME, rest, [...TORCHVISION_KEYS, 'decoderAtrousRates', 'decoderChannels'], (inChannels, classes) => new DeepLabHead(inChannels, classes, {
-      atrousRates: intListOption(NAME, 'decoderAtrousRates', options.decoderAtrousRates, [12, 24, 36]),
-      channels: intOption(NAME, 'decoderChannels', options.decoderChannels, 256),
+  constructor(options?: O) {
+    // createModel('deeplabv3', { layout: 'torchvision' }) passes its layout switch along.
+    const { layout, ...rest } = (options ?? {}) as TorchvisionDeepLabV3Options & { layout?: unknown };
+    variantOption(NAME, 'layout', layout, ['torchvision'] as const, 'torchvision', 'for this class; DeepLabV3 builds smp\'s');
+    super(NAME, rest as O, ['decoderAtrousRates', 'decoderChannels'], (o, inChannels, classes) => new DeepLabHead(inChannels, classes, {
+      atrousRates: o.intList('decoderAtrousRates', [12, 24, 36]),
+      channels: o.int('decoderChannels', 256),
     }));
   }
 }

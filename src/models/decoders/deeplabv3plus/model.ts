@@ -6,14 +6,13 @@
 import { torch, nn, type Tensor } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
-import { createEncoder } from '../../encoders/registry.js';
-import { SegmentationHead, UpsamplingBilinear2d, type ActivationOption, type AuxParams } from '../../heads.js';
-import type { ModelOptions } from '../../registry.js';
+import { type SegmentationHead, UpsamplingBilinear2d } from '../../heads.js';
+import type { NoOptions, OutputFor } from '../../registry.js';
 import { ASPP, SeparableConv2d } from '../deeplabv3/aspp.js';
 import { assembleSmp } from '../common/assemble.js';
 import { deepestStride } from '../deeplabv3/model.js';
-import { COMMON_KEYS } from '../common/options.js';
-import { boolOption, checkKeys, choiceOption, intListOption, intOption, probabilityOption, upsamplingOption } from '../deeplabv3/options.js';
+import { ASPP_KEYS, readASPP, type ASPPModelOptions } from '../common/families.js';
+import { buildEncoder, readModelOptions, upsamplingOption } from '../common/options.js';
 
 /** The paper's low-level projection width (Chen et al. 2018, sec. 4.1: 48 channels work best). */
 const HIGHRES_CHANNELS = 48;
@@ -49,64 +48,33 @@ export class DeepLabV3PlusDecoder extends nn.Module {
   }
 
   forward(features: Tensor[]): Tensor {
-    return torch.tidy(() => {
-      const aspp = this.up.forward(this.aspp.forward(features[features.length - 1]!) as Tensor);
-      const highres = this.block1.forward(features[2]!) as Tensor;
-      return this.block2.forward(torch.cat([aspp, highres], 1)) as Tensor;
-    });
+    const aspp = this.up.forward(this.aspp.forward(features[features.length - 1]!) as Tensor);
+    const highres = this.block1.forward(features[2]!) as Tensor;
+    return this.block2.forward(torch.cat([aspp, highres], 1)) as Tensor;
   }
 }
 
-export interface DeepLabV3PlusOptions extends ModelOptions {
-  /** 'resnet34' as smp; any encoder that can be dilated (xception, efficientnet-b*, ...). */
-  encoderName?: string;
-  /** 3..5 (default 5). */
-  encoderDepth?: number;
-  encoderWeights?: string | null;
-  /** 16 (default, the paper's training setting) or 8. */
-  encoderOutputStride?: 8 | 16;
-  /** 256. */
-  decoderChannels?: number;
-  /** (12, 24, 36) as smp. */
-  decoderAtrousRates?: number[];
-  /** Separable atrous convs in the ASPP, true (the paper's "DeepLabv3+ with atrous separable convolution"). */
-  decoderAsppSeparable?: boolean;
-  /** 0.5. */
-  decoderAsppDropout?: number;
-  inChannels?: number;
-  classes?: number;
-  activation?: ActivationOption;
-  /** 4 (the decoder works at stride 4); the only value segkit accepts. */
-  upsampling?: number;
-  auxParams?: AuxParams | null;
-}
-
-const NAME = 'DeepLabV3Plus';
-const KEYS = [...COMMON_KEYS, 'encoderOutputStride', 'decoderChannels', 'decoderAtrousRates', 'decoderAsppSeparable', 'decoderAsppDropout', 'upsampling'] as const;
+/**
+ * smp's DeepLabV3Plus options; its defaults: encoderOutputStride 16 (the paper's training
+ * setting), decoderAsppSeparable true (the paper's "atrous separable convolution"), upsampling 4.
+ */
+export type DeepLabV3PlusOptions = ASPPModelOptions;
 
 /** Chen et al. 2018, "Encoder-Decoder with Atrous Separable Convolution for Semantic Image Segmentation" (ECCV), smp's layout. */
-export class DeepLabV3Plus extends SegmentationModel {
+export class DeepLabV3Plus<const O extends DeepLabV3PlusOptions = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: Encoder;
   readonly decoder: DeepLabV3PlusDecoder;
   readonly segmentationHead: SegmentationHead;
 
-  constructor(options: DeepLabV3PlusOptions = {}) {
+  constructor(options?: O) {
     super();
-    checkKeys(NAME, options, KEYS);
-    const depth = intOption(NAME, 'encoderDepth', options.encoderDepth, 5, 3, 5);
-    const outputStride = choiceOption(NAME, 'encoderOutputStride', options.encoderOutputStride, 16, [8, 16] as const);
-    const outChannels = intOption(NAME, 'decoderChannels', options.decoderChannels, 256);
-    const atrousRates = intListOption(NAME, 'decoderAtrousRates', options.decoderAtrousRates, [12, 24, 36], 3);
-    const separable = boolOption(NAME, 'decoderAsppSeparable', options.decoderAsppSeparable, true);
-    const dropout = probabilityOption(NAME, 'decoderAsppDropout', options.decoderAsppDropout, 0.5);
-    const classes = intOption(NAME, 'classes', options.classes, 1);
-    const upsampling = upsamplingOption(NAME, options.upsampling, 4, 'the decoder output is at stride 4');
-    const encoder = createEncoder(options.encoderName ?? 'resnet34', {
-      depth, inChannels: options.inChannels, outputStride, weights: options.encoderWeights ?? null,
-    });
-    const p = assembleSmp(this, encoder,
+    const { o, c } = readModelOptions('DeepLabV3Plus', options, ASPP_KEYS, { minDepth: 3 });
+    const depth = c.encoderDepth;
+    const { outputStride, channels: outChannels, atrousRates, separable, dropout } = readASPP(o, { outputStride: 16, separable: true });
+    const upsampling = upsamplingOption(o, 4, 'the decoder output is at stride 4');
+    const p = assembleSmp(this, () => buildEncoder(c, outputStride),
       (channels) => new DeepLabV3PlusDecoder(channels, { depth, outChannels, atrousRates, outputStride, separable, dropout }),
-      () => ({ inChannels: outChannels, classes, activation: options.activation, kernelSize: 1, upsampling }), options.auxParams);
+      () => ({ inChannels: outChannels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }), c.auxParams);
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 

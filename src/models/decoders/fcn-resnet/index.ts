@@ -4,7 +4,7 @@ import { registerModel } from '../../registry.js';
 import { FCNResNet, type TorchvisionModelOptions } from './model.js';
 
 export { FCNResNet, FCNHead, TorchvisionSegmentationModel, type TorchvisionModelOptions } from './model.js';
-export { SimpleSegmentationModel, type AuxOutput } from './simple.js';
+export { SimpleSegmentationModel } from '../common/simple.js';
 export { dilateTorchvision, createDilatedBackbone } from './backbone.js';
 
 registerModel({

@@ -4,13 +4,14 @@
 // (`backbone.layer1.0.conv1.weight`, `classifier.0.weight`, `aux_classifier.4.bias`), so its
 // checkpoints (fcn_resnet50_coco-1167a1af.pth) load with loadStateDict.
 import { nn, type Tensor } from '../../../torch/index.js';
+import type { OptionReader } from '../../../validate.js';
+import type { AuxOutput } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
-import type { ActivationOption, AuxParams } from '../../heads.js';
-import type { ModelOptions } from '../../registry.js';
-import { COMMON_KEYS } from '../common/options.js';
-import { boolOption, checkKeys, choiceOption, intOption, numberOption } from '../deeplabv3/options.js';
+import type { ModelOptions, OutputFor, NoOptions, AuxFor } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { readModelOptions } from '../common/options.js';
+import { SimpleSegmentationModel } from '../common/simple.js';
 import { createDilatedBackbone } from './backbone.js';
-import { SimpleSegmentationModel } from './simple.js';
 
 /** torchvision's FCNHead: 3x3 conv to in/4 + BatchNorm + ReLU + Dropout(0.1) + 1x1 conv to classes. */
 export class FCNHead extends nn.Sequential {
@@ -30,63 +31,54 @@ export class FCNHead extends nn.Sequential {
 export interface TorchvisionModelOptions extends ModelOptions {
   /** 'resnet50' (torchvision's fcn_resnet50 / deeplabv3_resnet50); 'resnet101' for the *_resnet101 models. */
   encoderName?: string;
-  encoderWeights?: string | null;
   /** 8 (torchvision's replace_stride_with_dilation [False, True, True]) or 16 ([False, False, True]). */
   encoderOutputStride?: 8 | 16;
-  inChannels?: number;
   /** 1 as every segkit model (torchvision's default is 21, Pascal VOC's). */
   classes?: number;
-  activation?: ActivationOption;
   /** torchvision's aux_loss: an FCNHead on layer3 (`aux_classifier.*`); forward returns { mask, aux } in training. */
   aux?: boolean;
   /** Weight of the aux term in model.loss(); 0.5 as torchvision's reference training script. */
   auxLossWeight?: number;
-  auxParams?: AuxParams | null;
 }
 
-export const TORCHVISION_KEYS = [...COMMON_KEYS, 'encoderOutputStride', 'aux', 'auxLossWeight'] as const;
+export const TORCHVISION_KEYS = ['encoderOutputStride', 'aux', 'auxLossWeight'] as const;
 
 /**
  * The parts every torchvision-layout model shares: `backbone`, `classifier`, `aux_classifier`.
- * Subclasses pass a factory for their classifier (checking their own options in it).
+ * Subclasses pass a factory for their classifier, which reads their own options.
  */
-export abstract class TorchvisionSegmentationModel extends SimpleSegmentationModel {
+export abstract class TorchvisionSegmentationModel<O extends TorchvisionModelOptions> extends SimpleSegmentationModel<OutputFor<O>, AuxFor<O>> {
   readonly encoder: Encoder;
   readonly decoder: nn.Module;
   readonly auxClassifier: FCNHead | null;
 
-  protected constructor(name: string, options: TorchvisionModelOptions, allowed: readonly string[],
-    buildClassifier: (inChannels: number, classes: number) => nn.Module) {
+  protected constructor(name: string, options: O | undefined, extraKeys: readonly string[],
+    buildClassifier: (o: OptionReader<TorchvisionModelOptions>, inChannels: number, classes: number) => nn.Module) {
     super();
-    checkKeys(name, options, allowed);
-    if (options.encoderDepth !== undefined && options.encoderDepth !== 5) {
-      throw new RangeError(`${name}: encoderDepth must be 5 (torchvision's backbone uses all four stages), got ${options.encoderDepth}`);
-    }
-    const outputStride = choiceOption(name, 'encoderOutputStride', options.encoderOutputStride, 8, [8, 16] as const);
-    const aux = boolOption(name, 'aux', options.aux, false);
-    const classes = intOption(name, 'classes', options.classes, 1);
-    this.auxLossWeight = numberOption(name, 'auxLossWeight', options.auxLossWeight, 0.5);
-    this.setActivation(options.activation);
-    this.encoder = this.registerModule('backbone', createDilatedBackbone(options.encoderName ?? 'resnet50', {
-      inChannels: options.inChannels, weights: options.encoderWeights ?? null, outputStride,
-    }));
-    try {
+    // torchvision's backbone uses all four stages.
+    const { o, c } = readModelOptions(name, options, [...TORCHVISION_KEYS, ...extraKeys], { encoderName: 'resnet50', minDepth: 5 });
+    const outputStride = o.choice('encoderOutputStride', [8, 16] as const, 8);
+    const aux = o.bool('aux', false);
+    this.auxLossWeight = o.number('auxLossWeight', 0.5, { min: 0 });
+    this.setActivation(c.activation);
+    [this.encoder, this.decoder, this.auxClassifier] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('backbone', createDilatedBackbone(c.encoderName, {
+        inChannels: c.inChannels, weights: c.encoderWeights, outputStride,
+      }));
       // torchvision creates the aux head first, then the classifier, then registers them in the other order.
-      this.auxClassifier = aux ? new FCNHead(this.encoder.outChannels[4]!, classes) : null;
+      const auxClassifier = aux ? new FCNHead(encoder.outChannels[4]!, c.classes) : null;
       let classifier: nn.Module;
       try {
-        classifier = buildClassifier(this.encoder.outChannels[5]!, classes);
+        classifier = buildClassifier(o, encoder.outChannels[5]!, c.classes);
       } catch (e) {
-        this.auxClassifier?.dispose();
+        auxClassifier?.dispose(); // not registered yet, so disposing the model would not free it
         throw e;
       }
-      this.decoder = this.registerModule('classifier', classifier);
-      if (this.auxClassifier) this.registerModule('aux_classifier', this.auxClassifier);
-      this.addClassificationHead(options.auxParams);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+      const decoder = this.registerModule('classifier', classifier);
+      if (auxClassifier) this.registerModule('aux_classifier', auxClassifier);
+      this.addClassificationHead(c.auxParams, encoder.outChannels[5]);
+      return [encoder, decoder, auxClassifier] as const;
+    });
   }
 
   get segmentationHead(): nn.Module {
@@ -107,10 +99,10 @@ export abstract class TorchvisionSegmentationModel extends SimpleSegmentationMod
 }
 
 /** Long et al. 2015, "Fully Convolutional Networks for Semantic Segmentation": torchvision's FCN-ResNet variant. */
-export class FCNResNet extends TorchvisionSegmentationModel {
+export class FCNResNet<const O extends TorchvisionModelOptions = NoOptions> extends TorchvisionSegmentationModel<O> {
   declare readonly decoder: FCNHead;
 
-  constructor(options: TorchvisionModelOptions = {}) {
-    super('FCNResNet', options, TORCHVISION_KEYS, (inChannels, classes) => new FCNHead(inChannels, classes));
+  constructor(options?: O) {
+    super('FCNResNet', options, [], (_o, inChannels, classes) => new FCNHead(inChannels, classes));
   }
 }

@@ -39,11 +39,11 @@ function scorer(inChannels: number, classes: number): nn.Conv2d {
 export class FCNDecoder extends nn.Module {
   readonly fc6: nn.Conv2d; readonly relu6: nn.ReLU; readonly drop6: nn.Dropout;
   readonly fc7: nn.Conv2d; readonly relu7: nn.ReLU; readonly drop7: nn.Dropout;
-  readonly score_fr: nn.Conv2d;
+  readonly scoreFr: nn.Conv2d;
   readonly upscore2: nn.ConvTranspose2d | null = null;
-  readonly score_pool4: nn.Conv2d | null = null;
-  readonly upscore_pool4: nn.ConvTranspose2d | null = null;
-  readonly score_pool3: nn.Conv2d | null = null;
+  readonly scorePool4: nn.Conv2d | null = null;
+  readonly upscorePool4: nn.ConvTranspose2d | null = null;
+  readonly scorePool3: nn.Conv2d | null = null;
   /** The final deconvolution: Caffe's upscore (32s), upscore16 (16s) or upscore8 (8s). */
   readonly upscore: nn.ConvTranspose2d;
 
@@ -62,14 +62,14 @@ export class FCNDecoder extends nn.Module {
       nn.init.normal_(fc.weight, { std: 0.01 });
       nn.init.zeros_(fc.bias!);
     }
-    this.score_fr = this.registerModule('score_fr', scorer(fcChannels, classes));
+    this.scoreFr = this.registerModule('score_fr', scorer(fcChannels, classes));
     if (stride <= 16) {
       this.upscore2 = this.registerModule('upscore2', upsampler(classes, 2));
-      this.score_pool4 = this.registerModule('score_pool4', scorer(512, classes));
+      this.scorePool4 = this.registerModule('score_pool4', scorer(512, classes));
     }
     if (stride === 8) {
-      this.upscore_pool4 = this.registerModule('upscore_pool4', upsampler(classes, 2));
-      this.score_pool3 = this.registerModule('score_pool3', scorer(256, classes));
+      this.upscorePool4 = this.registerModule('upscore_pool4', upsampler(classes, 2));
+      this.scorePool3 = this.registerModule('score_pool3', scorer(256, classes));
     }
     this.upscore = this.registerModule(stride === 32 ? 'upscore' : `upscore${stride}`, upsampler(classes, stride));
   }
@@ -82,14 +82,14 @@ export class FCNDecoder extends nn.Module {
     const pool5 = features[5]!;
     let h = this.drop6.forward(this.relu6.forward(this.fc6.forward(pool5)));
     h = this.drop7.forward(this.relu7.forward(this.fc7.forward(h)));
-    h = this.score_fr.forward(h);
-    if (this.upscore2 && this.score_pool4) {
+    h = this.scoreFr.forward(h);
+    if (this.upscore2 && this.scorePool4) {
       const pool4 = F.maxPool2d(features[3]!, 2, { stride: 2 });
-      h = this.upscore2.forward(h).add(this.score_pool4.forward(pool4));
+      h = this.upscore2.forward(h).add(this.scorePool4.forward(pool4));
     }
-    if (this.upscore_pool4 && this.score_pool3) {
+    if (this.upscorePool4 && this.scorePool3) {
       const pool3 = F.maxPool2d(features[2]!, 2, { stride: 2 });
-      h = this.upscore_pool4.forward(h).add(this.score_pool3.forward(pool3));
+      h = this.upscorePool4.forward(h).add(this.scorePool3.forward(pool3));
     }
     return this.upscore.forward(h);
   }

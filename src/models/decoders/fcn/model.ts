@@ -3,16 +3,16 @@
 // load by name), `decoder.<Caffe layer name>` (`decoder.fc6.weight`, `decoder.upscore8.weight`).
 import type { Tensor } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
-import { createEncoder } from '../../encoders/registry.js';
 // Imported for its registration of 'vgg16'.
 import '../../encoders/vgg.js';
 import type { VGGEncoder } from '../../encoders/vgg.js';
 import { Activation } from '../../heads.js';
-import { registerModel, type ModelOptions } from '../../registry.js';
+import type { ModelOptions, OutputFor, NoOptions } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { buildEncoder, readModelOptions } from '../common/options.js';
 import { FCNDecoder, type FCNStride } from './decoder.js';
-import { resolvePaperOptions, type PaperModelOptions } from './options.js';
 
-export interface FCNOptions extends PaperModelOptions {
+export interface FCNOptions extends ModelOptions {
   /**
    * Channels of fc6 and fc7: 4096 (default), VGG's fully connected width, which the paper keeps
    * so ImageNet's classifier can seed them. Fewer make a much lighter net (fc6 alone is 102.8M
@@ -37,56 +37,44 @@ export interface FCNOptions extends PaperModelOptions {
  * one to bilinear (the released nets fix them all); here all are learnable, and
  * `decoder.upscore*.weight.requiresGrad_(false)` fixes one.
  */
-export class FCN extends SegmentationModel {
+export class FCN<const O extends FCNOptions = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: VGGEncoder;
   readonly decoder: FCNDecoder;
   readonly segmentationHead: Activation;
 
-  constructor(stride: FCNStride, options: FCNOptions = {}) {
+  constructor(stride: FCNStride, options?: O) {
     super();
-    const arch = `fcn${stride}s`;
-    const o = resolvePaperOptions(arch, options, 'vgg16', ['fcChannels']);
-    const fcChannels = options.fcChannels ?? 4096;
-    if (!Number.isInteger(fcChannels) || fcChannels < 1) throw new RangeError(`${arch}: fcChannels must be a positive integer, got ${String(fcChannels)}`);
-    this.encoder = this.registerModule('encoder', createEncoder('vgg16', { inChannels: o.inChannels, weights: o.encoderWeights }) as VGGEncoder);
-    try {
-      this.decoder = this.registerModule('decoder', new FCNDecoder(o.classes, stride, fcChannels));
+    // The paper fixes the network: VGG16's five blocks.
+    const { o, c } = readModelOptions(`FCN${stride}s`, options, ['fcChannels'], { fixedEncoder: 'vgg16', minDepth: 5 });
+    const fcChannels = o.int('fcChannels', 4096);
+    [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('encoder', buildEncoder(c) as VGGEncoder);
+      const decoder = this.registerModule('decoder', new FCNDecoder(c.classes, stride, fcChannels));
       // The scores are the logits: the head only applies the activation.
-      this.segmentationHead = this.registerModule('segmentation_head', new Activation(o.activation));
-      this.addClassificationHead(o.auxParams);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-  }
-
-  override forward(x: Tensor): Tensor | { mask: Tensor; label: Tensor } {
-    return super.forward(x);
+      const head = this.registerModule('segmentation_head', new Activation(c.activation));
+      this.addClassificationHead(c.auxParams, encoder.outChannels[5]);
+      return [encoder, decoder, head] as const;
+    });
   }
 }
 
 /** FCN-32s: pool5's scores upsampled 32x in one step. */
-export class FCN32s extends FCN {
-  constructor(options: FCNOptions = {}) {
+export class FCN32s<const O extends FCNOptions = NoOptions> extends FCN<O> {
+  constructor(options?: O) {
     super(32, options);
   }
 }
 
 /** FCN-16s: FCN-32s's scores at stride 16 fused with pool4's, upsampled 16x. */
-export class FCN16s extends FCN {
-  constructor(options: FCNOptions = {}) {
+export class FCN16s<const O extends FCNOptions = NoOptions> extends FCN<O> {
+  constructor(options?: O) {
     super(16, options);
   }
 }
 
 /** FCN-8s: FCN-16s's fused scores at stride 8 fused with pool3's, upsampled 8x. */
-export class FCN8s extends FCN {
-  constructor(options: FCNOptions = {}) {
+export class FCN8s<const O extends FCNOptions = NoOptions> extends FCN<O> {
+  constructor(options?: O) {
     super(8, options);
   }
 }
-
-const PAPER = 'Long et al. 2015, Fully Convolutional Networks for Semantic Segmentation';
-registerModel({ name: 'fcn32s', paper: `${PAPER} (FCN-32s, VGG16)`, create: (options: ModelOptions) => new FCN32s(options as FCNOptions) });
-registerModel({ name: 'fcn16s', paper: `${PAPER} (FCN-16s, VGG16)`, create: (options: ModelOptions) => new FCN16s(options as FCNOptions) });
-registerModel({ name: 'fcn8s', paper: `${PAPER} (FCN-8s, VGG16)`, create: (options: ModelOptions) => new FCN8s(options as FCNOptions) });

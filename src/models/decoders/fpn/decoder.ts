@@ -1,9 +1,9 @@
 // smp's FPN decoder (decoders/fpn/decoder.py at commit 5006616) with its module names:
 // `p5`, `p4.skip_conv`, `seg_blocks.0.block.0.block.0` (conv), `.block.1` (GroupNorm).
+import type { InterpolateMode } from '../../../torch/nn/functional/sampling.js';
 import { torch, nn, F, type Tensor } from '../../../torch/index.js';
 
 export type MergePolicy = 'add' | 'cat';
-export type FPNInterpolation = 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic' | 'area';
 
 /** 3x3 conv (no bias), GroupNorm(32), ReLU, then an optional 2x bilinear upsampling (align corners). */
 export class Conv3x3GNReLU extends nn.Module {
@@ -26,16 +26,16 @@ export class Conv3x3GNReLU extends nn.Module {
 
 /** Top-down pathway step: upsample the coarser level 2x and add the 1x1-projected lateral feature. */
 export class FPNBlock extends nn.Module {
-  readonly skip_conv: nn.Conv2d;
+  readonly skipConv: nn.Conv2d;
 
-  constructor(pyramidChannels: number, skipChannels: number, readonly interpolationMode: FPNInterpolation = 'nearest') {
+  constructor(pyramidChannels: number, skipChannels: number, readonly interpolationMode: InterpolateMode = 'nearest') {
     super();
-    this.skip_conv = this.registerModule('skip_conv', new nn.Conv2d(skipChannels, pyramidChannels, 1));
+    this.skipConv = this.registerModule('skip_conv', new nn.Conv2d(skipChannels, pyramidChannels, 1));
   }
 
   forward(x: Tensor, skip: Tensor): Tensor {
     const up = F.interpolate(x, { scaleFactor: 2, mode: this.interpolationMode });
-    return up.add(this.skip_conv.forward(skip));
+    return up.add(this.skipConv.forward(skip));
   }
 }
 
@@ -76,7 +76,7 @@ export interface FPNDecoderOptions {
   segmentationChannels: number;
   dropout: number;
   mergePolicy: MergePolicy;
-  interpolationMode: FPNInterpolation;
+  interpolationMode: InterpolateMode;
 }
 
 /**
@@ -91,7 +91,7 @@ export class FPNDecoder extends nn.Module {
   readonly p4: FPNBlock;
   readonly p3: FPNBlock;
   readonly p2: FPNBlock;
-  readonly seg_blocks: nn.ModuleList;
+  readonly segBlocks: nn.ModuleList;
   readonly merge: MergeBlock;
   readonly dropout: nn.Dropout2d;
 
@@ -104,7 +104,7 @@ export class FPNDecoder extends nn.Module {
     this.p4 = this.registerModule('p4', new FPNBlock(o.pyramidChannels, ch[1]!, o.interpolationMode));
     this.p3 = this.registerModule('p3', new FPNBlock(o.pyramidChannels, ch[2]!, o.interpolationMode));
     this.p2 = this.registerModule('p2', new FPNBlock(o.pyramidChannels, ch[3]!, o.interpolationMode));
-    this.seg_blocks = this.registerModule('seg_blocks', new nn.ModuleList(
+    this.segBlocks = this.registerModule('seg_blocks', new nn.ModuleList(
       [3, 2, 1, 0].map((n) => new SegmentationBlock(o.pyramidChannels, o.segmentationChannels, n)),
     ));
     this.merge = this.registerModule('merge', new MergeBlock(o.mergePolicy));
@@ -117,7 +117,7 @@ export class FPNDecoder extends nn.Module {
     const p4 = this.p4.forward(p5, c4);
     const p3 = this.p3.forward(p4, c3);
     const p2 = this.p2.forward(p3, c2);
-    const segs = [p5, p4, p3, p2].map((p, i) => (this.seg_blocks.at(i) as SegmentationBlock).forward(p));
+    const segs = [p5, p4, p3, p2].map((p, i) => (this.segBlocks.at(i) as SegmentationBlock).forward(p));
     return this.dropout.forward(this.merge.forward(segs));
   }
 }

@@ -1,11 +1,12 @@
 // smp's Linknet decoder (decoders/linknet/decoder.py at commit 5006616) with its module names:
 // `blocks.0.block.0.0` (1x1 conv), `blocks.0.block.1.0` (transposed conv), `blocks.0.block.2.0`.
 import { nn, type Tensor } from '../../../torch/index.js';
-import { Conv2dReLU, normLayer, type UseNorm } from '../common/modules.js';
+import { Conv2dReLU } from '../common/modules.js';
+import { normLayer, type NormSpec } from '../common/norm.js';
 
 /** 4x4 transposed convolution with stride 2 (exact 2x upsampling), norm, ReLU. */
 export class TransposeX2 extends nn.Sequential {
-  constructor(inChannels: number, outChannels: number, useNorm: UseNorm = 'batchnorm') {
+  constructor(inChannels: number, outChannels: number, useNorm: NormSpec = { type: 'batchnorm' }) {
     const layers: nn.Module[] = [new nn.ConvTranspose2d(inChannels, outChannels, 4, { stride: 2, padding: 1 })];
     const norm = normLayer(useNorm, outChannels);
     if (!(norm instanceof nn.Identity)) layers.push(norm);
@@ -18,7 +19,7 @@ export class TransposeX2 extends nn.Sequential {
 export class LinknetDecoderBlock extends nn.Module {
   readonly block: nn.Sequential;
 
-  constructor(inChannels: number, outChannels: number, useNorm: UseNorm = 'batchnorm') {
+  constructor(inChannels: number, outChannels: number, useNorm: NormSpec = { type: 'batchnorm' }) {
     super();
     const mid = Math.floor(inChannels / 4);
     this.block = this.registerModule('block', new nn.Sequential(
@@ -42,12 +43,12 @@ export class LinknetDecoderBlock extends nn.Module {
 export class LinknetDecoder extends nn.Module {
   readonly blocks: nn.ModuleList;
 
-  constructor(encoderChannels: number[], options: { prefinalChannels?: number; nBlocks?: number; useNorm?: UseNorm } = {}) {
+  constructor(encoderChannels: number[], options: { prefinalChannels?: number; nBlocks?: number; useNorm?: NormSpec } = {}) {
     super();
     const channels = [...encoderChannels.slice(1).reverse(), options.prefinalChannels ?? 32];
     const n = options.nBlocks ?? 5;
     const blocks: nn.Module[] = [];
-    for (let i = 0; i < n; i++) blocks.push(new LinknetDecoderBlock(channels[i]!, channels[i + 1]!, options.useNorm ?? 'batchnorm'));
+    for (let i = 0; i < n; i++) blocks.push(new LinknetDecoderBlock(channels[i]!, channels[i + 1]!, options.useNorm ?? { type: 'batchnorm' }));
     this.blocks = this.registerModule('blocks', new nn.ModuleList(blocks));
   }
 

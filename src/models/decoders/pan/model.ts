@@ -1,12 +1,12 @@
 // smp's PAN (decoders/pan/model.py at commit 5006616): same options (camelCase), defaults
 // (encoderOutputStride 16: the last ResNet stage dilated) and state-dict keys.
-import { torch, F, type Tensor } from '../../../torch/index.js';
+import { F, type Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
-import { SegmentationModel } from '../../base.js';
-import { SegmentationHead } from '../../heads.js';
-import { registerModel, type ModelOptions } from '../../registry.js';
+import { SegmentationModel, type AuxOutput, type ModelOutput } from '../../base.js';
+import type { SegmentationHead } from '../../heads.js';
+import type { ModelOptions, OutputFor, NoOptions } from '../../registry.js';
 import { assembleSmp } from '../common/assemble.js';
-import { COMMON_KEYS, buildEncoder, checkKeys, commonOptions, intOption, oneOf } from '../common/options.js';
+import { buildEncoder, readModelOptions } from '../common/options.js';
 import { PANDecoder } from './decoder.js';
 
 export interface PANOptions extends ModelOptions {
@@ -20,7 +20,7 @@ export interface PANOptions extends ModelOptions {
   upsampling?: number;
 }
 
-const KEYS = [...COMMON_KEYS, 'encoderOutputStride', 'decoderChannels', 'decoderInterpolation', 'upsampling'];
+const KEYS = ['encoderOutputStride', 'decoderChannels', 'decoderInterpolation', 'upsampling'];
 
 /**
  * PAN: Li et al. 2018, "Pyramid Attention Network for Semantic Segmentation" (BMVC), as smp:
@@ -30,48 +30,35 @@ const KEYS = [...COMMON_KEYS, 'encoderOutputStride', 'decoderChannels', 'decoder
  * the attention pyramid halves the deepest feature three times, to at least 8 times the
  * deepest stride (128 px at output stride 16); the output is cropped back to the input size.
  */
-export class PAN extends SegmentationModel {
+export class PAN<const O extends PANOptions = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: Encoder;
   readonly decoder: PANDecoder;
   readonly segmentationHead: SegmentationHead;
   /** Smallest padded input side: 8 times the deepest feature's stride. */
   readonly minInputSize: number;
 
-  constructor(options: PANOptions = {}) {
+  constructor(options?: O) {
     super();
-    const arch = 'PAN';
-    const o = checkKeys(arch, options, KEYS);
-    const c = commonOptions(arch, o, { minDepth: 3 });
-    const outputStride = oneOf(arch, 'encoderOutputStride', o.encoderOutputStride, [16, 32] as const, 16);
-    const decoderChannels = intOption(arch, 'decoderChannels', o.decoderChannels, 32);
-    const interpolation = oneOf(arch, 'decoderInterpolation', o.decoderInterpolation, ['bilinear', 'nearest'] as const, 'bilinear');
-    const upsampling = intOption(arch, 'upsampling', o.upsampling, 4);
+    const { o, c } = readModelOptions('PAN', options, KEYS, { minDepth: 3 });
+    const outputStride = o.choice('encoderOutputStride', [16, 32] as const, 16);
+    const decoderChannels = o.int('decoderChannels', 32);
+    const interpolation = o.choice('decoderInterpolation', ['bilinear', 'nearest'] as const, 'bilinear');
+    const upsampling = o.int('upsampling', 4);
     this.minInputSize = 8 * Math.min(2 ** c.encoderDepth, outputStride);
-
-    // Options are checked above; a failure while building frees what was built.
-    const p = assembleSmp(this, buildEncoder(c, outputStride),
+    const p = assembleSmp(this, () => buildEncoder(c, outputStride),
       (channels) => new PANDecoder(channels, c.encoderDepth, decoderChannels, interpolation),
       () => ({ inChannels: decoderChannels, classes: c.classes, activation: c.activation, kernelSize: 3, upsampling }), c.auxParams);
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 
   /** Pads small inputs (bottom and right, zeros) up to minInputSize, then crops the result back. */
-  override forward(x: Tensor): any {
-    const s = x.shape;
-    if (s.length !== 4) return super.forward(x);
-    const [h, w] = [s[2]!, s[3]!];
+  protected override forwardImpl(x: Tensor): Tensor | ModelOutput | AuxOutput {
+    this.checkInput(x);
+    const [h, w] = [x.shape[2]!, x.shape[3]!];
     const m = this.minInputSize;
-    if (h >= m && w >= m) return super.forward(x);
-    return torch.tidy(() => {
-      const out = super.forward(F.pad(x, [0, Math.max(0, m - w), 0, Math.max(0, m - h)]));
-      const crop = (t: Tensor) => t.narrow(2, 0, h).narrow(3, 0, w);
-      return out && typeof out === 'object' && 'mask' in out ? { mask: crop(out.mask), label: out.label } : crop(out as Tensor);
-    });
+    if (h >= m && w >= m) return super.forwardImpl(x);
+    const out = super.forwardImpl(F.pad(x, [0, Math.max(0, m - w), 0, Math.max(0, m - h)])) as Tensor | ModelOutput;
+    const crop = (t: Tensor) => t.narrow(2, 0, h).narrow(3, 0, w);
+    return 'mask' in out ? { mask: crop(out.mask), label: out.label } : crop(out);
   }
 }
-
-registerModel({
-  name: 'pan',
-  paper: 'Li et al. 2018, Pyramid Attention Network for Semantic Segmentation (BMVC), as smp',
-  create: (options) => new PAN(options),
-});

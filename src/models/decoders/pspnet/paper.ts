@@ -16,13 +16,13 @@
 // semseg's ResNet-101 has a deep stem (3x3 convs 3-64-64-128, so layer1 reads 128 channels):
 // 123,776 more, 68,073,706 in all for its PSPNet-101 built in training mode.
 import { torch, nn, F, type Tensor } from '../../../torch/index.js';
+import { outOfRangeError } from '../../../validate.js';
+import type { AuxOutput } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
-import { createEncoder } from '../../encoders/registry.js';
-import type { ActivationOption, AuxParams } from '../../heads.js';
-import type { ModelOptions } from '../../registry.js';
-import { COMMON_KEYS } from '../common/options.js';
-import { boolOption, checkKeys, choiceOption, intListOption, intOption, numberOption, probabilityOption } from '../deeplabv3/options.js';
-import { SimpleSegmentationModel } from '../fcn-resnet/simple.js';
+import type { ModelOptions, OutputFor, NoOptions, AuxFor } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { buildEncoder, readModelOptions, variantOption } from '../common/options.js';
+import { SimpleSegmentationModel } from '../common/simple.js';
 
 /** The pyramid pooling module (paper sec. 3.3, Fig. 3): [x, up(conv(pool_b(x))) for b in bins], concatenated. */
 export class PyramidPoolingModule extends nn.Module {
@@ -40,8 +40,8 @@ export class PyramidPoolingModule extends nn.Module {
 
   forward(x: Tensor): Tensor {
     const [h, w] = [x.shape[2]!, x.shape[3]!];
-    return torch.tidy(() => torch.cat([x, ...this.features.children().map((f) =>
-      F.interpolate(f.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: true }))], 1));
+    return torch.cat([x, ...this.features.children().map((f) =>
+      F.interpolate(f.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: true }))], 1);
   }
 }
 
@@ -59,66 +59,53 @@ function classifier(inChannels: number, channels: number, classes: number, dropo
 export interface PSPNetPaperOptions extends ModelOptions {
   /** 'resnet50' (the paper's ablations; resnet101 for its best results). */
   encoderName?: string;
-  encoderWeights?: string | null;
   /** 8 as the paper, or 16. */
   encoderOutputStride?: 8 | 16;
   /** (1, 2, 3, 6). */
-  bins?: number[];
+  bins?: readonly number[];
   /** 0.1 before the final classifier (and in the aux head). */
   dropout?: number;
   /** The auxiliary head on res4 (`aux.*`), true; forward returns { mask, aux } in training mode. */
   aux?: boolean;
   /** 0.4 (paper sec. 4.1); used by model.loss(). */
   auxLossWeight?: number;
-  inChannels?: number;
-  classes?: number;
-  activation?: ActivationOption;
-  auxParams?: AuxParams | null;
   variant?: 'paper';
 }
 
-const NAME = 'PSPNetPaper';
-const KEYS = [...COMMON_KEYS, 'encoderOutputStride', 'bins', 'dropout', 'aux', 'auxLossWeight', 'variant'] as const;
+const KEYS = ['encoderOutputStride', 'bins', 'dropout', 'aux', 'auxLossWeight', 'variant'] as const;
 
 /** Zhao et al. 2017, "Pyramid Scene Parsing Network" (CVPR): dilated ResNet + pyramid pooling + aux loss on res4. */
-export class PSPNetPaper extends SimpleSegmentationModel {
+export class PSPNetPaper<const O extends PSPNetPaperOptions = NoOptions> extends SimpleSegmentationModel<OutputFor<O>, AuxFor<O & { variant: 'paper' }>> {
   readonly encoder: Encoder;
   readonly decoder: PyramidPoolingModule;
   readonly cls: nn.Sequential;
   readonly aux: nn.Sequential | null;
 
-  constructor(options: PSPNetPaperOptions = {}) {
+  constructor(options?: O) {
     super();
-    checkKeys(NAME, options, KEYS);
-    if (options.variant !== undefined && options.variant !== 'paper') throw new RangeError(`${NAME}: variant must be "paper", got ${JSON.stringify(options.variant)}`);
-    if (options.encoderDepth !== undefined && options.encoderDepth !== 5) {
-      throw new RangeError(`${NAME}: encoderDepth must be 5 (the pyramid sits on res5), got ${options.encoderDepth}`);
-    }
-    const outputStride = choiceOption(NAME, 'encoderOutputStride', options.encoderOutputStride, 8, [8, 16] as const);
-    const bins = intListOption(NAME, 'bins', options.bins, [1, 2, 3, 6]);
-    const dropout = probabilityOption(NAME, 'dropout', options.dropout, 0.1);
-    const aux = boolOption(NAME, 'aux', options.aux, true);
-    this.auxLossWeight = numberOption(NAME, 'auxLossWeight', options.auxLossWeight, 0.4);
-    const classes = intOption(NAME, 'classes', options.classes, 1);
+    variantOption('PSPNetPaper', 'variant', options?.variant, ['paper'] as const, 'paper', 'for this class; PSPNet builds smp\'s');
+    // The pyramid sits on res5, so all five stages are built.
+    const { o, c } = readModelOptions('PSPNetPaper', options, KEYS, { encoderName: 'resnet50', minDepth: 5 });
+    const outputStride = o.choice('encoderOutputStride', [8, 16] as const, 8);
+    const bins = o.intList('bins', [1, 2, 3, 6]);
+    const dropout = o.probability('dropout', 0.1);
+    const aux = o.bool('aux', true);
+    this.auxLossWeight = o.number('auxLossWeight', 0.4, { min: 0 });
     // semseg upsamples with align_corners=True, as Caffe's Interp layer of the original release.
     this.alignCorners = true;
-    this.setActivation(options.activation);
-    this.encoder = this.registerModule('encoder', createEncoder(options.encoderName ?? 'resnet50', {
-      depth: 5, inChannels: options.inChannels, outputStride, weights: options.encoderWeights ?? null,
-    }));
-    try {
-      const c = this.encoder.outChannels[5]!;
-      if (c % bins.length !== 0) throw new RangeError(`${NAME}: bins must divide the encoder's ${c} channels evenly, got ${bins.length} bins`);
-      this.decoder = this.registerModule('ppm', new PyramidPoolingModule(c, c / bins.length, bins));
-      this.cls = this.registerModule('cls', classifier(c * 2, 512, classes, dropout));
+    this.setActivation(c.activation);
+    [this.encoder, this.decoder, this.cls, this.aux] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('encoder', buildEncoder(c, outputStride));
+      const c5 = encoder.outChannels[5]!;
+      if (c5 % bins.length !== 0) throw outOfRangeError(o.where, 'bins', `a list whose length divides the encoder's ${c5} channels`, bins);
+      const ppm = this.registerModule('ppm', new PyramidPoolingModule(c5, c5 / bins.length, bins));
+      const cls = this.registerModule('cls', classifier(c5 * 2, 512, c.classes, dropout));
       // The auxiliary head reads res4 (1024 channels for ResNet-50/101: 256 for the FCN-style 3x3).
-      const c4 = this.encoder.outChannels[4]!;
-      this.aux = aux ? this.registerModule('aux', classifier(c4, Math.floor(c4 / 4), classes, dropout)) : null;
-      this.addClassificationHead(options.auxParams);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+      const c4 = encoder.outChannels[4]!;
+      const auxHead = aux ? this.registerModule('aux', classifier(c4, Math.floor(c4 / 4), c.classes, dropout)) : null;
+      this.addClassificationHead(c.auxParams, c5);
+      return [encoder, ppm, cls, auxHead] as const;
+    });
   }
 
   get segmentationHead(): nn.Module {
@@ -126,7 +113,7 @@ export class PSPNetPaper extends SimpleSegmentationModel {
   }
 
   protected logits(features: Tensor[]): Tensor {
-    return torch.tidy(() => this.cls.forward(this.decoder.forward(features[5]!)) as Tensor);
+    return nn.chainLink(this.decoder.forward(features[5]!), (t: Tensor) => this.cls.forward(t), []) as Tensor;
   }
 
   protected override auxLogits(features: Tensor[]): Tensor | null {

@@ -90,33 +90,33 @@ export class ChainedResidualPooling extends nn.Module {
  * one output RCU.
  */
 export class RefineNetBlock extends nn.Module {
-  readonly input_conv: nn.Conv2d;
+  readonly inputConv: nn.Conv2d;
   readonly rcus: nn.ModuleList;
   readonly fusion: MultiResolutionFusion;
   readonly crp: ChainedResidualPooling;
-  readonly output_rcu: ResidualConvUnit;
+  readonly outputRcu: ResidualConvUnit;
 
   constructor(encoderChannels: number, channels: number, previousChannels: number | null, crpBlocks: number) {
     super();
-    this.input_conv = this.registerModule('input_conv', new nn.Conv2d(encoderChannels, channels, 3, { padding: 1, bias: false }));
+    this.inputConv = this.registerModule('input_conv', new nn.Conv2d(encoderChannels, channels, 3, { padding: 1, bias: false }));
     const paths = previousChannels === null ? [channels] : [previousChannels, channels];
     this.rcus = this.registerModule('rcus', new nn.ModuleList(paths.map((c) => rcuChain(c, 2))));
     this.fusion = this.registerModule('fusion', new MultiResolutionFusion(paths));
     const fused = Math.min(...paths);
     this.crp = this.registerModule('crp', new ChainedResidualPooling(fused, crpBlocks));
-    this.output_rcu = this.registerModule('output_rcu', new ResidualConvUnit(fused));
+    this.outputRcu = this.registerModule('output_rcu', new ResidualConvUnit(fused));
   }
 
   /** The fused channel count (the smallest of the paths). */
   get outChannels(): number {
-    return this.output_rcu.conv1.outChannels;
+    return this.outputRcu.conv1.outChannels;
   }
 
   forward(feature: Tensor, previous: Tensor | null = null): Tensor {
-    const adapted = this.input_conv.forward(feature);
+    const adapted = this.inputConv.forward(feature);
     const paths = previous === null ? [adapted] : [previous, adapted];
     const refined = paths.map((p, i) => (this.rcus.at(i) as nn.Sequential).forward(p) as Tensor);
-    return this.output_rcu.forward(this.crp.forward(this.fusion.forward(refined)));
+    return this.outputRcu.forward(this.crp.forward(this.fusion.forward(refined)));
   }
 }
 
@@ -137,7 +137,7 @@ export interface RefineNetDecoderOptions {
  */
 export class RefineNetDecoder extends nn.Module {
   readonly blocks: RefineNetBlock[] = [];
-  readonly output_rcus: nn.Sequential;
+  readonly outputRcus: nn.Sequential;
   readonly dropout: nn.Dropout;
   readonly encoderDropout: nn.Dropout;
   readonly outChannels: number;
@@ -159,7 +159,7 @@ export class RefineNetDecoder extends nn.Module {
       previous = block.outChannels;
     });
     this.outChannels = previous!;
-    this.output_rcus = this.registerModule('output_rcus', rcuChain(this.outChannels, 2));
+    this.outputRcus = this.registerModule('output_rcus', rcuChain(this.outChannels, 2));
     this.dropout = this.registerModule('dropout', new nn.Dropout({ p: o.dropout }));
   }
 
@@ -170,6 +170,6 @@ export class RefineNetDecoder extends nn.Module {
       const f = this.wide[i] ? this.encoderDropout.forward(used[i]!) : used[i]!;
       x = nn.chainLink(x, (prev) => block.forward(f, prev), features);
     });
-    return this.dropout.forward(this.output_rcus.forward(x!) as Tensor);
+    return this.dropout.forward(this.outputRcus.forward(x!) as Tensor);
   }
 }

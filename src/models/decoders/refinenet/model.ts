@@ -3,24 +3,25 @@
 // `decoder.refinenet3.rcus.0.1.conv1.weight`, `decoder.refinenet3.fusion.convs.0.weight`,
 // `decoder.refinenet1.crp.convs.3.weight`, `decoder.output_rcus.1.conv2.weight`,
 // `segmentation_head.0.weight`.
-import { nn } from '../../../torch/index.js';
+import { nn, type Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
-import { registerModel, type ModelOptions } from '../../registry.js';
-import { COMMON_KEYS, buildEncoder, channelsOption, checkKeys, commonOptions, intOption, probabilityOption } from '../common/options.js';
+import type { ModelOptions, OutputFor, NoOptions } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { buildEncoder, readModelOptions } from '../common/options.js';
 import { RefineNetDecoder } from './decoder.js';
 
 export interface RefineNetOptions extends ModelOptions {
   /** Channels of each RefineNet block, deepest first (default [512, 256, 256, 256]: the paper's). */
-  decoderChannels?: number[];
+  decoderChannels?: readonly number[];
   /** Pooling blocks per chained residual pooling (default 4, as the authors' released models). */
   decoderCrpBlocks?: number;
   /** Dropout before the classifier and on encoder features wider than 512 channels (default 0.5). */
   decoderDropout?: number;
 }
 
-const KEYS = [...COMMON_KEYS, 'decoderChannels', 'decoderCrpBlocks', 'decoderDropout'];
+const KEYS = ['decoderChannels', 'decoderCrpBlocks', 'decoderDropout'];
 
 /**
  * RefineNet: Lin, Milan, Shen & Reid 2017, "RefineNet: Multi-Path Refinement Networks for
@@ -41,45 +42,34 @@ const KEYS = [...COMMON_KEYS, 'decoderChannels', 'decoderCrpBlocks', 'decoderDro
  * biases of the adaptation/fusion/pooling convs, N(0, 0.01) initialisation and the dropout
  * placement are the authors' code's choices, which the paper does not state.
  */
-export class RefineNet extends SegmentationModel {
+export class RefineNet<const O extends RefineNetOptions = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: Encoder;
   readonly decoder: RefineNetDecoder;
   readonly segmentationHead: SegmentationHead;
 
-  constructor(options: RefineNetOptions = {}) {
+  constructor(options?: O) {
     super();
-    const arch = 'RefineNet';
-    const o = checkKeys(arch, options, KEYS);
-    const c = commonOptions(arch, o, { encoderName: 'resnet101', minDepth: 2 });
+    const { o, c } = readModelOptions('RefineNet', options, KEYS, { encoderName: 'resnet101', minDepth: 2 });
     const n = c.encoderDepth - 1;
-    const channels = channelsOption(arch, 'decoderChannels', o.decoderChannels, [512, ...Array<number>(n - 1).fill(256)], n,
-      `one per RefineNet block: encoderDepth - 1 = ${n}`);
-    const crpBlocks = intOption(arch, 'decoderCrpBlocks', o.decoderCrpBlocks, 4);
-    const dropout = probabilityOption(arch, 'decoderDropout', o.decoderDropout, 0.5);
-    // Options are checked above; a failure while building frees what was built.
-    try {
-      this.encoder = this.registerModule('encoder', buildEncoder(c));
-      this.decoder = this.registerModule('decoder', new RefineNetDecoder(this.encoder.outChannels, { channels, crpBlocks, dropout }));
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(this.decoder.outChannels, c.classes, {
+    const channels = o.intList('decoderChannels', [512, ...Array<number>(n - 1).fill(256)],
+      { min: 1, length: n, why: `one per RefineNet block: encoderDepth - 1 = ${n}` });
+    const crpBlocks = o.int('decoderCrpBlocks', 4);
+    const dropout = o.probability('decoderDropout', 0.5);
+    [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('encoder', buildEncoder(c));
+      const decoder = this.registerModule('decoder', new RefineNetDecoder(encoder.outChannels, { channels, crpBlocks, dropout }));
+      const head = this.registerModule('segmentation_head', new SegmentationHead(decoder.outChannels, c.classes, {
         activation: c.activation, kernelSize: 3, upsampling: 4,
       }));
-      this.addClassificationHead(c.auxParams);
+      this.addClassificationHead(c.auxParams, encoder.outChannels[encoder.outChannels.length - 1]);
       // The authors' initialisation of the new layers: weights N(0, 0.01), biases 0.
-      for (const m of [this.decoder, this.segmentationHead]) {
+      for (const m of [decoder, head]) {
         for (const [name, p] of m.namedParameters()) {
           if (name.endsWith('bias')) nn.init.zeros_(p);
           else nn.init.normal_(p, { std: 0.01 });
         }
       }
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
+      return [encoder, decoder, head] as const;
+    });
   }
 }
-
-registerModel({
-  name: 'refinenet',
-  paper: 'Lin et al. 2017, RefineNet: Multi-Path Refinement Networks for High-Resolution Semantic Segmentation (CVPR)',
-  create: (options) => new RefineNet(options),
-});

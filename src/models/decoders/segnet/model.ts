@@ -3,16 +3,17 @@
 // `decoder.blocks.S.I.{0,1}` and `segmentation_head.0` (the Caffe net's conv1_1_D).
 import { nn, type Tensor } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
-import { createEncoder } from '../../encoders/registry.js';
 // Imported for its registration of 'vgg16_bn'.
 import '../../encoders/vgg.js';
 import type { VGGEncoder } from '../../encoders/vgg.js';
 import { SegmentationHead } from '../../heads.js';
-import { registerModel, type ModelOptions } from '../../registry.js';
-import { resolvePaperOptions, type PaperModelOptions } from '../fcn/options.js';
+import type { ModelOptions, OutputFor, NoOptions } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { buildEncoder, readModelOptions } from '../common/options.js';
 import { SegNetDecoder } from './decoder.js';
 
-export type SegNetOptions = PaperModelOptions;
+/** createModel's common options; the encoder is the paper's ('vgg16_bn', depth 5). */
+export type SegNetOptions = ModelOptions;
 
 /**
  * SegNet (Badrinarayanan et al., "SegNet: A Deep Convolutional Encoder-Decoder Architecture for
@@ -26,35 +27,23 @@ export type SegNetOptions = PaperModelOptions;
  * (torchvision's vgg16_bn().features; the paper's 14.7M, Sec. 3), the decoder 14,719,872 and the final
  * conv 64 * 9 * classes + classes.
  */
-export class SegNet extends SegmentationModel {
+export class SegNet<const O extends SegNetOptions = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: VGGEncoder;
   readonly decoder: SegNetDecoder;
   readonly segmentationHead: SegmentationHead;
 
-  constructor(options: SegNetOptions = {}) {
+  constructor(options?: O) {
     super();
-    const o = resolvePaperOptions('segnet', options, 'vgg16_bn');
-    this.encoder = this.registerModule('encoder', createEncoder('vgg16_bn', { inChannels: o.inChannels, weights: o.encoderWeights }) as VGGEncoder);
-    try {
-      this.decoder = this.registerModule('decoder', new SegNetDecoder());
-      this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(64, o.classes, { kernelSize: 3, activation: o.activation }));
-      const conv = this.segmentationHead.at(0) as nn.Conv2d;
+    const { c } = readModelOptions('SegNet', options, [], { fixedEncoder: 'vgg16_bn', minDepth: 5 });
+    [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('encoder', buildEncoder(c) as VGGEncoder);
+      const decoder = this.registerModule('decoder', new SegNetDecoder());
+      const head = this.registerModule('segmentation_head', new SegmentationHead(64, c.classes, { kernelSize: 3, activation: c.activation }));
+      const conv = head.at(0) as nn.Conv2d;
       nn.init.kaimingNormal_(conv.weight, { mode: 'fanIn', nonlinearity: 'relu' });
       nn.init.zeros_(conv.bias!);
-      this.addClassificationHead(o.auxParams);
-    } catch (e) {
-      this.dispose();
-      throw e;
-    }
-  }
-
-  override forward(x: Tensor): Tensor | { mask: Tensor; label: Tensor } {
-    return super.forward(x);
+      this.addClassificationHead(c.auxParams, encoder.outChannels[5]);
+      return [encoder, decoder, head] as const;
+    });
   }
 }
-
-registerModel({
-  name: 'segnet',
-  paper: 'Badrinarayanan et al. 2017, SegNet: A Deep Convolutional Encoder-Decoder Architecture for Image Segmentation',
-  create: (options: ModelOptions) => new SegNet(options as SegNetOptions),
-});

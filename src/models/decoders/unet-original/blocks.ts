@@ -5,7 +5,7 @@ import { torch, nn, F, type Tensor } from '../../../torch/index.js';
 
 /** Two 3x3 convs with ReLU (the paper's unit); padding 1 keeps the size, BatchNorm is optional. */
 export class DoubleConv extends nn.Module {
-  readonly double_conv: nn.Sequential;
+  readonly doubleConv: nn.Sequential;
 
   constructor(inChannels: number, outChannels: number, batchNorm = false) {
     super();
@@ -13,25 +13,25 @@ export class DoubleConv extends nn.Module {
     const unit = (i: number, o: number): nn.Module[] => batchNorm
       ? [new nn.Conv2d(i, o, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(o), new nn.ReLU({ inplace: true })]
       : [new nn.Conv2d(i, o, 3, { padding: 1 }), new nn.ReLU({ inplace: true })];
-    this.double_conv = this.registerModule('double_conv', new nn.Sequential(...unit(inChannels, outChannels), ...unit(outChannels, outChannels)));
+    this.doubleConv = this.registerModule('double_conv', new nn.Sequential(...unit(inChannels, outChannels), ...unit(outChannels, outChannels)));
   }
 
   forward(x: Tensor): Tensor {
-    return this.double_conv.forward(x);
+    return this.doubleConv.forward(x);
   }
 }
 
 /** A contracting step: 2x2 max-pool with stride 2, then a DoubleConv doubling the channels. */
 export class Down extends nn.Module {
-  readonly maxpool_conv: nn.Sequential;
+  readonly maxpoolConv: nn.Sequential;
 
   constructor(inChannels: number, outChannels: number, batchNorm = false) {
     super();
-    this.maxpool_conv = this.registerModule('maxpool_conv', new nn.Sequential(new nn.MaxPool2d(2), new DoubleConv(inChannels, outChannels, batchNorm)));
+    this.maxpoolConv = this.registerModule('maxpool_conv', new nn.Sequential(new nn.MaxPool2d(2), new DoubleConv(inChannels, outChannels, batchNorm)));
   }
 
   forward(x: Tensor): Tensor {
-    return this.maxpool_conv.forward(x);
+    return this.maxpoolConv.forward(x);
   }
 }
 

@@ -2,14 +2,17 @@
 // encoder-decoder variant). State-dict keys: `encoder.inc`, `encoder.down1..4`, `decoder.up1..4`
 // (milesial/Pytorch-UNet's names under these prefixes) and `segmentation_head.0` (its outc).
 import { nn, type Tensor } from '../../../torch/index.js';
+import { OptionReader } from '../../../validate.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
-import { registerModel, type ModelOptions } from '../../registry.js';
-import { resolvePaperOptions, type PaperModelOptions } from '../fcn/options.js';
+import type { ModelOptions, OutputFor, NoOptions } from '../../registry.js';
+import { buildOrDispose } from '../common/assemble.js';
+import { commonOptions, COMMON_KEYS } from '../common/options.js';
 import { UNetExpansivePath } from './decoder.js';
 import { UNetContractingPath } from './encoder.js';
 
-export interface UNetOriginalOptions extends Omit<PaperModelOptions, 'encoderName' | 'encoderDepth' | 'encoderWeights'> {
+/** createModel's options without the encoder ones (the network has its own contracting path). */
+export interface UNetOriginalOptions extends Omit<ModelOptions, 'encoderName' | 'encoderDepth' | 'encoderWeights'> {
   /** BatchNorm after each conv (default false: the paper has none; the convs then lose their bias). */
   batchNorm?: boolean;
   /** Dropout probability at the end of the contracting path, in training (default 0.5, the paper's; 0 turns it off). */
@@ -29,37 +32,34 @@ export interface UNetOriginalOptions extends Omit<PaperModelOptions, 'encoderNam
  * changes no parameter. The 31,031,685 often quoted is zhixuhao/unet's Keras summary, which
  * ends in an extra 3x3 conv to 2 channels and a 1x1 conv to 1 (1,154 + 3 parameters instead of 130).
  */
-export class UNetOriginal extends SegmentationModel {
+export class UNetOriginal<const O extends UNetOriginalOptions = NoOptions> extends SegmentationModel<OutputFor<O>> {
   readonly encoder: UNetContractingPath;
   readonly decoder: UNetExpansivePath;
   readonly segmentationHead: SegmentationHead;
 
-  constructor(options: UNetOriginalOptions = {}) {
+  constructor(options?: O) {
     super();
-    const o = resolvePaperOptions('unet-original', options, null, ['batchNorm', 'dropout']);
-    const batchNorm = options.batchNorm ?? false;
-    if (typeof batchNorm !== 'boolean') throw new TypeError(`unet-original: batchNorm must be a boolean, got ${String(batchNorm)}`);
-    const dropout = options.dropout ?? 0.5;
-    if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new RangeError(`unet-original: dropout must be a number in [0, 1), got ${String(dropout)}`);
-    this.encoder = this.registerModule('encoder', new UNetContractingPath(o.inChannels, { batchNorm, dropout }));
-    this.decoder = this.registerModule('decoder', new UNetExpansivePath({ batchNorm }));
-    this.segmentationHead = this.registerModule('segmentation_head', new SegmentationHead(64, o.classes, { kernelSize: 1, activation: o.activation }));
-    this.addClassificationHead(o.auxParams);
-    for (const m of [this.encoder, this.decoder, this.segmentationHead].flatMap((p) => p.modules())) {
-      if (m instanceof nn.Conv2d || m instanceof nn.ConvTranspose2d) {
-        nn.init.kaimingNormal_(m.weight, { mode: 'fanIn', nonlinearity: 'relu' });
-        if (m.bias) nn.init.zeros_(m.bias);
-      }
+    const keys = [...COMMON_KEYS.filter((k) => !k.startsWith('encoder')), 'batchNorm', 'dropout'];
+    const encoderKey = Object.entries(options ?? {}).find(([k, v]) => k.startsWith('encoder') && v !== undefined)?.[0];
+    if (encoderKey) {
+      throw new TypeError(`UNetOriginal: unknown option '${encoderKey}' (the network has the paper's own contracting path, no encoder to choose; known: ${keys.join(', ')})`);
     }
-  }
-
-  override forward(x: Tensor): Tensor | { mask: Tensor; label: Tensor } {
-    return super.forward(x);
+    const o = new OptionReader('UNetOriginal', options, keys);
+    const c = commonOptions(o, { fixedEncoder: 'none', minDepth: 5 });
+    const batchNorm = o.bool('batchNorm', false);
+    const dropout = o.probability('dropout', 0.5);
+    [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
+      const encoder = this.registerModule('encoder', new UNetContractingPath(c.inChannels, { batchNorm, dropout }));
+      const decoder = this.registerModule('decoder', new UNetExpansivePath({ batchNorm }));
+      const head = this.registerModule('segmentation_head', new SegmentationHead(64, c.classes, { kernelSize: 1, activation: c.activation }));
+      this.addClassificationHead(c.auxParams, encoder.outChannels[encoder.outChannels.length - 1]);
+      for (const m of [encoder, decoder, head].flatMap((p) => p.modules())) {
+        if (m instanceof nn.Conv2d || m instanceof nn.ConvTranspose2d) {
+          nn.init.kaimingNormal_(m.weight, { mode: 'fanIn', nonlinearity: 'relu' });
+          if (m.bias) nn.init.zeros_(m.bias);
+        }
+      }
+      return [encoder, decoder, head] as const;
+    });
   }
 }
-
-registerModel({
-  name: 'unet-original',
-  paper: 'Ronneberger et al. 2015, U-Net: Convolutional Networks for Biomedical Image Segmentation',
-  create: (options: ModelOptions) => new UNetOriginal(options as UNetOriginalOptions),
-});

@@ -5,9 +5,8 @@
 import { torch, nn, F, type Tensor } from '../../../torch/index.js';
 import type { InterpolateMode } from '../../../torch/nn/functional/sampling.js';
 import { Attention, CenterBlock, Conv2dReLU, type AttentionType } from '../common/modules.js';
-
-/** What follows each decoder conv: BatchNorm (true), nothing (false), or InPlace-ABN ('inplace'). */
-export type DecoderNorm = boolean | 'inplace';
+import type { NormSpec } from '../common/norm.js';
+import { checkIntList } from '../../../validate.js';
 
 // The Unet squeezes a stage narrower than scSE's reduction (16) to one channel rather than refusing it.
 const SCSE = { atLeastOneChannel: true };
@@ -20,9 +19,9 @@ export class UnetDecoderBlock extends nn.Module {
   readonly attention2: Attention;
 
   constructor(inChannels: number, skipChannels: number, outChannels: number,
-    readonly options: { useBatchnorm?: DecoderNorm; attentionType?: AttentionType; interpolationMode?: InterpolateMode } = {}) {
+    readonly options: { useNorm?: NormSpec; attentionType?: AttentionType; interpolationMode?: InterpolateMode } = {}) {
     super();
-    const norm = { padding: 1, useNorm: options.useBatchnorm ?? true };
+    const norm = { padding: 1, useNorm: options.useNorm };
     const attention = options.attentionType ?? null;
     this.conv1 = this.registerModule('conv1', new Conv2dReLU(inChannels + skipChannels, outChannels, 3, norm));
     // Registered even for the last block, which has no skip and never calls it: smp does the same, so the keys match.
@@ -33,12 +32,10 @@ export class UnetDecoderBlock extends nn.Module {
 
   /** Upsamples x to [height, width] (the next encoder feature's size, so odd sizes line up). */
   forward(x: Tensor, height: number, width: number, skip: Tensor | null = null): Tensor {
-    return torch.tidy(() => {
-      let y = F.interpolate(x, { size: [height, width], mode: this.options.interpolationMode ?? 'nearest' });
-      if (skip) y = this.attention1.forward(torch.cat([y, skip], 1));
-      y = this.conv2.forward(this.conv1.forward(y));
-      return this.attention2.forward(y);
-    });
+    let y = F.interpolate(x, { size: [height, width], mode: this.options.interpolationMode ?? 'nearest' });
+    if (skip) y = this.attention1.forward(torch.cat([y, skip], 1));
+    y = this.conv2.forward(this.conv1.forward(y));
+    return this.attention2.forward(y);
   }
 }
 
@@ -49,7 +46,7 @@ export interface UnetDecoderOptions {
   decoderChannels: number[];
   /** Blocks: the encoder depth. */
   nBlocks?: number;
-  useBatchnorm?: DecoderNorm;
+  useNorm?: NormSpec;
   attentionType?: AttentionType;
   center?: boolean;
   interpolationMode?: InterpolateMode;
@@ -67,17 +64,15 @@ export class UnetDecoder extends nn.Module {
   constructor(o: UnetDecoderOptions) {
     super();
     const nBlocks = o.nBlocks ?? 5;
-    if (nBlocks !== o.decoderChannels.length) {
-      throw new RangeError(`decoderChannels: expected ${nBlocks} entries (one per encoder stage, encoderDepth=${nBlocks}), got ${o.decoderChannels.length}`);
-    }
+    checkIntList('UnetDecoder', 'decoderChannels', o.decoderChannels, { min: 1, length: nBlocks, why: 'one per encoder stage' });
     // Drop the input-resolution feature and start from the deepest one.
     const enc = o.encoderChannels.slice(1).reverse();
     const head = enc[0]!;
     const inChannels = [head, ...o.decoderChannels.slice(0, -1)];
     const skipChannels = [...enc.slice(1), 0];
-    const useBatchnorm = o.useBatchnorm ?? true;
-    this.center = this.registerModule('center', o.center ? new CenterBlock(head, head, useBatchnorm) : new nn.Identity());
-    const options = { useBatchnorm, attentionType: o.attentionType ?? null, interpolationMode: o.interpolationMode ?? 'nearest' };
+    const useNorm = o.useNorm ?? { type: 'batchnorm' };
+    this.center = this.registerModule('center', o.center ? new CenterBlock(head, head, useNorm) : new nn.Identity());
+    const options = { useNorm, attentionType: o.attentionType ?? null, interpolationMode: o.interpolationMode ?? 'nearest' };
     this.blocks = this.registerModule('blocks', new nn.ModuleList(
       o.decoderChannels.map((out, i) => new UnetDecoderBlock(inChannels[i]!, skipChannels[i]!, out, options)),
     ));
@@ -85,16 +80,14 @@ export class UnetDecoder extends nn.Module {
 
   /** features: the encoder's [input, stride 2, ..., deepest]. */
   forward(features: Tensor[]): Tensor {
-    return torch.tidy(() => {
-      const sizes = features.map((f) => [f.shape[2]!, f.shape[3]!] as const).reverse();
-      const deep = features.slice(1).reverse();
-      const skips = deep.slice(1);
-      let x = this.center.forward(deep[0]!) as Tensor;
-      this.blocks.children().forEach((block, i) => {
-        const [h, w] = sizes[i + 1]!;
-        x = (block as UnetDecoderBlock).forward(x, h, w, skips[i] ?? null);
-      });
-      return x;
+    const sizes = features.map((f) => [f.shape[2]!, f.shape[3]!] as const).reverse();
+    const deep = features.slice(1).reverse();
+    const skips = deep.slice(1);
+    let x = this.center.forward(deep[0]!) as Tensor;
+    this.blocks.children().forEach((block, i) => {
+      const [h, w] = sizes[i + 1]!;
+      x = nn.chainLink(x, (t: Tensor) => (block as UnetDecoderBlock).forward(t, h, w, skips[i] ?? null), features);
     });
+    return x;
   }
 }

@@ -1,11 +1,12 @@
 // smp's UNet++ decoder (decoders/unetplusplus/decoder.py at commit 5006616) with its module
 // names: `blocks.x_0_0.conv1.0`, `blocks.x_1_1.attention1.attention.cSE.1`, `center.0.0`.
+import type { InterpolateMode } from '../../../torch/nn/functional/sampling.js';
 import { torch, nn, F, type Tensor } from '../../../torch/index.js';
-import { Attention, CenterBlock, Conv2dReLU, type AttentionType, type UseNorm } from '../common/modules.js';
+import { Attention, CenterBlock, Conv2dReLU, type AttentionType } from '../common/modules.js';
+import type { NormSpec } from '../common/norm.js';
 
-export type UnetPlusPlusInterpolation = 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic' | 'area';
 
-interface BlockOptions { useNorm: UseNorm; attentionType: AttentionType; interpolationMode: UnetPlusPlusInterpolation }
+interface BlockOptions { useNorm: NormSpec; attentionType: AttentionType; interpolationMode: InterpolateMode }
 
 /** Upsample 2x, concatenate the skips (then attention), two Conv2dReLU, attention. */
 export class UnetPlusPlusDecoderBlock extends nn.Module {
@@ -13,7 +14,7 @@ export class UnetPlusPlusDecoderBlock extends nn.Module {
   readonly attention1: Attention;
   readonly conv2: Conv2dReLU;
   readonly attention2: Attention;
-  readonly interpolationMode: UnetPlusPlusInterpolation;
+  readonly interpolationMode: InterpolateMode;
 
   constructor(inChannels: number, skipChannels: number, outChannels: number, o: BlockOptions) {
     super();

@@ -2,7 +2,8 @@
 // Convolutional Neural Networks", ICML 2019) in lukemelas/EfficientNet-PyTorch's layout, as smp's
 // `efficientnet-b*`, so its ImageNet weights and smp checkpoints load by name.
 import { nn, type Tensor } from '../../../torch/index.js';
-import { Encoder, type EncoderSpec } from '../base.js';
+import { checkChoice } from '../../../validate.js';
+import { Encoder, checkOutputStride, type EncoderSpec } from '../base.js';
 import { registerEncoder } from '../registry.js';
 import { dilateStage } from '../dilate.js';
 import { Conv2dStaticSamePadding, MBConvBlock } from './blocks.js';
@@ -15,48 +16,47 @@ export class EfficientNetEncoder extends Encoder {
   readonly variant: EfficientNetName;
   readonly outChannels: number[];
   readonly params: GlobalParams;
-  readonly _conv_stem: Conv2dStaticSamePadding;
-  readonly _bn0: nn.BatchNorm2d;
-  readonly _blocks: nn.ModuleList;
+  readonly convStem: Conv2dStaticSamePadding;
+  readonly bn0: nn.BatchNorm2d;
+  readonly blockList: nn.ModuleList;
   // Kept although smp's encoder never runs them (its deepest feature is the last block's),
   // because smp's state dicts and the ImageNet files carry them.
-  readonly _conv_head: Conv2dStaticSamePadding;
-  readonly _bn1: nn.BatchNorm2d;
-  readonly _swish: nn.SiLU;
+  readonly convHead: Conv2dStaticSamePadding;
+  readonly bn1: nn.BatchNorm2d;
+  readonly swish: nn.SiLU;
   /** Block indices where the stride-4, -8, -16 and -32 features are taken (exclusive ends). */
   private readonly stageEnds: number[];
 
   constructor(name: EfficientNetName, depth = 5) {
     super(depth);
-    this.variant = name;
+    this.variant = checkChoice('EfficientNetEncoder', 'name', name, EFFICIENTNET_NAMES);
     const settings = SMP_SETTINGS[name];
-    if (!settings) throw new RangeError(`EfficientNetEncoder: name must be one of ${EFFICIENTNET_NAMES.join(', ')}, got ${JSON.stringify(name)}`);
     const g = this.params = globalParams(name);
     this.outChannels = settings.outChannels.slice(0, depth + 1);
     const bn = (n: number): nn.BatchNorm2d => new nn.BatchNorm2d(n, { momentum: g.bnMomentum, eps: g.bnEps });
     const stem = roundFilters(32, g);
-    this._conv_stem = this.registerModule('_conv_stem', new Conv2dStaticSamePadding(3, stem, 3, { stride: 2, bias: false, imageSize: g.imageSize }));
-    this._bn0 = this.registerModule('_bn0', bn(stem));
+    this.convStem = this.registerModule('_conv_stem', new Conv2dStaticSamePadding(3, stem, 3, { stride: 2, bias: false, imageSize: g.imageSize }));
+    this.bn0 = this.registerModule('_bn0', bn(stem));
     // The whole network is built whatever the depth, as smp does, so the keys never change.
     const args = blockArgs(g);
-    this._blocks = this.registerModule('_blocks', new nn.ModuleList(args.map((a) => new MBConvBlock(a, g))));
+    this.blockList = this.registerModule('_blocks', new nn.ModuleList(args.map((a) => new MBConvBlock(a, g))));
     const last = args[args.length - 1]!;
     const head = roundFilters(1280, g);
-    this._conv_head = this.registerModule('_conv_head',
+    this.convHead = this.registerModule('_conv_head',
       new Conv2dStaticSamePadding(last.outputFilters, head, 1, { bias: false, imageSize: outputSize(last.imageSize, last.stride) }));
-    this._bn1 = this.registerModule('_bn1', bn(head));
-    this._swish = this.registerModule('_swish', new nn.SiLU());
+    this.bn1 = this.registerModule('_bn1', bn(head));
+    this.swish = this.registerModule('_swish', new nn.SiLU());
     this.stageEnds = [...settings.stageIdxs, args.length];
   }
 
   get blocks(): MBConvBlock[] {
-    return this._blocks.children() as MBConvBlock[];
+    return this.blockList.children() as MBConvBlock[];
   }
 
   forward(x: Tensor): Tensor[] {
     const features = [x];
     if (this.depth >= 1) {
-      for (const m of [this._conv_stem, this._bn0, this._swish]) x = nn.chainLink(x, (t) => m.forward(t), features);
+      for (const m of [this.convStem, this.bn0, this.swish]) x = nn.chainLink(x, (t) => m.forward(t), features);
       features.push(x);
     }
     const blocks = this.blocks;
@@ -80,6 +80,7 @@ export class EfficientNetEncoder extends Encoder {
   }
 
   override makeDilated(outputStride: 8 | 16): void {
+    checkOutputStride(this, outputStride);
     const dilate = (stride: 16 | 32, rate: number): void => {
       for (const block of this.stageBlocks(stride)) {
         dilateStage(block, rate);

@@ -2,7 +2,8 @@
 // and both shapes, before libtorch would say it in its own words.
 import { native } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
-import { aten, checkInt, checkInts, checkOptions, tid, tidOpt, wrap } from '../../ops/registry.js';
+import * as v from '../../../validate.js';
+import { aten, checkInt, checkInts, checkOptionKeys, tid, tidOpt, wrap } from '../../ops/registry.js';
 
 export interface Conv2dOptions {
   bias?: Tensor | null;
@@ -15,6 +16,11 @@ export interface Conv2dOptions {
 const CONV2D = aten('conv2d');
 const CONV2D_PAD = aten('conv2d', 'padding');
 
+function checkGroups(op: string, groups: unknown): number {
+  const g = checkInt(op, 'groups', groups ?? 1);
+  return g >= 1 ? g : v.checkInt(op, 'groups', g, { min: 1 });
+}
+
 function checkConvShapes(op: string, input: Tensor, weight: Tensor, groups: number, transposed: boolean): void {
   const x = input.shape;
   const w = weight.shape;
@@ -22,7 +28,6 @@ function checkConvShapes(op: string, input: Tensor, weight: Tensor, groups: numb
     throw new RangeError(`${op}: input must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape [${x.join(', ')}]`);
   }
   if (w.length !== 4) throw new RangeError(`${op}: weight must be 4-D, got shape [${w.join(', ')}]`);
-  if (groups < 1) throw new RangeError(`${op}: groups must be a positive integer, got ${groups}`);
   const c = x[x.length - 3]!;
   const expected = transposed ? w[0]! : w[1]! * groups;
   if (c !== expected) {
@@ -33,18 +38,18 @@ function checkConvShapes(op: string, input: Tensor, weight: Tensor, groups: numb
 /** 2-D convolution: input (N, Cin, H, W), weight (Cout, Cin/groups, kH, kW). */
 export function conv2d(input: Tensor, weight: Tensor, options?: Conv2dOptions): Tensor {
   const op = 'F.conv2d';
-  checkOptions(options, ['bias', 'stride', 'padding', 'dilation', 'groups'], op);
+  checkOptionKeys(op, options, ['bias', 'stride', 'padding', 'dilation', 'groups']);
   const x = tid(input, op, 'input');
   const w = tid(weight, op, 'weight');
   const b = tidOpt(options?.bias, op, 'bias');
-  const groups = checkInt(options?.groups ?? 1, op, 'groups');
+  const groups = checkGroups(op, options?.groups);
   checkConvShapes(op, input, weight, groups, false);
-  const stride = checkInts(options?.stride ?? 1, op, 'stride', 2);
-  const dilation = checkInts(options?.dilation ?? 1, op, 'dilation', 2);
+  const stride = checkInts(op, 'stride', options?.stride ?? 1, 2);
+  const dilation = checkInts(op, 'dilation', options?.dilation ?? 1, 2);
   const padding = options?.padding ?? 0;
   if (padding === 'same' || padding === 'valid') return wrap(native.call(CONV2D_PAD, x, w, b, stride, padding, dilation, groups));
-  if (typeof padding === 'string') throw new TypeError(`${op}: padding must be a number, [ph, pw], 'same' or 'valid'; got '${padding}'`);
-  return wrap(native.call(CONV2D, x, w, b, stride, checkInts(padding, op, 'padding', 2), dilation, groups));
+  if (typeof padding === 'string') throw v.invalidParameterError(op, 'padding', "an integer, [h, w], 'same' or 'valid'", padding);
+  return wrap(native.call(CONV2D, x, w, b, stride, checkInts(op, 'padding', padding, 2), dilation, groups));
 }
 
 export interface ConvTranspose2dOptions {
@@ -60,14 +65,14 @@ const CONV_T2D = aten('conv_transpose2d', 'input');
 /** Transposed convolution: weight (Cin, Cout/groups, kH, kW). */
 export function convTranspose2d(input: Tensor, weight: Tensor, options?: ConvTranspose2dOptions): Tensor {
   const op = 'F.convTranspose2d';
-  checkOptions(options, ['bias', 'stride', 'padding', 'outputPadding', 'groups', 'dilation'], op);
+  checkOptionKeys(op, options, ['bias', 'stride', 'padding', 'outputPadding', 'groups', 'dilation']);
   const x = tid(input, op, 'input');
   const w = tid(weight, op, 'weight');
   const b = tidOpt(options?.bias, op, 'bias');
-  const groups = checkInt(options?.groups ?? 1, op, 'groups');
+  const groups = checkGroups(op, options?.groups);
   checkConvShapes(op, input, weight, groups, true);
-  return wrap(native.call(CONV_T2D, x, w, b, checkInts(options?.stride ?? 1, op, 'stride', 2), checkInts(options?.padding ?? 0, op, 'padding', 2),
-    checkInts(options?.outputPadding ?? 0, op, 'outputPadding', 2), groups, checkInts(options?.dilation ?? 1, op, 'dilation', 2)));
+  return wrap(native.call(CONV_T2D, x, w, b, checkInts(op, 'stride', options?.stride ?? 1, 2), checkInts(op, 'padding', options?.padding ?? 0, 2),
+    checkInts(op, 'outputPadding', options?.outputPadding ?? 0, 2), groups, checkInts(op, 'dilation', options?.dilation ?? 1, 2)));
 }
 
 const LINEAR = aten('linear');

@@ -2,7 +2,7 @@
 export * from './conv.js';
 export * from './norm.js';
 export * from './pooling.js';
-export * from './sampling.js';
+export { interpolate, pad, type InterpolateMode, type InterpolateOptions } from './sampling.js';
 export * from './dropout.js';
 export * from './loss.js';
 export {

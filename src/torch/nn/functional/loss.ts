@@ -1,15 +1,16 @@
 // Losses with PyTorch's reduction semantics.
 import { native } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
-import { aten, checkInt, checkNumber, checkOptions, tid, tidOpt, wrap } from '../../ops/registry.js';
+import { describeChoices, invalidParameterError } from '../../../validate.js';
+import { aten, checkInt, checkOptionKeys, checkProbability, tid, tidOpt, wrap } from '../../ops/registry.js';
 
 export type Reduction = 'none' | 'mean' | 'sum';
 const REDUCTION: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
 function reduction(op: string, r: unknown): number {
   const code = REDUCTION[(r ?? 'mean') as Reduction];
-  if (code === undefined) throw new TypeError(`${op}: reduction must be 'none', 'mean' or 'sum', got ${JSON.stringify(r)}`);
-  return code;
+  if (typeof code === 'number') return code;
+  throw invalidParameterError(op, 'reduction', describeChoices(Object.keys(REDUCTION)), r);
 }
 
 function floatTarget(op: string, target: Tensor): void {
@@ -40,7 +41,7 @@ const BCE_LOGITS = aten('binary_cross_entropy_with_logits');
 export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
   options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor {
   const op = 'F.binaryCrossEntropyWithLogits';
-  checkOptions(options, ['weight', 'posWeight', 'reduction'], op);
+  checkOptionKeys(op, options, ['weight', 'posWeight', 'reduction']);
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   sameShape(op, input, target);
@@ -51,7 +52,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
 const BCE = aten('binary_cross_entropy');
 export function binaryCrossEntropy(input: Tensor, target: Tensor, options?: { weight?: Tensor | null; reduction?: Reduction }): Tensor {
   const op = 'F.binaryCrossEntropy';
-  checkOptions(options, ['weight', 'reduction'], op);
+  checkOptionKeys(op, options, ['weight', 'reduction']);
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   sameShape(op, input, target);
@@ -67,11 +68,10 @@ const CROSS_ENTROPY = aten('cross_entropy_loss');
 export function crossEntropy(input: Tensor, target: Tensor,
   options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number }): Tensor {
   const op = 'F.crossEntropy';
-  checkOptions(options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing'], op);
+  checkOptionKeys(op, options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
-  const ls = checkNumber(options?.labelSmoothing ?? 0, op, 'labelSmoothing');
-  if (ls < 0 || ls > 1) throw new RangeError(`${op}: labelSmoothing must be in [0, 1], got ${ls}`);
+  const ls = checkProbability(op, 'labelSmoothing', options?.labelSmoothing ?? 0);
   const isIndex = target.dtype === 'int64' || target.dtype === 'int32' || target.dtype === 'uint8';
   if (isIndex && target.dtype !== 'int64') {
     throw new TypeError(`${op}: class-index target must be int64, got ${target.dtype} (convert with target.long())`);
@@ -81,33 +81,33 @@ export function crossEntropy(input: Tensor, target: Tensor,
     throw new RangeError(`${op}: a probability target must have the input's shape [${input.shape.join(', ')}], got [${target.shape.join(', ')}] (or pass int64 class indices)`);
   }
   return wrap(native.call(CROSS_ENTROPY, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction),
-    checkInt(options?.ignoreIndex ?? -100, op, 'ignoreIndex'), ls));
+    checkInt(op, 'ignoreIndex', options?.ignoreIndex ?? -100), ls));
 }
 
 const NLL = aten('nll_loss_nd');
 export function nllLoss(input: Tensor, target: Tensor, options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }): Tensor {
   const op = 'F.nllLoss';
-  checkOptions(options, ['weight', 'ignoreIndex', 'reduction'], op);
+  checkOptionKeys(op, options, ['weight', 'ignoreIndex', 'reduction']);
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   if (target.dtype !== 'int64') throw new TypeError(`${op}: target must be int64 class indices, got ${target.dtype}`);
   classTarget(op, input, target);
-  return wrap(native.call(NLL, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction), checkInt(options?.ignoreIndex ?? -100, op, 'ignoreIndex')));
+  return wrap(native.call(NLL, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction), checkInt(op, 'ignoreIndex', options?.ignoreIndex ?? -100)));
 }
 
 const MSE = aten('mse_loss');
 const L1 = aten('l1_loss');
 const SMOOTH_L1 = aten('smooth_l1_loss');
 export function mseLoss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
-  checkOptions(options, ['reduction'], 'F.mseLoss');
+  checkOptionKeys('F.mseLoss', options, ['reduction']);
   return wrap(native.call(MSE, tid(input, 'F.mseLoss', 'input'), tid(target, 'F.mseLoss', 'target'), reduction('F.mseLoss', options?.reduction)));
 }
 export function l1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
-  checkOptions(options, ['reduction'], 'F.l1Loss');
+  checkOptionKeys('F.l1Loss', options, ['reduction']);
   return wrap(native.call(L1, tid(input, 'F.l1Loss', 'input'), tid(target, 'F.l1Loss', 'target'), reduction('F.l1Loss', options?.reduction)));
 }
 export function smoothL1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction; beta?: number }): Tensor {
-  checkOptions(options, ['reduction', 'beta'], 'F.smoothL1Loss');
+  checkOptionKeys('F.smoothL1Loss', options, ['reduction', 'beta']);
   return wrap(native.call(SMOOTH_L1, tid(input, 'F.smoothL1Loss', 'input'), tid(target, 'F.smoothL1Loss', 'target'),
     reduction('F.smoothL1Loss', options?.reduction), options?.beta ?? 1));
 }

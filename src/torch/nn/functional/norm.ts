@@ -2,18 +2,18 @@
 // PyTorch does; the BatchNorm2d module counts num_batches_tracked.
 import { native } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
-import { aten, checkBool, checkInt, checkInts, checkNumber, checkOptions, tid, tidOpt, wrap } from '../../ops/registry.js';
+import { aten, checkBool, checkInt, checkInts, checkNumber, checkOptionKeys, tid, tidOpt, wrap } from '../../ops/registry.js';
 
 export interface BatchNormOptions { weight?: Tensor | null; bias?: Tensor | null; training?: boolean; momentum?: number; eps?: number }
 
 const BATCH_NORM = aten('batch_norm');
 export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options?: BatchNormOptions): Tensor {
   const op = 'F.batchNorm';
-  checkOptions(options, ['weight', 'bias', 'training', 'momentum', 'eps'], op);
+  checkOptionKeys(op, options, ['weight', 'bias', 'training', 'momentum', 'eps']);
   const x = tid(input, op, 'input');
   const ids = [tidOpt(runningMean, op, 'runningMean'), tidOpt(runningVar, op, 'runningVar'),
     tidOpt(options?.weight, op, 'weight'), tidOpt(options?.bias, op, 'bias')];
-  const training = checkBool(options?.training ?? false, op, 'training');
+  const training = checkBool(op, 'training', options?.training ?? false);
   if (!training && (runningMean == null || runningVar == null)) {
     throw new TypeError(`${op}: runningMean and runningVar are required when training is false`);
   }
@@ -25,15 +25,15 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
     }
   }
   return wrap(native.call(BATCH_NORM, x, ids[2], ids[3], ids[0], ids[1], training,
-    checkNumber(options?.momentum ?? 0.1, op, 'momentum'), checkNumber(options?.eps ?? 1e-5, op, 'eps'), true));
+    checkNumber(op, 'momentum', options?.momentum ?? 0.1), checkNumber(op, 'eps', options?.eps ?? 1e-5), true));
 }
 
 const GROUP_NORM = aten('group_norm');
 export function groupNorm(input: Tensor, numGroups: number, options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number }): Tensor {
   const op = 'F.groupNorm';
-  checkOptions(options, ['weight', 'bias', 'eps'], op);
+  checkOptionKeys(op, options, ['weight', 'bias', 'eps']);
   const x = tid(input, op, 'input');
-  const g = checkInt(numGroups, op, 'numGroups');
+  const g = checkInt(op, 'numGroups', numGroups);
   const c = input.shape[1];
   if (c === undefined || g < 1 || c % g !== 0) {
     throw new RangeError(`${op}: the channels of input [${input.shape.join(', ')}] must be divisible by numGroups=${numGroups}`);
@@ -44,8 +44,8 @@ export function groupNorm(input: Tensor, numGroups: number, options?: { weight?:
 const LAYER_NORM = aten('layer_norm');
 export function layerNorm(input: Tensor, normalizedShape: number[], options?: { weight?: Tensor | null; bias?: Tensor | null; eps?: number }): Tensor {
   const op = 'F.layerNorm';
-  checkOptions(options, ['weight', 'bias', 'eps'], op);
-  return wrap(native.call(LAYER_NORM, tid(input, op, 'input'), checkInts(normalizedShape, op, 'normalizedShape'),
+  checkOptionKeys(op, options, ['weight', 'bias', 'eps']);
+  return wrap(native.call(LAYER_NORM, tid(input, op, 'input'), checkInts(op, 'normalizedShape', normalizedShape),
     tidOpt(options?.weight, op, 'weight'), tidOpt(options?.bias, op, 'bias'), options?.eps ?? 1e-5, true));
 }
 
@@ -53,7 +53,7 @@ const INSTANCE_NORM = aten('instance_norm');
 export function instanceNorm(input: Tensor, options?: { runningMean?: Tensor | null; runningVar?: Tensor | null; weight?: Tensor | null;
   bias?: Tensor | null; useInputStats?: boolean; momentum?: number; eps?: number }): Tensor {
   const op = 'F.instanceNorm';
-  checkOptions(options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps'], op);
+  checkOptionKeys(op, options, ['runningMean', 'runningVar', 'weight', 'bias', 'useInputStats', 'momentum', 'eps']);
   return wrap(native.call(INSTANCE_NORM, tid(input, op, 'input'), tidOpt(options?.weight, op, 'weight'), tidOpt(options?.bias, op, 'bias'),
     tidOpt(options?.runningMean, op, 'runningMean'), tidOpt(options?.runningVar, op, 'runningVar'), options?.useInputStats ?? true,
     options?.momentum ?? 0.1, options?.eps ?? 1e-5, true));

@@ -2,7 +2,8 @@
 // gives [output, indices] for maxUnpool2d (SegNet's decoder).
 import { native } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
-import { aten, checkBool, checkInts, checkOptions, tid, wrap } from '../../ops/registry.js';
+import { invalidParameterError } from '../../../validate.js';
+import { aten, checkBool, checkInt, checkInts, checkOptionKeys, tid, wrap } from '../../ops/registry.js';
 
 export interface MaxPool2dOptions { stride?: number | number[]; padding?: number | number[]; dilation?: number | number[]; ceilMode?: boolean }
 
@@ -12,9 +13,9 @@ function check4d(op: string, input: Tensor): void {
 }
 
 function poolArgs(op: string, kernelSize: number | number[], options: MaxPool2dOptions | undefined) {
-  const k = checkInts(kernelSize, op, 'kernelSize', 2);
-  const stride = options?.stride === undefined ? k : checkInts(options.stride, op, 'stride', 2);
-  const padding = checkInts(options?.padding ?? 0, op, 'padding', 2);
+  const k = checkInts(op, 'kernelSize', kernelSize, 2);
+  const stride = options?.stride === undefined ? k : checkInts(op, 'stride', options.stride, 2);
+  const padding = checkInts(op, 'padding', options?.padding ?? 0, 2);
   for (let i = 0; i < 2; i++) {
     if (padding[i]! * 2 > k[i]!) throw new RangeError(`${op}: padding [${padding.join(', ')}] must be at most half of kernelSize [${k.join(', ')}]`);
   }
@@ -27,12 +28,12 @@ export function maxPool2d(input: Tensor, kernelSize: number | number[], options?
 export function maxPool2d(input: Tensor, kernelSize: number | number[], options: MaxPool2dOptions & { returnIndices: true }): [Tensor, Tensor];
 export function maxPool2d(input: Tensor, kernelSize: number | number[], options?: MaxPool2dOptions & { returnIndices?: boolean }): Tensor | [Tensor, Tensor] {
   const op = 'F.maxPool2d';
-  checkOptions(options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'], op);
+  checkOptionKeys(op, options, ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices']);
   const x = tid(input, op, 'input');
   check4d(op, input);
   const { k, stride, padding } = poolArgs(op, kernelSize, options);
-  const dilation = checkInts(options?.dilation ?? 1, op, 'dilation', 2);
-  const ceil = checkBool(options?.ceilMode ?? false, op, 'ceilMode');
+  const dilation = checkInts(op, 'dilation', options?.dilation ?? 1, 2);
+  const ceil = checkBool(op, 'ceilMode', options?.ceilMode ?? false);
   if (options?.returnIndices) {
     const [o, i] = native.call(MAX_POOL_IDX, x, k, stride, padding, dilation, ceil) as [number, number];
     return [wrap(o), wrap(i)];
@@ -45,7 +46,7 @@ const MAX_UNPOOL = aten('max_unpool2d');
 export function maxUnpool2d(input: Tensor, indices: Tensor, kernelSize: number | number[],
   options?: { stride?: number | number[]; padding?: number | number[]; outputSize?: number[] }): Tensor {
   const op = 'F.maxUnpool2d';
-  checkOptions(options, ['stride', 'padding', 'outputSize'], op);
+  checkOptionKeys(op, options, ['stride', 'padding', 'outputSize']);
   const x = tid(input, op, 'input');
   const idx = tid(indices, op, 'indices');
   check4d(op, input);
@@ -55,7 +56,7 @@ export function maxUnpool2d(input: Tensor, indices: Tensor, kernelSize: number |
   const w = s[s.length - 1]!;
   let size = [(h - 1) * stride[0]! - 2 * padding[0]! + k[0]!, (w - 1) * stride[1]! - 2 * padding[1]! + k[1]!];
   if (options?.outputSize !== undefined) {
-    const o = checkInts(options.outputSize, op, 'outputSize');
+    const o = checkInts(op, 'outputSize', options.outputSize);
     size = o.slice(-2);
   }
   if (indices.shape.join() !== s.join()) {
@@ -68,7 +69,7 @@ const AVG_POOL = aten('avg_pool2d');
 export function avgPool2d(input: Tensor, kernelSize: number | number[], options?: { stride?: number | number[]; padding?: number | number[];
   ceilMode?: boolean; countIncludePad?: boolean; divisorOverride?: number | null }): Tensor {
   const op = 'F.avgPool2d';
-  checkOptions(options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'], op);
+  checkOptionKeys(op, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
   const x = tid(input, op, 'input');
   check4d(op, input);
   const { k, stride, padding } = poolArgs(op, kernelSize, options);
@@ -86,7 +87,7 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: number | (number | 
 }
 export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | null)[], options?: { returnIndices?: boolean }): Tensor | [Tensor, Tensor] {
   const op = 'F.adaptiveMaxPool2d';
-  checkOptions(options, ['returnIndices'], op);
+  checkOptionKeys(op, options, ['returnIndices']);
   const x = tid(input, op, 'input');
   check4d(op, input);
   const [o, i] = native.call(ADAPTIVE_MAX, x, resolveSize(op, input, outputSize)) as [number, number];
@@ -98,6 +99,6 @@ export function adaptiveMaxPool2d(input: Tensor, outputSize: number | (number | 
 function resolveSize(op: string, input: Tensor, size: number | (number | null)[]): number[] {
   const s = input.shape;
   const arr = typeof size === 'number' ? [size, size] : size;
-  if (!Array.isArray(arr) || arr.length !== 2) throw new TypeError(`${op}: outputSize must be a number or [h, w], got ${JSON.stringify(size)}`);
-  return arr.map((v, i) => (v === null ? s[s.length - 2 + i]! : checkInts([v], op, 'outputSize')[0]!));
+  if (!Array.isArray(arr) || arr.length !== 2) throw invalidParameterError(op, 'outputSize', 'an integer or [h, w] of integers or nulls', size);
+  return arr.map((v, i) => (v === null ? s[s.length - 2 + i]! : checkInt(op, 'outputSize', v)));
 }

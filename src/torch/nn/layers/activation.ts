@@ -1,27 +1,15 @@
 // Activation layers. With `inplace: true` the input is overwritten and returned (the same
 // handle, as PyTorch returns the same object), which saves a buffer per activation.
-import { native } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
-import { aten, tid } from '../../ops/registry.js';
+import { readOptions } from '../../../validate.js';
+import { tid } from '../../ops/registry.js';
 import { relu, relu6, leakyRelu, sigmoid, tanh, gelu, silu, hardswish, softmax } from '../../ops/math.js';
+import { relu_, relu6_, leakyRelu_, silu_, hardswish_ } from '../../ops/inplace.js';
 import { Module } from '../module.js';
-import { checkBoolOption, checkNumberOption, describe, opts, pyFloat } from './common.js';
-
-function inplaceOp(name: string) {
-  const h = aten(name);
-  return (input: Tensor, ...args: unknown[]): Tensor => {
-    native.callVoid(h, tid(input, name, 'input'), ...args);
-    return input;
-  };
-}
-const RELU_ = inplaceOp('relu_');
-const RELU6_ = inplaceOp('relu6_');
-const LEAKY_RELU_ = inplaceOp('leaky_relu_');
-const SILU_ = inplaceOp('silu_');
-const HARDSWISH_ = inplaceOp('hardswish_');
+import { pyFloat } from './common.js';
 
 function inplaceOption(layer: string, options: { inplace?: boolean } | undefined): boolean {
-  return checkBoolOption(layer, 'inplace', opts(layer, options, ['inplace']).inplace, false);
+  return readOptions(layer, options, ['inplace']).bool('inplace', false);
 }
 
 /** max(0, x). */
@@ -33,7 +21,7 @@ export class ReLU extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return this.inplace ? RELU_(input) : relu(input);
+    return this.inplace ? relu_(input) : relu(input);
   }
 
   override extraRepr(): string {
@@ -50,7 +38,7 @@ export class ReLU6 extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return this.inplace ? RELU6_(input) : relu6(input);
+    return this.inplace ? relu6_(input) : relu6(input);
   }
 
   override extraRepr(): string {
@@ -64,13 +52,13 @@ export class LeakyReLU extends Module {
   readonly inplace: boolean;
   constructor(options?: { negativeSlope?: number; inplace?: boolean }) {
     super();
-    const o = opts('LeakyReLU', options, ['negativeSlope', 'inplace']);
-    this.negativeSlope = checkNumberOption('LeakyReLU', 'negativeSlope', o.negativeSlope, 1e-2);
-    this.inplace = checkBoolOption('LeakyReLU', 'inplace', o.inplace, false);
+    const o = readOptions('LeakyReLU', options, ['negativeSlope', 'inplace']);
+    this.negativeSlope = o.number('negativeSlope', 1e-2);
+    this.inplace = o.bool('inplace', false);
   }
 
   forward(input: Tensor): Tensor {
-    return this.inplace ? LEAKY_RELU_(input, this.negativeSlope) : leakyRelu(input, this.negativeSlope);
+    return this.inplace ? leakyRelu_(input, this.negativeSlope) : leakyRelu(input, this.negativeSlope);
   }
 
   override extraRepr(): string {
@@ -92,14 +80,14 @@ export class Tanh extends Module {
   }
 }
 
+const GELU_APPROXIMATIONS = ['none', 'tanh'] as const;
+
 /** x * Phi(x), exactly (approximate 'none') or by the tanh formula. */
 export class GELU extends Module {
   readonly approximate: 'none' | 'tanh';
   constructor(options?: { approximate?: 'none' | 'tanh' }) {
     super();
-    const a = opts('GELU', options, ['approximate']).approximate ?? 'none';
-    if (a !== 'none' && a !== 'tanh') throw new TypeError(`GELU: approximate must be 'none' or 'tanh', got ${describe(a)}`);
-    this.approximate = a;
+    this.approximate = readOptions('GELU', options, ['approximate']).choice('approximate', GELU_APPROXIMATIONS, 'none');
   }
 
   forward(input: Tensor): Tensor {
@@ -120,7 +108,7 @@ export class SiLU extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return this.inplace ? SILU_(input) : silu(input);
+    return this.inplace ? silu_(input) : silu(input);
   }
 
   override extraRepr(): string {
@@ -137,7 +125,7 @@ export class Hardswish extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    return this.inplace ? HARDSWISH_(input) : hardswish(input);
+    return this.inplace ? hardswish_(input) : hardswish(input);
   }
 }
 

@@ -1,9 +1,7 @@
-// Shared by the layer files: argument checks that name the layer, and Python's repr of values
-// so that toString() prints what PyTorch prints for the same module.
-import { checkOptions } from '../../ops/registry.js';
-import { DTYPES, isFloatingDType, type DType } from '../../dtype.js';
-
-export { checkOptions };
+// Shared by the layer files: Python's repr of values, so that toString() prints what PyTorch
+// prints for the same module, and the layers' own option rules on top of validate.ts.
+import { checkIntList, type OptionReader } from '../../../validate.js';
+import type { DType } from '../../dtype.js';
 
 /** Python's repr of a float: shortest round-trip digits, exponent below 1e-4 and from 1e16. */
 export function pyFloat(x: number): string {
@@ -33,57 +31,19 @@ export function py(v: unknown, float = false): string {
   return String(v);
 }
 
-export function checkPositiveInt(layer: string, name: string, v: unknown, min = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${layer}: ${name} must be an integer, got ${describe(v)}`);
-  if (v < min) throw new RangeError(`${layer}: ${name} must be ${min === 1 ? 'positive' : `at least ${min}`}, got ${v}`);
-  return v;
-}
-
-export function checkBoolOption(layer: string, name: string, v: unknown, fallback: boolean): boolean {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'boolean') throw new TypeError(`${layer}: ${name} must be a boolean, got ${describe(v)}`);
-  return v;
-}
-
-export function checkNumberOption(layer: string, name: string, v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${layer}: ${name} must be a number, got ${describe(v)}`);
-  return v;
-}
-
 /** An int or a pair of ints (PyTorch's _pair), each at least `min`. */
 export function pair(layer: string, name: string, v: unknown, min: number): [number, number] {
-  const arr = typeof v === 'number' ? [v, v] : v;
-  if (!Array.isArray(arr) || arr.length !== 2 || !arr.every((x) => typeof x === 'number' && Number.isInteger(x))) {
-    throw new TypeError(`${layer}: ${name} must be an integer or [h, w] integers, got ${describe(v)}`);
-  }
-  if (arr.some((x: number) => x < min)) throw new RangeError(`${layer}: ${name} must be at least ${min}, got ${describe(v)}`);
-  return [arr[0], arr[1]];
-}
-
-export function describe(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(describe).join(', ')}]`;
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (v === null) return 'null';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
-  return String(v);
-}
-
-/** Checks the options object's keys; returns it (or {}) typed. */
-export function opts<T extends object>(layer: string, options: T | undefined, keys: readonly (keyof T & string)[]): Partial<T> {
-  checkOptions(options, keys, layer);
-  return options ?? {};
+  return checkIntList(layer, name, v, { length: 2, scalar: true, min }) as [number, number];
 }
 
 /** PyTorch's factory_kwargs: where and in which floating dtype a layer creates its parameters. */
 export interface LayerFactoryOptions { dtype?: DType; device?: string }
 export const FACTORY_KEYS = ['dtype', 'device'] as const;
+const FLOATING_DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16'];
 
-export function factory(layer: string, o: LayerFactoryOptions): { dtype: DType; device?: string } {
-  const dtype = o.dtype ?? 'float32';
-  if (typeof dtype !== 'string' || !DTYPES.includes(dtype) || !isFloatingDType(dtype)) {
-    throw new TypeError(`${layer}: dtype must be a floating point dtype (float32, float64, float16, bfloat16), got ${describe(dtype)}`);
-  }
-  if (o.device !== undefined && typeof o.device !== 'string') throw new TypeError(`${layer}: device must be a string like 'cpu' or 'cuda:0', got ${describe(o.device)}`);
-  return o.device === undefined ? { dtype } : { dtype, device: o.device };
+/** Reads `dtype` (a floating one, float32 by default) and `device` from a layer's options. */
+export function factory(o: OptionReader<LayerFactoryOptions>): { dtype: DType; device?: string } {
+  const dtype = o.choice('dtype', FLOATING_DTYPES, 'float32');
+  if (!o.has('device')) return { dtype };
+  return { dtype, device: o.string('device', undefined, "a device name like 'cpu' or 'cuda:0'") };
 }

@@ -6,7 +6,8 @@ import { conv2d, convTranspose2d } from '../functional/conv.js';
 import { pad } from '../functional/sampling.js';
 import { Module } from '../module.js';
 import * as init from '../init.js';
-import { checkBoolOption, checkPositiveInt, describe, factory, opts, pair, py, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
+import { checkInt, checkIntList, invalidParameterError, readOptions, type OptionReader } from '../../../validate.js';
+import { factory, pair, py, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
 
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
 
@@ -29,7 +30,8 @@ export interface ConvTranspose2dOptions extends LayerFactoryOptions {
   paddingMode?: 'zeros';
 }
 
-const PADDING_MODES = ['zeros', 'reflect', 'replicate', 'circular'];
+const PADDING_MODES: readonly PaddingMode[] = ['zeros', 'reflect', 'replicate', 'circular'];
+const TRANSPOSED_PADDING_MODES: readonly PaddingMode[] = ['zeros'];
 
 /** Shared by Conv2d and ConvTranspose2d, as PyTorch's _ConvNd. */
 abstract class ConvNd extends Module {
@@ -47,25 +49,25 @@ abstract class ConvNd extends Module {
   readonly paddingMode: PaddingMode;
 
   protected constructor(name: string, transposed: boolean, inChannels: number, outChannels: number, kernelSize: number | number[],
-    o: Conv2dOptions & { outputPadding?: number | number[] }) {
+    o: OptionReader<Conv2dOptions | ConvTranspose2dOptions>) {
     super();
-    this.inChannels = checkPositiveInt(name, 'inChannels', inChannels);
-    this.outChannels = checkPositiveInt(name, 'outChannels', outChannels);
+    this.inChannels = checkInt(name, 'inChannels', inChannels, { min: 1 });
+    this.outChannels = checkInt(name, 'outChannels', outChannels, { min: 1 });
     this.kernelSize = pair(name, 'kernelSize', kernelSize, 1);
-    this.stride = pair(name, 'stride', o.stride ?? 1, 1);
-    this.dilation = pair(name, 'dilation', o.dilation ?? 1, 1);
-    this.outputPadding = pair(name, 'outputPadding', o.outputPadding ?? 0, 0);
-    this.groups = checkPositiveInt(name, 'groups', o.groups ?? 1);
+    this.stride = pair(name, 'stride', o.get('stride') ?? 1, 1);
+    this.dilation = pair(name, 'dilation', o.get('dilation') ?? 1, 1);
+    this.outputPadding = pair(name, 'outputPadding', o.get('outputPadding') ?? 0, 0);
+    this.groups = o.int('groups', 1);
     if (inChannels % this.groups !== 0) {
       throw new RangeError(`${name}: inChannels must be divisible by groups (inChannels=${inChannels}, groups=${this.groups})`);
     }
     if (outChannels % this.groups !== 0) {
       throw new RangeError(`${name}: outChannels must be divisible by groups (outChannels=${outChannels}, groups=${this.groups})`);
     }
-    const padding = o.padding ?? 0;
+    const padding = o.get('padding') ?? 0;
     if (typeof padding === 'string') {
       if (transposed || (padding !== 'same' && padding !== 'valid')) {
-        throw new TypeError(`${name}: padding must be ${transposed ? 'an integer or [h, w]' : "an integer, [h, w], 'same' or 'valid'"}, got ${describe(padding)}`);
+        throw invalidParameterError(name, 'padding', transposed ? 'an integer or [h, w]' : "an integer, [h, w], 'same' or 'valid'", padding);
       }
       if (padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
         throw new RangeError(`${name}: padding='same' is not supported for strided convolutions (stride=[${this.stride.join(', ')}])`);
@@ -74,14 +76,9 @@ abstract class ConvNd extends Module {
     } else {
       this.padding = pair(name, 'padding', padding, 0);
     }
-    const mode = o.paddingMode ?? 'zeros';
-    if (!PADDING_MODES.includes(mode)) {
-      throw new TypeError(`${name}: paddingMode must be one of ${PADDING_MODES.join(', ')}, got ${describe(mode)}`);
-    }
-    if (transposed && mode !== 'zeros') throw new TypeError(`${name}: only paddingMode 'zeros' is supported, got ${describe(mode)}`);
-    this.paddingMode = mode;
-    const f = factory(name, o);
-    const hasBias = checkBoolOption(name, 'bias', o.bias, true);
+    this.paddingMode = o.choice('paddingMode', transposed ? TRANSPOSED_PADDING_MODES : PADDING_MODES, 'zeros');
+    const f = factory(o);
+    const hasBias = o.bool('bias', true);
     const [kh, kw] = this.kernelSize;
     const shape = transposed ? [inChannels, outChannels / this.groups, kh, kw] : [outChannels, inChannels / this.groups, kh, kw];
     this.registerParameter('weight', empty(shape, f));
@@ -142,18 +139,13 @@ const CONV2D_KEYS = ['stride', 'padding', 'dilation', 'groups', 'bias', 'padding
 /** 2-D convolution over (N, C, H, W); weight (out, in/groups, kH, kW). */
 export class Conv2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options?: Conv2dOptions) {
-    super('Conv2d', false, inChannels, outChannels, kernelSize, opts('Conv2d', options, CONV2D_KEYS));
+    super('Conv2d', false, inChannels, outChannels, kernelSize, readOptions('Conv2d', options, CONV2D_KEYS));
   }
 
   forward(input: Tensor): Tensor {
     const common = { bias: this.bias, stride: this.stride, dilation: this.dilation, groups: this.groups };
     if (this.paddingMode === 'zeros') return conv2d(input, this.weight, { ...common, padding: this.padding });
-    const padded = pad(input, this.padAmounts(), { mode: this.paddingMode });
-    try {
-      return conv2d(padded, this.weight, { ...common, padding: 0 });
-    } finally {
-      padded.dispose();
-    }
+    return conv2d(pad(input, this.padAmounts(), { mode: this.paddingMode }), this.weight, { ...common, padding: 0 });
   }
 
   /** F.pad's [left, right, top, bottom] for the non-zero padding modes. */
@@ -172,8 +164,7 @@ const CONVT_KEYS = ['stride', 'padding', 'outputPadding', 'groups', 'bias', 'dil
 /** Transposed 2-D convolution; weight (in, out/groups, kH, kW) as in PyTorch. */
 export class ConvTranspose2d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number | number[], options?: ConvTranspose2dOptions) {
-    const o = opts('ConvTranspose2d', options, CONVT_KEYS);
-    super('ConvTranspose2d', true, inChannels, outChannels, kernelSize, o);
+    super('ConvTranspose2d', true, inChannels, outChannels, kernelSize, readOptions('ConvTranspose2d', options, CONVT_KEYS));
   }
 
   /** outputSize ([h, w], or with the batch/channel dims) picks the outputPadding that reaches it. */
@@ -186,10 +177,7 @@ export class ConvTranspose2d extends ConvNd {
 
   private outputPaddingFor(input: Tensor, outputSize: number[]): number[] {
     const nonSpatial = input.ndim === 4 ? 2 : 1;
-    let size = outputSize;
-    if (!Array.isArray(size) || !size.every((v) => Number.isInteger(v))) {
-      throw new TypeError(`ConvTranspose2d: outputSize must be an array of integers, got ${describe(outputSize)}`);
-    }
+    let size = checkIntList('ConvTranspose2d', 'outputSize', outputSize);
     if (size.length === nonSpatial + 2) size = size.slice(nonSpatial);
     if (size.length !== 2) {
       throw new RangeError(`ConvTranspose2d: for ${input.ndim}-D input, outputSize must have 2 or ${nonSpatial + 2} elements (got ${outputSize.length})`);

@@ -5,7 +5,8 @@ import { flatten } from '../../ops/shape.js';
 import { linear } from '../functional/conv.js';
 import { Module } from '../module.js';
 import * as init from '../init.js';
-import { checkBoolOption, checkPositiveInt, describe, factory, opts, py, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
+import { checkInt, readOptions } from '../../../validate.js';
+import { factory, py, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
 
 export interface LinearOptions extends LayerFactoryOptions { bias?: boolean }
 
@@ -16,11 +17,11 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, options?: LinearOptions) {
     super();
-    const o = opts('Linear', options, ['bias', ...FACTORY_KEYS]);
-    this.inFeatures = checkPositiveInt('Linear', 'inFeatures', inFeatures, 0);
-    this.outFeatures = checkPositiveInt('Linear', 'outFeatures', outFeatures, 0);
-    const f = factory('Linear', o);
-    const hasBias = checkBoolOption('Linear', 'bias', o.bias, true);
+    const o = readOptions('Linear', options, ['bias', ...FACTORY_KEYS]);
+    this.inFeatures = checkInt('Linear', 'inFeatures', inFeatures, { min: 0 });
+    this.outFeatures = checkInt('Linear', 'outFeatures', outFeatures, { min: 0 });
+    const f = factory(o);
+    const hasBias = o.bool('bias', true);
     this.registerParameter('weight', empty([outFeatures, inFeatures], f));
     this.registerParameter('bias', hasBias ? empty([outFeatures], f) : null);
     this.resetParameters();
@@ -73,12 +74,9 @@ export class Flatten extends Module {
 
   constructor(options?: { startDim?: number; endDim?: number }) {
     super();
-    const o = opts('Flatten', options, ['startDim', 'endDim']);
-    this.startDim = o.startDim ?? 1;
-    this.endDim = o.endDim ?? -1;
-    for (const [name, v] of [['startDim', this.startDim], ['endDim', this.endDim]] as const) {
-      if (!Number.isInteger(v)) throw new TypeError(`Flatten: ${name} must be an integer, got ${describe(v)}`);
-    }
+    const o = readOptions('Flatten', options, ['startDim', 'endDim']);
+    this.startDim = o.int('startDim', 1, {});
+    this.endDim = o.int('endDim', -1, {});
   }
 
   forward(input: Tensor): Tensor {

@@ -8,9 +8,8 @@ import { noGrad } from '../../autograd.js';
 import { batchNorm, groupNorm } from '../functional/norm.js';
 import { Module } from '../module.js';
 import * as init from '../init.js';
-import {
-  checkBoolOption, checkNumberOption, checkPositiveInt, factory, opts, py, pyFloat, FACTORY_KEYS, type LayerFactoryOptions,
-} from './common.js';
+import { checkInt, readOptions } from '../../../validate.js';
+import { factory, py, pyFloat, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
 
 export interface BatchNorm2dOptions extends LayerFactoryOptions {
   eps?: number;
@@ -31,13 +30,13 @@ export class BatchNorm2d extends Module {
   constructor(numFeatures: number, options?: BatchNorm2dOptions) {
     super();
     const name = 'BatchNorm2d';
-    const o = opts(name, options, ['eps', 'momentum', 'affine', 'trackRunningStats', ...FACTORY_KEYS]);
-    this.numFeatures = checkPositiveInt(name, 'numFeatures', numFeatures);
-    this.eps = checkNumberOption(name, 'eps', o.eps, 1e-5);
-    this.momentum = o.momentum === null ? null : checkNumberOption(name, 'momentum', o.momentum, 0.1);
-    this.affine = checkBoolOption(name, 'affine', o.affine, true);
-    this.trackRunningStats = checkBoolOption(name, 'trackRunningStats', o.trackRunningStats, true);
-    const f = factory(name, o);
+    const o = readOptions(name, options, ['eps', 'momentum', 'affine', 'trackRunningStats', ...FACTORY_KEYS]);
+    this.numFeatures = checkInt(name, 'numFeatures', numFeatures, { min: 1 });
+    this.eps = o.number('eps', 1e-5);
+    this.momentum = o.get('momentum') === null ? null : o.number('momentum', 0.1);
+    this.affine = o.bool('affine', true);
+    this.trackRunningStats = o.bool('trackRunningStats', true);
+    const f = factory(o);
     this.registerParameter('weight', this.affine ? empty([numFeatures], f) : null);
     this.registerParameter('bias', this.affine ? empty([numFeatures], f) : null);
     this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
@@ -128,15 +127,15 @@ export class GroupNorm extends Module {
   constructor(numGroups: number, numChannels: number, options?: GroupNormOptions) {
     super();
     const name = 'GroupNorm';
-    const o = opts(name, options, ['eps', 'affine', ...FACTORY_KEYS]);
-    this.numGroups = checkPositiveInt(name, 'numGroups', numGroups);
-    this.numChannels = checkPositiveInt(name, 'numChannels', numChannels);
+    const o = readOptions(name, options, ['eps', 'affine', ...FACTORY_KEYS]);
+    this.numGroups = checkInt(name, 'numGroups', numGroups, { min: 1 });
+    this.numChannels = checkInt(name, 'numChannels', numChannels, { min: 1 });
     if (numChannels % numGroups !== 0) {
       throw new RangeError(`${name}: numChannels must be divisible by numGroups (numChannels=${numChannels}, numGroups=${numGroups})`);
     }
-    this.eps = checkNumberOption(name, 'eps', o.eps, 1e-5);
-    this.affine = checkBoolOption(name, 'affine', o.affine, true);
-    const f = factory(name, o);
+    this.eps = o.number('eps', 1e-5);
+    this.affine = o.bool('affine', true);
+    const f = factory(o);
     this.registerParameter('weight', this.affine ? empty([numChannels], f) : null);
     this.registerParameter('bias', this.affine ? empty([numChannels], f) : null);
     this.resetParameters();

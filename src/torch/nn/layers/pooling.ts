@@ -3,7 +3,8 @@
 import type { Tensor } from '../../tensor.js';
 import { maxPool2d, maxUnpool2d, avgPool2d, adaptiveAvgPool2d } from '../functional/pooling.js';
 import { Module } from '../module.js';
-import { checkBoolOption, describe, opts, pair, py } from './common.js';
+import { checkInt, invalidParameterError, outOfRangeError, readOptions } from '../../../validate.js';
+import { pair, py } from './common.js';
 
 type Size = number | [number, number];
 
@@ -34,13 +35,13 @@ export class MaxPool2d<R extends boolean = false> extends Module {
   constructor(kernelSize: number | [number, number], options?: MaxPool2dOptions<R>) {
     super();
     const n = 'MaxPool2d';
-    const o = opts(n, options, ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode']);
+    const o = readOptions(n, options, ['stride', 'padding', 'dilation', 'returnIndices', 'ceilMode']);
     this.kernelSize = size(n, 'kernelSize', kernelSize, 1);
-    this.stride = o.stride === undefined ? this.kernelSize : size(n, 'stride', o.stride, 1);
-    this.padding = size(n, 'padding', o.padding ?? 0, 0);
-    this.dilation = size(n, 'dilation', o.dilation ?? 1, 1);
-    this.returnIndices = checkBoolOption(n, 'returnIndices', o.returnIndices, false) as R;
-    this.ceilMode = checkBoolOption(n, 'ceilMode', o.ceilMode, false);
+    this.stride = o.has('stride') ? size(n, 'stride', o.get('stride'), 1) : this.kernelSize;
+    this.padding = size(n, 'padding', o.get('padding') ?? 0, 0);
+    this.dilation = size(n, 'dilation', o.get('dilation') ?? 1, 1);
+    this.returnIndices = o.bool('returnIndices', false) as R;
+    this.ceilMode = o.bool('ceilMode', false);
   }
 
   forward(input: Tensor): R extends true ? [Tensor, Tensor] : Tensor {
@@ -66,10 +67,10 @@ export class MaxUnpool2d extends Module {
   constructor(kernelSize: number | [number, number], options?: { stride?: number | [number, number]; padding?: number | [number, number] }) {
     super();
     const n = 'MaxUnpool2d';
-    const o = opts(n, options, ['stride', 'padding']);
+    const o = readOptions(n, options, ['stride', 'padding']);
     this.kernelSize = pair(n, 'kernelSize', kernelSize, 1);
-    this.stride = o.stride === undefined ? this.kernelSize : pair(n, 'stride', o.stride, 1);
-    this.padding = pair(n, 'padding', o.padding ?? 0, 0);
+    this.stride = o.has('stride') ? pair(n, 'stride', o.get('stride'), 1) : this.kernelSize;
+    this.padding = pair(n, 'padding', o.get('padding') ?? 0, 0);
   }
 
   /** outputSize ([h, w] or the full shape) resolves the ambiguity of odd sizes, e.g. the pooled input's shape. */
@@ -105,15 +106,13 @@ export class AvgPool2d extends Module {
   constructor(kernelSize: number | [number, number], options?: AvgPool2dOptions) {
     super();
     const n = 'AvgPool2d';
-    const o = opts(n, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
+    const o = readOptions(n, options, ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride']);
     this.kernelSize = size(n, 'kernelSize', kernelSize, 1);
-    this.stride = o.stride === undefined ? this.kernelSize : size(n, 'stride', o.stride, 1);
-    this.padding = size(n, 'padding', o.padding ?? 0, 0);
-    this.ceilMode = checkBoolOption(n, 'ceilMode', o.ceilMode, false);
-    this.countIncludePad = checkBoolOption(n, 'countIncludePad', o.countIncludePad, true);
-    const d = o.divisorOverride ?? null;
-    if (d !== null && (!Number.isInteger(d) || d <= 0)) throw new RangeError(`${n}: divisorOverride must be a positive integer, got ${describe(d)}`);
-    this.divisorOverride = d;
+    this.stride = o.has('stride') ? size(n, 'stride', o.get('stride'), 1) : this.kernelSize;
+    this.padding = size(n, 'padding', o.get('padding') ?? 0, 0);
+    this.ceilMode = o.bool('ceilMode', false);
+    this.countIncludePad = o.bool('countIncludePad', true);
+    this.divisorOverride = o.get('divisorOverride') == null ? null : o.int('divisorOverride');
   }
 
   forward(input: Tensor): Tensor {
@@ -133,9 +132,14 @@ export class AdaptiveAvgPool2d extends Module {
 
   constructor(outputSize: number | [number | null, number | null]) {
     super();
-    const ok = (v: unknown) => v === null || (typeof v === 'number' && Number.isInteger(v) && v > 0);
-    const valid = typeof outputSize === 'number' ? ok(outputSize) : Array.isArray(outputSize) && outputSize.length === 2 && outputSize.every(ok);
-    if (!valid) throw new TypeError(`AdaptiveAvgPool2d: outputSize must be a positive integer or [h, w] of positive integers or null, got ${describe(outputSize)}`);
+    const n = 'AdaptiveAvgPool2d';
+    const expected = 'a positive integer or [h, w] of positive integers or nulls';
+    if (typeof outputSize === 'number') checkInt(n, 'outputSize', outputSize, { min: 1 });
+    else if (!Array.isArray(outputSize) || outputSize.length !== 2 || !outputSize.every((v) => v === null || typeof v === 'number')) {
+      throw invalidParameterError(n, 'outputSize', expected, outputSize);
+    } else if (!outputSize.every((v) => v === null || (Number.isInteger(v) && v > 0))) {
+      throw outOfRangeError(n, 'outputSize', expected, outputSize);
+    }
     this.outputSize = Array.isArray(outputSize) ? [outputSize[0], outputSize[1]] : outputSize;
   }
 

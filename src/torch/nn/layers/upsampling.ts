@@ -1,8 +1,9 @@
 // Upsample: F.interpolate as a layer.
 import type { Tensor } from '../../tensor.js';
-import { interpolate, type InterpolateMode } from '../functional/sampling.js';
+import { readOptions, show } from '../../../validate.js';
+import { checkOutputSize, checkScaleFactor, interpolate, type InterpolateMode } from '../functional/sampling.js';
 import { Module } from '../module.js';
-import { checkBoolOption, describe, opts, py } from './common.js';
+import { py } from './common.js';
 
 export interface UpsampleOptions {
   size?: number | [number, number];
@@ -15,6 +16,10 @@ export interface UpsampleOptions {
 
 const MODES: InterpolateMode[] = ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area'];
 
+function keepShape(given: unknown, pair: number[]): number | [number, number] {
+  return typeof given === 'number' ? given : [pair[0]!, pair[1]!];
+}
+
 /** Resizes (N, C, H, W) to `size` or by `scaleFactor` (give exactly one). */
 export class Upsample extends Module {
   readonly size: number | [number, number] | null;
@@ -26,24 +31,19 @@ export class Upsample extends Module {
   constructor(options: UpsampleOptions) {
     super();
     const n = 'Upsample';
-    const o = opts(n, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor']);
-    if ((o.size == null) === (o.scaleFactor == null)) throw new TypeError(`${n}: give exactly one of size and scaleFactor`);
-    this.mode = o.mode ?? 'nearest';
-    if (!MODES.includes(this.mode)) throw new TypeError(`${n}: mode must be one of ${MODES.join(', ')}; got ${describe(this.mode)}`);
-    this.alignCorners = o.alignCorners == null ? null : checkBoolOption(n, 'alignCorners', o.alignCorners, false);
+    const o = readOptions(n, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor']);
+    const size = o.get('size');
+    const scaleFactor = o.get('scaleFactor');
+    if ((size == null) === (scaleFactor == null)) throw new TypeError(`${n}: give exactly one of size and scaleFactor`);
+    this.mode = o.choice('mode', MODES, 'nearest');
+    this.alignCorners = o.get('alignCorners') == null ? null : o.bool('alignCorners');
     if (this.alignCorners !== null && this.mode !== 'bilinear' && this.mode !== 'bicubic') {
-      throw new TypeError(`${n}: alignCorners only applies to modes 'bilinear' and 'bicubic', not '${this.mode}'`);
+      throw new TypeError(`${n}: alignCorners only applies to modes 'bilinear' and 'bicubic', not ${show(this.mode)}`);
     }
-    this.recomputeScaleFactor = o.recomputeScaleFactor == null ? null : checkBoolOption(n, 'recomputeScaleFactor', o.recomputeScaleFactor, false);
-    const positive = (v: unknown, int: boolean) => typeof v === 'number' && v > 0 && Number.isFinite(v) && (!int || Number.isInteger(v));
-    const check = (v: unknown, name: string, int: boolean) => {
-      const ok = positive(v, int) || (Array.isArray(v) && v.length === 2 && v.every((x) => positive(x, int)));
-      if (!ok) throw new TypeError(`${n}: ${name} must be a positive ${int ? 'integer' : 'number'} or a pair of them, got ${describe(v)}`);
-    };
-    if (o.size != null) check(o.size, 'size', true);
-    if (o.scaleFactor != null) check(o.scaleFactor, 'scaleFactor', false);
-    this.size = o.size == null ? null : Array.isArray(o.size) ? [o.size[0], o.size[1]] : o.size;
-    this.scaleFactor = o.scaleFactor == null ? null : Array.isArray(o.scaleFactor) ? [o.scaleFactor[0], o.scaleFactor[1]] : o.scaleFactor;
+    this.recomputeScaleFactor = o.get('recomputeScaleFactor') == null ? null : o.bool('recomputeScaleFactor');
+    // Kept as given (a number stays a number) for the repr; checked as F.interpolate checks them.
+    this.size = size == null ? null : keepShape(size, checkOutputSize(n, size));
+    this.scaleFactor = scaleFactor == null ? null : keepShape(scaleFactor, checkScaleFactor(n, scaleFactor));
   }
 
   forward(input: Tensor): Tensor {

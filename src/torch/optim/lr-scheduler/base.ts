@@ -1,7 +1,8 @@
 // The scheduler base, a port of PyTorch 1.13's _LRScheduler. Schedulers keep PyTorch's
 // recursive ("chainable") formulas, which read each group's current lr, so their lr sequences
 // match PyTorch's to the last few ulps (the only difference is libm's cos/pow in the last bit).
-import { Optimizer, describe } from '../optimizer.js';
+import { checkInt, checkNumber, invalidParameterError, is, readOptions, type OptionReader } from '../../../validate.js';
+import { Optimizer } from '../optimizer.js';
 
 export interface SchedulerOptions {
   /** The index of the last epoch when resuming (default -1: start). Needs `initialLr` in every group. */
@@ -15,39 +16,36 @@ function cloneJson<T>(v: T): T {
   return v === undefined ? v : structuredClone(v);
 }
 
-export function checkSchedulerOptions(name: string, options: object | undefined, allowed: readonly string[], required = false): void {
-  if (options === undefined && required) throw new TypeError(`${name}: options are required (${allowed.join(', ')})`);
-  if (options === undefined) return;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${name}: options must be an object, got ${describe(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!allowed.includes(k)) throw new TypeError(`${name}: unknown option '${k}' (known: ${allowed.join(', ')})`);
-  }
+/** A scheduler's options object, read with its known keys; `required` when some option has no default. */
+export function schedulerOptions<O extends object>(name: string, options: O | undefined, known: readonly string[], required = false): OptionReader<O> {
+  if (options === undefined && required) throw invalidParameterError(name, 'options', `an object with ${known.join(', ')}`, options);
+  return readOptions(name, options, known);
 }
 
-/** A number option: TypeError when not a number, RangeError when `ok` fails. */
-export function checkNum(name: string, key: string, v: unknown, ok: (x: number) => boolean = () => true, expected = 'a number'): number {
-  if (typeof v !== 'number' || Number.isNaN(v)) throw new TypeError(`${name}: ${key} must be ${expected}, got ${describe(v)}`);
-  if (!ok(v)) throw new RangeError(`${name}: ${key} must be ${expected}, got ${describe(v)}`);
-  return v;
-}
-
-export function checkInt(name: string, key: string, v: unknown, min: number): number {
-  const what = min === 1 ? 'a positive integer' : `an integer >= ${min}`;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name}: ${key} must be ${what}, got ${describe(v)}`);
-  if (v < min) throw new RangeError(`${name}: ${key} must be ${what}, got ${v}`);
-  return v;
-}
-
-/** One value per param group: a number for all, or an array of the group count. */
+/** One value per param group: a number for all, or an array of one per group. */
 export function perGroup(name: string, key: string, optimizer: Optimizer<any>, v: unknown): number[] {
   const n = optimizer.paramGroups.length;
-  if (Array.isArray(v)) {
-    if (v.length !== n) throw new RangeError(`${name}: expected ${n} values for ${key} (one per param group), got ${v.length}`);
-    return v.map((x, i) => checkNum(name, `${key}[${i}]`, x));
+  if (!Array.isArray(v)) return new Array<number>(n).fill(checkNumber(name, key, v));
+  if (v.length !== n) throw invalidParameterError(name, key, `a number or an array of ${n} numbers (one per param group)`, v, RangeError);
+  return v.map((x, i) => checkNumber(name, `${key}[${i}]`, x));
+}
+
+/** The optimizer a scheduler drives. */
+export function checkOptimizer(name: string, optimizer: unknown): Optimizer<any> {
+  if (!(optimizer instanceof Optimizer)) throw invalidParameterError(name, 'optimizer', 'an Optimizer', optimizer);
+  return optimizer;
+}
+
+/** A state dict to load: an object whose `perGroupKeys` (when present) hold one number per param group. */
+export function checkStateDict(where: string, sd: unknown, optimizer: Optimizer<any>, perGroupKeys: readonly string[]): void {
+  if (!is.object(sd)) throw invalidParameterError(where, 'the state dict', 'an object', sd);
+  const n = optimizer.paramGroups.length;
+  for (const key of perGroupKeys) {
+    const v = sd[key];
+    if (v !== undefined && (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === 'number'))) {
+      throw invalidParameterError(where, key, `an array of ${n} numbers (one per param group)`, v, RangeError);
+    }
   }
-  return new Array<number>(n).fill(checkNum(name, key, v));
 }
 
 export abstract class LRScheduler {
@@ -60,11 +58,8 @@ export abstract class LRScheduler {
 
   /** Subclasses set their own fields, then call `this._initialStep()` last (as PyTorch's base does). */
   protected constructor(readonly name: string, optimizer: Optimizer<any>, lastEpoch = -1) {
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
-    if (typeof lastEpoch !== 'number' || !Number.isInteger(lastEpoch) || lastEpoch < -1) {
-      throw new TypeError(`${name}: lastEpoch must be an integer >= -1, got ${describe(lastEpoch)}`);
-    }
-    this.optimizer = optimizer;
+    this.optimizer = checkOptimizer(name, optimizer);
+    checkInt(name, 'lastEpoch', lastEpoch, { min: -1 });
     optimizer.paramGroups.forEach((g, i) => {
       if (lastEpoch === -1) g.initialLr ??= g.lr;
       else if (g.initialLr === undefined) {
@@ -100,7 +95,7 @@ export abstract class LRScheduler {
       this.lastEpoch += 1;
       values = this.getLr();
     } else {
-      this.lastEpoch = checkNum(this.name, 'epoch', epoch);
+      this.lastEpoch = checkNumber(this.name, 'epoch', epoch);
       values = this.closedFormLr() ?? this.getLr();
     }
     this.setLrs(values);
@@ -136,16 +131,7 @@ export abstract class LRScheduler {
    * or after (PyTorch leaves that to the optimizer's state dict).
    */
   loadStateDict(sd: SchedulerStateDict): void {
-    if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) {
-      throw new TypeError(`${this.name}.loadStateDict: expected a state dict object, got ${describe(sd)}`);
-    }
-    const n = this.optimizer.paramGroups.length;
-    for (const key of ['base_lrs', '_last_lr']) {
-      const v = sd[key];
-      if (v !== undefined && (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === 'number'))) {
-        throw new RangeError(`${this.name}.loadStateDict: ${key} must be an array of ${n} numbers (one per param group), got ${describe(v)}`);
-      }
-    }
+    checkStateDict(`${this.name}.loadStateDict`, sd, this.optimizer, ['base_lrs', '_last_lr']);
     const self = this as unknown as Record<string, unknown>;
     for (const [js, py] of this.stateFields()) if (py in sd) self[js] = cloneJson(sd[py]);
     this.restoreLrs();

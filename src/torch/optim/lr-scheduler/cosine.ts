@@ -1,7 +1,8 @@
 // Cosine annealing, plain (CosineAnnealingLR) and with warm restarts (SGDR). The arithmetic is
 // written in PyTorch's order (pi * epoch / T vs epoch * pi / T round differently).
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkInt, checkNum, checkSchedulerOptions, type SchedulerOptions } from './base.js';
+import { checkNumber } from '../../../validate.js';
+import { LRScheduler, schedulerOptions, type SchedulerOptions } from './base.js';
 
 /**
  * Cosine annealing from the initial lr to `etaMin` (default 0) over `tMax` epochs, by PyTorch's
@@ -11,10 +12,10 @@ export class CosineAnnealingLR extends LRScheduler {
   tMax: number;
   etaMin: number;
   constructor(optimizer: Optimizer<any>, options: { tMax: number; etaMin?: number } & SchedulerOptions) {
-    checkSchedulerOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'lastEpoch'], true);
-    super('CosineAnnealingLR', optimizer, options.lastEpoch);
-    this.tMax = checkNum('CosineAnnealingLR', 'tMax', options.tMax, (x) => x > 0, 'a positive number');
-    this.etaMin = checkNum('CosineAnnealingLR', 'etaMin', options.etaMin ?? 0);
+    const o = schedulerOptions('CosineAnnealingLR', options, ['tMax', 'etaMin', 'lastEpoch'], true);
+    super('CosineAnnealingLR', optimizer, o.get('lastEpoch') as number | undefined);
+    this.tMax = o.number('tMax', undefined, { min: 0, exclusive: 'min' });
+    this.etaMin = o.number('etaMin', 0);
     this._initialStep();
   }
 
@@ -51,12 +52,12 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   etaMin: number;
   tCur: number;
   constructor(optimizer: Optimizer<any>, options: { t0: number; tMult?: number; etaMin?: number } & SchedulerOptions) {
-    checkSchedulerOptions('CosineAnnealingWarmRestarts', options, ['t0', 'tMult', 'etaMin', 'lastEpoch'], true);
-    super('CosineAnnealingWarmRestarts', optimizer, options.lastEpoch);
-    this.t0 = checkInt('CosineAnnealingWarmRestarts', 't0', options.t0, 1);
+    const o = schedulerOptions('CosineAnnealingWarmRestarts', options, ['t0', 'tMult', 'etaMin', 'lastEpoch'], true);
+    super('CosineAnnealingWarmRestarts', optimizer, o.get('lastEpoch') as number | undefined);
+    this.t0 = o.int('t0');
     this.tI = this.t0;
-    this.tMult = checkInt('CosineAnnealingWarmRestarts', 'tMult', options.tMult ?? 1, 1);
-    this.etaMin = checkNum('CosineAnnealingWarmRestarts', 'etaMin', options.etaMin ?? 0);
+    this.tMult = o.int('tMult', 1);
+    this.etaMin = o.number('etaMin', 0);
     this.tCur = this.lastEpoch;
     this._initialStep();
   }
@@ -76,7 +77,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
         this.tI = this.tI * this.tMult;
       }
     } else {
-      checkNum(this.name, 'epoch', epoch, (x) => x >= 0, 'a non-negative number');
+      checkNumber(this.name, 'epoch', epoch, { min: 0 });
       if (epoch >= this.t0) {
         if (this.tMult === 1) {
           this.tCur = epoch % this.t0;

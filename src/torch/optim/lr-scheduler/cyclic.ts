@@ -3,8 +3,9 @@
 // (triangular2), per iteration (exp_range) or by the user's scaleFn; momentum cycles the other
 // way. A port of PyTorch 1.13's; step() after each batch. Where the optimizer has betas (Adam)
 // instead of momentum, beta1 is cycled, as PyTorch does from 2.0 (1.13 refuses such optimizers).
-import { Optimizer, describe } from '../optimizer.js';
-import { LRScheduler, checkNum, checkSchedulerOptions, perGroup, type SchedulerOptions } from './base.js';
+import { describeChoices, is, show } from '../../../validate.js';
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, checkOptimizer, perGroup, schedulerOptions, type SchedulerOptions } from './base.js';
 
 export interface CyclicLROptions extends SchedulerOptions {
   /** The lower lr of the cycle (and the starting lr), one for all groups or one per group. */
@@ -34,7 +35,8 @@ export interface CyclicLROptions extends SchedulerOptions {
 const NAME = 'CyclicLR';
 const OPTION_KEYS = ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode', 'cycleMomentum',
   'baseMomentum', 'maxMomentum', 'lastEpoch'];
-const positive = (x: number): boolean => x > 0;
+const MODES = ['triangular', 'triangular2', 'exp_range'] as const;
+const SCALE_MODES = ['cycle', 'iterations'] as const;
 
 export class CyclicLR extends LRScheduler {
   maxLrs: number[];
@@ -50,24 +52,18 @@ export class CyclicLR extends LRScheduler {
   private readonly scaleFnCustom: ((x: number) => number) | null;
 
   constructor(optimizer: Optimizer<any>, options: CyclicLROptions) {
-    checkSchedulerOptions(NAME, options, OPTION_KEYS, true);
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${NAME}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
-    const lastEpoch = options.lastEpoch ?? -1;
-    const baseLrs = perGroup(NAME, 'baseLr', optimizer, options.baseLr);
-    const maxLrs = perGroup(NAME, 'maxLr', optimizer, options.maxLr);
-    const up = checkNum(NAME, 'stepSizeUp', options.stepSizeUp ?? 2000, positive, 'a positive number');
-    const down = options.stepSizeDown === undefined ? up : checkNum(NAME, 'stepSizeDown', options.stepSizeDown, (x) => x >= 0, 'a non-negative number');
-    const scaleFn = options.scaleFn ?? null;
-    if (scaleFn !== null && typeof scaleFn !== 'function') throw new TypeError(`${NAME}: scaleFn must be a function, got ${describe(scaleFn)}`);
-    const mode = options.mode ?? 'triangular';
-    if (scaleFn === null && mode !== 'triangular' && mode !== 'triangular2' && mode !== 'exp_range') {
-      throw new TypeError(`${NAME}: mode must be 'triangular', 'triangular2' or 'exp_range' (or give scaleFn), got ${describe(mode)}`);
-    }
-    const scaleMode = options.scaleMode ?? 'cycle';
-    if (scaleMode !== 'cycle' && scaleMode !== 'iterations') throw new TypeError(`${NAME}: scaleMode must be 'cycle' or 'iterations', got ${describe(scaleMode)}`);
-    const gamma = checkNum(NAME, 'gamma', options.gamma ?? 1);
-    const cycleMomentum = options.cycleMomentum ?? true;
-    if (typeof cycleMomentum !== 'boolean') throw new TypeError(`${NAME}: cycleMomentum must be a boolean, got ${describe(cycleMomentum)}`);
+    const o = schedulerOptions(NAME, options, OPTION_KEYS, true);
+    checkOptimizer(NAME, optimizer);
+    const lastEpoch = o.int('lastEpoch', -1, { min: -1 });
+    const baseLrs = perGroup(NAME, 'baseLr', optimizer, o.get('baseLr'));
+    const maxLrs = perGroup(NAME, 'maxLr', optimizer, o.get('maxLr'));
+    const up = o.number('stepSizeUp', 2000, { min: 0, exclusive: 'min' });
+    const down = o.number('stepSizeDown', up, { min: 0 });
+    const scaleFn = o.custom<((x: number) => number) | null>('scaleFn', null, is.fn, 'a function');
+    const mode = o.custom<string>('mode', 'triangular', (m) => scaleFn !== null || is.inArray(m, MODES), `${describeChoices(MODES)} (or give scaleFn)`);
+    const scaleMode = o.choice('scaleMode', SCALE_MODES, 'cycle');
+    const gamma = o.number('gamma', 1);
+    const cycleMomentum = o.bool('cycleMomentum', true);
     // Group lrs and momentums are written before the base constructor reads initialLr, as PyTorch does.
     if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.lr = baseLrs[i]!; });
     let useBeta1 = false;
@@ -107,7 +103,7 @@ export class CyclicLR extends LRScheduler {
   scaleFn(x: number): number {
     if (this.scaleFnCustom !== null) {
       const s = this.scaleFnCustom(x);
-      if (typeof s !== 'number' || Number.isNaN(s)) throw new TypeError(`${NAME}: scaleFn must return a number, got ${describe(s)} for ${x}`);
+      if (typeof s !== 'number' || Number.isNaN(s)) throw new TypeError(`${NAME}: scaleFn must return a number, got ${show(s)} for ${x}`);
       return s;
     }
     if (this.mode === 'triangular2') return 1 / (2.0 ** (x - 1));

@@ -1,37 +1,39 @@
 // LambdaLR and MultiplicativeLR: the lr from the user's function of the epoch, one function for
 // all param groups or one per group. As PyTorch's, the state dict holds `lr_lambdas` with null
 // for each function (plain functions are not state); the functions come from the constructor.
-import { describe, type Optimizer } from '../optimizer.js';
-import { LRScheduler, checkSchedulerOptions, type SchedulerOptions, type SchedulerStateDict } from './base.js';
+import { invalidParameterError, show } from '../../../validate.js';
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, schedulerOptions, type SchedulerOptions, type SchedulerStateDict } from './base.js';
 
 /** A factor as a function of the epoch (an integer from 0). */
 export type LrLambda = (epoch: number) => number;
 
 function lambdas(name: string, optimizer: Optimizer<any>, v: unknown): LrLambda[] {
   const n = optimizer.paramGroups.length;
+  const expected = `a function of the epoch or an array of ${n} of them (one per param group)`;
   if (Array.isArray(v)) {
-    if (v.length !== n) throw new RangeError(`${name}: expected ${n} lrLambda functions (one per param group), got ${v.length}`);
+    if (v.length !== n) throw invalidParameterError(name, 'lrLambda', expected, v, RangeError);
     v.forEach((f, i) => {
-      if (typeof f !== 'function') throw new TypeError(`${name}: lrLambda[${i}] must be a function of the epoch, got ${describe(f)}`);
+      if (typeof f !== 'function') throw invalidParameterError(name, `lrLambda[${i}]`, 'a function of the epoch', f);
     });
     return [...(v as LrLambda[])];
   }
-  if (typeof v !== 'function') throw new TypeError(`${name}: lrLambda must be a function of the epoch or an array of them (one per param group), got ${describe(v)}`);
+  if (typeof v !== 'function') throw invalidParameterError(name, 'lrLambda', expected, v);
   return new Array<LrLambda>(n).fill(v as LrLambda);
 }
 
 function factor(name: string, f: LrLambda, i: number, epoch: number): number {
   const x = f(epoch);
-  if (typeof x !== 'number' || Number.isNaN(x)) throw new TypeError(`${name}: lrLambda of param group ${i} must return a number, got ${describe(x)} at epoch ${epoch}`);
+  if (typeof x !== 'number' || Number.isNaN(x)) throw new TypeError(`${name}: lrLambda of param group ${i} must return a number, got ${show(x)} at epoch ${epoch}`);
   return x;
 }
 
 abstract class LambdaBase extends LRScheduler {
   lrLambdas: LrLambda[];
   protected constructor(name: string, optimizer: Optimizer<any>, options: { lrLambda: LrLambda | LrLambda[] } & SchedulerOptions) {
-    checkSchedulerOptions(name, options, ['lrLambda', 'lastEpoch'], true);
-    super(name, optimizer, options?.lastEpoch);
-    this.lrLambdas = lambdas(name, optimizer, options.lrLambda);
+    const o = schedulerOptions(name, options, ['lrLambda', 'lastEpoch'], true);
+    super(name, optimizer, o.get('lastEpoch') as number | undefined);
+    this.lrLambdas = lambdas(name, optimizer, o.get('lrLambda'));
   }
   protected f(i: number): number {
     return factor(this.name, this.lrLambdas[i]!, i, this.lastEpoch);

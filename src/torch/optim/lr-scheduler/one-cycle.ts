@@ -1,7 +1,7 @@
 // The 1cycle policy (Smith & Topin): lr up from maxLr / divFactor to maxLr, then down to
 // initial / finalDivFactor, with momentum (SGD, RMSprop) or beta1 (Adam) cycling the other way.
-import { Optimizer, describe, snakeToCamel } from '../optimizer.js';
-import { LRScheduler, checkInt, checkNum, checkSchedulerOptions, perGroup, type SchedulerOptions } from './base.js';
+import { snakeToCamel, type Optimizer } from '../optimizer.js';
+import { LRScheduler, checkOptimizer, perGroup, schedulerOptions, type SchedulerOptions } from './base.js';
 
 export interface OneCycleLROptions extends SchedulerOptions {
   maxLr: number | number[];
@@ -26,6 +26,7 @@ export interface OneCycleLROptions extends SchedulerOptions {
 /** A phase in PyTorch's layout (its lr/momentum names are group keys in snake_case). */
 interface Phase { end_step: number; start_lr: string; end_lr: string; start_momentum: string; end_momentum: string }
 
+const ANNEAL_STRATEGIES = ['cos', 'linear'] as const;
 const OPTION_KEYS = ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
   'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch'];
 
@@ -38,21 +39,20 @@ export class OneCycleLR extends LRScheduler {
 
   constructor(optimizer: Optimizer<any>, options: OneCycleLROptions) {
     const name = 'OneCycleLR';
-    checkSchedulerOptions(name, options, OPTION_KEYS, true);
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${name}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
-    const lastEpoch = options.lastEpoch ?? -1;
+    const o = schedulerOptions(name, options, OPTION_KEYS, true);
+    checkOptimizer(name, optimizer);
+    const lastEpoch = o.int('lastEpoch', -1, { min: -1 });
     let totalSteps: number;
-    if (options.totalSteps !== undefined) totalSteps = checkInt(name, 'totalSteps', options.totalSteps, 1);
-    else if (options.epochs !== undefined && options.stepsPerEpoch !== undefined) {
-      totalSteps = checkInt(name, 'epochs', options.epochs, 1) * checkInt(name, 'stepsPerEpoch', options.stepsPerEpoch, 1);
-    } else throw new TypeError(`${name}: give totalSteps, or epochs and stepsPerEpoch`);
-    const pct = checkNum(name, 'pctStart', options.pctStart ?? 0.3, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
-    const strategy = options.annealStrategy ?? 'cos';
-    if (strategy !== 'cos' && strategy !== 'linear') throw new TypeError(`${name}: annealStrategy must be 'cos' or 'linear', got ${JSON.stringify(strategy)}`);
-    const divFactor = checkNum(name, 'divFactor', options.divFactor ?? 25, (x) => x > 0, 'a positive number');
-    const finalDivFactor = checkNum(name, 'finalDivFactor', options.finalDivFactor ?? 1e4, (x) => x > 0, 'a positive number');
-    const maxLrs = perGroup(name, 'maxLr', optimizer, options.maxLr);
-    const cycleMomentum = options.cycleMomentum ?? true;
+    if (o.has('totalSteps')) totalSteps = o.int('totalSteps');
+    else if (o.has('epochs') && o.has('stepsPerEpoch')) totalSteps = o.int('epochs') * o.int('stepsPerEpoch');
+    else throw new TypeError(`${name}: give totalSteps, or epochs and stepsPerEpoch`);
+    const pct = o.probability('pctStart', 0.3);
+    const strategy = o.choice('annealStrategy', ANNEAL_STRATEGIES, 'cos');
+    const positive = { min: 0, exclusive: 'min' } as const;
+    const divFactor = o.number('divFactor', 25, positive);
+    const finalDivFactor = o.number('finalDivFactor', 1e4, positive);
+    const maxLrs = perGroup(name, 'maxLr', optimizer, o.get('maxLr'));
+    const cycleMomentum = o.bool('cycleMomentum', true);
     // Group keys are written before the base constructor reads initialLr, as PyTorch does.
     if (lastEpoch === -1) {
       optimizer.paramGroups.forEach((g, i) => {
@@ -66,8 +66,8 @@ export class OneCycleLR extends LRScheduler {
       const d = optimizer.defaults as Record<string, unknown>;
       if (!('momentum' in d) && !('betas' in d)) throw new TypeError(`${name}: cycleMomentum needs an optimizer with momentum or betas (pass cycleMomentum: false)`);
       useBeta1 = 'betas' in d;
-      const maxM = perGroup(name, 'maxMomentum', optimizer, options.maxMomentum ?? 0.95);
-      const baseM = perGroup(name, 'baseMomentum', optimizer, options.baseMomentum ?? 0.85);
+      const maxM = perGroup(name, 'maxMomentum', optimizer, o.get('maxMomentum') ?? 0.95);
+      const baseM = perGroup(name, 'baseMomentum', optimizer, o.get('baseMomentum') ?? 0.85);
       if (lastEpoch === -1) {
         optimizer.paramGroups.forEach((g, i) => {
           if (useBeta1) g.betas = [maxM[i]!, (g.betas as number[])[1]!];
@@ -84,7 +84,7 @@ export class OneCycleLR extends LRScheduler {
     this.useBeta1 = useBeta1;
     const phase = (end: number, lr0: string, lr1: string, m0: string, m1: string): Phase =>
       ({ end_step: end, start_lr: lr0, end_lr: lr1, start_momentum: m0, end_momentum: m1 });
-    this.schedulePhases = options.threePhase ? [
+    this.schedulePhases = o.bool('threePhase', false) ? [
       phase(pct * totalSteps - 1, 'initial_lr', 'max_lr', 'max_momentum', 'base_momentum'),
       phase(2 * pct * totalSteps - 2, 'max_lr', 'initial_lr', 'base_momentum', 'max_momentum'),
       phase(totalSteps - 1, 'initial_lr', 'min_lr', 'max_momentum', 'max_momentum'),

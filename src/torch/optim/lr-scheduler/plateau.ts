@@ -1,9 +1,10 @@
 // ReduceLROnPlateau: multiplies the lr by `factor` when a metric stops improving for more than
 // `patience` epochs. A port of PyTorch 1.13's, which is not an epoch-based scheduler (it does not
 // derive from _LRScheduler, so it cannot go into SequentialLR); step(metric) after validating.
-import { Optimizer, describe } from '../optimizer.js';
+import { checkChoice, checkNumber, invalidParameterError, readOptions } from '../../../validate.js';
+import type { Optimizer } from '../optimizer.js';
 import { Tensor } from '../../tensor.js';
-import { checkInt, checkNum, checkSchedulerOptions, perGroup, type SchedulerStateDict } from './base.js';
+import { checkOptimizer, checkStateDict, perGroup, type SchedulerStateDict } from './base.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): reduce when the metric stops decreasing; 'max': when it stops increasing. */
@@ -35,10 +36,8 @@ const FIELDS: [string, string][] = [
   ['lastLr', '_last_lr'],
 ];
 
-function checkMode(where: string, mode: unknown, thresholdMode: unknown): void {
-  if (mode !== 'min' && mode !== 'max') throw new TypeError(`${where}mode must be 'min' or 'max', got ${describe(mode)}`);
-  if (thresholdMode !== 'rel' && thresholdMode !== 'abs') throw new TypeError(`${where}thresholdMode must be 'rel' or 'abs', got ${describe(thresholdMode)}`);
-}
+const MODES = ['min', 'max'] as const;
+const THRESHOLD_MODES = ['rel', 'abs'] as const;
 
 export class ReduceLROnPlateau {
   readonly name = NAME;
@@ -60,21 +59,17 @@ export class ReduceLROnPlateau {
   protected lastLr: number[];
 
   constructor(optimizer: Optimizer<any>, options: ReduceLROnPlateauOptions = {}) {
-    checkSchedulerOptions(NAME, options, OPTION_KEYS);
-    if (!(optimizer instanceof Optimizer)) throw new TypeError(`${NAME}: optimizer must be an Optimizer, got ${describe(optimizer)}`);
-    this.optimizer = optimizer;
-    this.factor = checkNum(NAME, 'factor', options.factor ?? 0.1, (x) => x < 1, 'a number < 1');
-    this.minLrs = perGroup(NAME, 'minLr', optimizer, options.minLr ?? 0);
-    this.patience = checkInt(NAME, 'patience', options.patience ?? 10, 0);
-    this.cooldown = checkInt(NAME, 'cooldown', options.cooldown ?? 0, 0);
-    this.threshold = checkNum(NAME, 'threshold', options.threshold ?? 1e-4);
-    this.eps = checkNum(NAME, 'eps', options.eps ?? 1e-8);
-    const mode = options.mode ?? 'min';
-    const thresholdMode = options.thresholdMode ?? 'rel';
-    checkMode(`${NAME}: `, mode, thresholdMode);
-    this.mode = mode;
-    this.thresholdMode = thresholdMode;
-    this.modeWorse = mode === 'min' ? Infinity : -Infinity;
+    const o = readOptions(NAME, options, OPTION_KEYS);
+    this.optimizer = checkOptimizer(NAME, optimizer);
+    this.factor = o.number('factor', 0.1, { max: 1, exclusive: 'max' });
+    this.minLrs = perGroup(NAME, 'minLr', optimizer, o.get('minLr') ?? 0);
+    this.patience = o.int('patience', 10, { min: 0 });
+    this.cooldown = o.int('cooldown', 0, { min: 0 });
+    this.threshold = o.number('threshold', 1e-4);
+    this.eps = o.number('eps', 1e-8);
+    this.mode = o.choice('mode', MODES, 'min');
+    this.thresholdMode = o.choice('thresholdMode', THRESHOLD_MODES, 'rel');
+    this.modeWorse = this.mode === 'min' ? Infinity : -Infinity;
     this.best = this.modeWorse;
     this.lastLr = optimizer.paramGroups.map((g) => g.lr);
   }
@@ -101,8 +96,12 @@ export class ReduceLROnPlateau {
     if (metric instanceof Tensor) {
       if (metric.numel !== 1) throw new RangeError(`${NAME}.step: metric must be a number or a one-element Tensor, got a Tensor of ${metric.numel} elements`);
       current = metric.item();
-    } else current = checkNum(`${NAME}.step`, 'metric', metric, () => true, 'a number or a one-element Tensor');
-    this.lastEpoch = epoch === undefined ? this.lastEpoch + 1 : checkNum(`${NAME}.step`, 'epoch', epoch);
+    } else if (typeof metric === 'number') {
+      current = metric;
+    } else {
+      throw invalidParameterError(`${NAME}.step`, 'metric', 'a number or a one-element Tensor', metric);
+    }
+    this.lastEpoch = epoch === undefined ? this.lastEpoch + 1 : checkNumber(`${NAME}.step`, 'epoch', epoch);
     if (this.isBetter(current, this.best)) {
       this.best = current;
       this.numBadEpochs = 0;
@@ -147,17 +146,10 @@ export class ReduceLROnPlateau {
    */
   loadStateDict(sd: SchedulerStateDict): void {
     const where = `${NAME}.loadStateDict`;
-    if (sd === null || typeof sd !== 'object' || Array.isArray(sd)) throw new TypeError(`${where}: expected a state dict object, got ${describe(sd)}`);
+    checkStateDict(where, sd, this.optimizer, ['min_lrs', '_last_lr']);
     const n = this.optimizer.paramGroups.length;
-    for (const key of ['min_lrs', '_last_lr']) {
-      const v = sd[key];
-      if (v !== undefined && (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === 'number'))) {
-        throw new RangeError(`${where}: ${key} must be an array of ${n} numbers (one per param group), got ${describe(v)}`);
-      }
-    }
-    const mode = sd.mode ?? this.mode;
-    const thresholdMode = sd.threshold_mode ?? this.thresholdMode;
-    checkMode(`${where}: `, mode, thresholdMode);
+    if (sd.mode !== undefined) checkChoice(where, 'mode', sd.mode, MODES);
+    if (sd.threshold_mode !== undefined) checkChoice(where, 'threshold_mode', sd.threshold_mode, THRESHOLD_MODES);
     const self = this as unknown as Record<string, unknown>;
     for (const [js, py] of FIELDS) if (py in sd && py !== 'best' && py !== 'mode_worse') self[js] = structuredClone(sd[py]);
     this.modeWorse = this.mode === 'min' ? Infinity : -Infinity;
@@ -165,7 +157,7 @@ export class ReduceLROnPlateau {
       const b = sd.best;
       if (b === null) this.best = this.modeWorse;
       else if (b === 'Infinity' || b === '-Infinity') this.best = b === 'Infinity' ? Infinity : -Infinity;
-      else this.best = checkNum(where, 'best', b);
+      else this.best = checkNumber(where, 'best', b);
     }
     if (this.lastLr.length === n) this.optimizer.paramGroups.forEach((g, i) => { g.lr = this.lastLr[i]!; });
   }

@@ -1,8 +1,9 @@
 // SequentialLR: one scheduler after another, switching at milestones (typically a LinearLR
 // warm-up, then the main schedule). A port of PyTorch 1.13's, including its quirks: at a
 // milestone the next scheduler restarts by its closed form at epoch 0.
-import { describe, type Optimizer } from '../optimizer.js';
-import { LRScheduler, checkInt, type SchedulerStateDict } from './base.js';
+import { checkIntList, invalidParameterError, readOptions } from '../../../validate.js';
+import type { Optimizer } from '../optimizer.js';
+import { LRScheduler, type SchedulerStateDict } from './base.js';
 
 function bisectRight(sorted: number[], x: number): number {
   let lo = 0;
@@ -23,22 +24,20 @@ export class SequentialLR extends LRScheduler {
    * `schedulers` must all drive `optimizer` and be constructed just before (each construction
    * steps once; SequentialLR undoes that); `milestones` has one epoch fewer than `schedulers`.
    */
-  constructor(optimizer: Optimizer<any>, schedulers: LRScheduler[], milestones: number[], options: { lastEpoch?: number } = {}) {
+  constructor(optimizer: Optimizer<any>, schedulers: LRScheduler[], milestones: number[], options?: { lastEpoch?: number }) {
     const name = 'SequentialLR';
     super(name, optimizer, -1);
+    const lastEpoch = readOptions(name, options, ['lastEpoch']).int('lastEpoch', -1, { min: -1 });
     if (!Array.isArray(schedulers) || schedulers.length === 0 || !schedulers.every((s) => s instanceof LRScheduler)) {
-      throw new TypeError(`${name}: schedulers must be a non-empty array of schedulers, got ${describe(schedulers)}`);
+      throw invalidParameterError(name, 'schedulers', 'a non-empty array of schedulers', schedulers);
     }
     schedulers.forEach((s, i) => {
       if (s.optimizer !== optimizer) throw new Error(`${name}: schedulers[${i}] drives another optimizer than the one given`);
     });
-    if (!Array.isArray(milestones) || milestones.length !== schedulers.length - 1) {
-      throw new RangeError(`${name}: expected ${schedulers.length - 1} milestones (one fewer than the ${schedulers.length} schedulers), got ${describe(milestones)}`);
-    }
-    milestones.forEach((m, i) => checkInt(name, `milestones[${i}]`, m, 0));
+    const why = `one fewer than the ${schedulers.length} schedulers`;
+    this.milestones = checkIntList(name, 'milestones', milestones, { length: schedulers.length - 1, min: 0, nonEmpty: false, why });
     this.schedulers = [...schedulers];
-    this.milestones = [...milestones];
-    this.lastEpoch = checkInt(name, 'lastEpoch', options.lastEpoch ?? -1, -1) + 1;
+    this.lastEpoch = lastEpoch + 1;
     for (const g of optimizer.paramGroups) g.lr = g.initialLr as number;
     for (const s of this.schedulers) s.lastEpoch -= 1;
     this.schedulers[0]!._initialStep();
@@ -71,7 +70,7 @@ export class SequentialLR extends LRScheduler {
   override loadStateDict(sd: SchedulerStateDict): void {
     const subs = sd?._schedulers;
     if (subs !== undefined && (!Array.isArray(subs) || subs.length !== this.schedulers.length)) {
-      throw new RangeError(`${this.name}.loadStateDict: _schedulers must hold ${this.schedulers.length} state dicts, got ${describe(subs)}`);
+      throw invalidParameterError(`${this.name}.loadStateDict`, '_schedulers', `an array of ${this.schedulers.length} state dicts`, subs, RangeError);
     }
     (subs as SchedulerStateDict[] | undefined)?.forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
     super.loadStateDict(sd);

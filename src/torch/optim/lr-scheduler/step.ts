@@ -1,7 +1,7 @@
 // Piecewise and simple decays: StepLR, MultiStepLR, ExponentialLR, ConstantLR, LinearLR and
 // PolynomialLR (DeepLab's "poly"). Each keeps PyTorch's chainable formula and its closed form.
 import type { Optimizer } from '../optimizer.js';
-import { LRScheduler, checkInt, checkNum, checkSchedulerOptions, type SchedulerOptions } from './base.js';
+import { LRScheduler, schedulerOptions, type SchedulerOptions } from './base.js';
 
 const groupLrs = (s: LRScheduler): number[] => s.optimizer.paramGroups.map((g) => g.lr);
 
@@ -10,10 +10,10 @@ export class StepLR extends LRScheduler {
   stepSize: number;
   gamma: number;
   constructor(optimizer: Optimizer<any>, options: { stepSize: number; gamma?: number } & SchedulerOptions) {
-    checkSchedulerOptions('StepLR', options, ['stepSize', 'gamma', 'lastEpoch'], true);
-    super('StepLR', optimizer, options?.lastEpoch);
-    this.stepSize = checkInt('StepLR', 'stepSize', options.stepSize, 1);
-    this.gamma = checkNum('StepLR', 'gamma', options.gamma ?? 0.1);
+    const o = schedulerOptions('StepLR', options, ['stepSize', 'gamma', 'lastEpoch'], true);
+    super('StepLR', optimizer, o.get('lastEpoch') as number | undefined);
+    this.stepSize = o.int('stepSize');
+    this.gamma = o.number('gamma', 0.1);
     this._initialStep();
   }
   protected override getLr(): number[] {
@@ -34,14 +34,10 @@ export class MultiStepLR extends LRScheduler {
   milestones: Record<string, number> = {};
   gamma: number;
   constructor(optimizer: Optimizer<any>, options: { milestones: number[]; gamma?: number } & SchedulerOptions) {
-    checkSchedulerOptions('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch'], true);
-    super('MultiStepLR', optimizer, options?.lastEpoch);
-    if (!Array.isArray(options.milestones)) throw new TypeError(`MultiStepLR: milestones must be an array of integers, got ${String(options.milestones)}`);
-    for (const [i, m] of options.milestones.entries()) {
-      checkInt('MultiStepLR', `milestones[${i}]`, m, 0);
-      this.milestones[m] = (this.milestones[m] ?? 0) + 1;
-    }
-    this.gamma = checkNum('MultiStepLR', 'gamma', options.gamma ?? 0.1);
+    const o = schedulerOptions('MultiStepLR', options, ['milestones', 'gamma', 'lastEpoch'], true);
+    super('MultiStepLR', optimizer, o.get('lastEpoch') as number | undefined);
+    for (const m of o.intList('milestones', undefined, { min: 0, nonEmpty: false })) this.milestones[m] = (this.milestones[m] ?? 0) + 1;
+    this.gamma = o.number('gamma', 0.1);
     this._initialStep();
   }
   protected override getLr(): number[] {
@@ -63,9 +59,9 @@ export class MultiStepLR extends LRScheduler {
 export class ExponentialLR extends LRScheduler {
   gamma: number;
   constructor(optimizer: Optimizer<any>, options: { gamma: number } & SchedulerOptions) {
-    checkSchedulerOptions('ExponentialLR', options, ['gamma', 'lastEpoch'], true);
-    super('ExponentialLR', optimizer, options?.lastEpoch);
-    this.gamma = checkNum('ExponentialLR', 'gamma', options.gamma);
+    const o = schedulerOptions('ExponentialLR', options, ['gamma', 'lastEpoch'], true);
+    super('ExponentialLR', optimizer, o.get('lastEpoch') as number | undefined);
+    this.gamma = o.number('gamma');
     this._initialStep();
   }
   protected override getLr(): number[] {
@@ -80,17 +76,15 @@ export class ExponentialLR extends LRScheduler {
   }
 }
 
-const factorOk = (x: number): boolean => x >= 0 && x <= 1;
-
 /** Multiplies the lr by `factor` (default 1/3) until epoch `totalIters` (default 5). */
 export class ConstantLR extends LRScheduler {
   factor: number;
   totalIters: number;
   constructor(optimizer: Optimizer<any>, options: { factor?: number; totalIters?: number } & SchedulerOptions = {}) {
-    checkSchedulerOptions('ConstantLR', options, ['factor', 'totalIters', 'lastEpoch']);
-    super('ConstantLR', optimizer, options?.lastEpoch);
-    this.factor = checkNum('ConstantLR', 'factor', options.factor ?? 1 / 3, factorOk, 'a number in [0, 1]');
-    this.totalIters = checkInt('ConstantLR', 'totalIters', options.totalIters ?? 5, 0);
+    const o = schedulerOptions('ConstantLR', options, ['factor', 'totalIters', 'lastEpoch']);
+    super('ConstantLR', optimizer, o.get('lastEpoch') as number | undefined);
+    this.factor = o.probability('factor', 1 / 3);
+    this.totalIters = o.int('totalIters', 5, { min: 0 });
     this._initialStep();
   }
   protected override getLr(): number[] {
@@ -112,12 +106,12 @@ export class LinearLR extends LRScheduler {
   endFactor: number;
   totalIters: number;
   constructor(optimizer: Optimizer<any>, options: { startFactor?: number; endFactor?: number; totalIters?: number } & SchedulerOptions = {}) {
-    checkSchedulerOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
-    super('LinearLR', optimizer, options?.lastEpoch);
+    const o = schedulerOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
+    super('LinearLR', optimizer, o.get('lastEpoch') as number | undefined);
     // PyTorch allows 0 here, but a zero start makes the chainable formula divide by zero.
-    this.startFactor = checkNum('LinearLR', 'startFactor', options.startFactor ?? 1 / 3, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
-    this.endFactor = checkNum('LinearLR', 'endFactor', options.endFactor ?? 1, factorOk, 'a number in [0, 1]');
-    this.totalIters = checkInt('LinearLR', 'totalIters', options.totalIters ?? 5, 1);
+    this.startFactor = o.number('startFactor', 1 / 3, { min: 0, max: 1, exclusive: 'min' });
+    this.endFactor = o.probability('endFactor', 1);
+    this.totalIters = o.int('totalIters', 5);
     this._initialStep();
   }
   protected override getLr(): number[] {
@@ -140,10 +134,10 @@ export class PolynomialLR extends LRScheduler {
   totalIters: number;
   power: number;
   constructor(optimizer: Optimizer<any>, options: { totalIters?: number; power?: number } & SchedulerOptions = {}) {
-    checkSchedulerOptions('PolynomialLR', options, ['totalIters', 'power', 'lastEpoch']);
-    super('PolynomialLR', optimizer, options?.lastEpoch);
-    this.totalIters = checkInt('PolynomialLR', 'totalIters', options.totalIters ?? 5, 1);
-    this.power = checkNum('PolynomialLR', 'power', options.power ?? 1);
+    const o = schedulerOptions('PolynomialLR', options, ['totalIters', 'power', 'lastEpoch']);
+    super('PolynomialLR', optimizer, o.get('lastEpoch') as number | undefined);
+    this.totalIters = o.int('totalIters', 5);
+    this.power = o.number('power', 1);
     this._initialStep();
   }
   protected override getLr(): number[] {
