@@ -13,7 +13,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (!spec) throw new Error(`unknown model '${name}'; known: ${Object.keys(SEGKIT_MODELS).join(', ')}`);
   if (!torch.cuda.isAvailable()) throw new Error('cuda.mjs needs a CUDA build of libtorch and a GPU');
   torch.manualSeed(0);
-  const model = createModel(spec[0], spec[1]).to({ device: 'cuda' });
+  // The bench specs set no auxParams and no aux head: forward and predict return the mask.
+  const model = /** @type {import('../dist/index.js').SegmentationModel} */ (createModel(spec[0], spec[1])).to({ device: 'cuda' });
   const params = model.parameters().reduce((n, p) => n + p.numel, 0);
   const time = (fn) => {
     for (let i = 0; i < warmup; i++) fn();

@@ -39,7 +39,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // side's GLIBC_TUNABLES), so page faults do not swamp the comparison.
   torch.setAllocatorCache(256 * 2 ** 20);
   torch.manualSeed(0);
-  const model = createModel(spec[0], spec[1]);
+  // The bench specs set no auxParams and no aux head: forward and predict return the mask.
+  const model = /** @type {import('../dist/index.js').SegmentationModel} */ (createModel(spec[0], spec[1]));
   const params = model.parameters().reduce((n, p) => n + p.numel, 0);
   const rss = () => process.resourceUsage().maxRSS / 1024;
 

@@ -17,8 +17,10 @@ try {
   process.exit(1);
 }
 if (!found) {
-  console.error('segkit: libtorch not found. Install it first (Debian/Ubuntu: apt-get install libtorch-dev),\n' +
-    'or set LIBTORCH to an unpacked libtorch folder, or pip-install torch for python3. Then run npm install again.');
+  console.error(
+    'segkit: libtorch not found. Install it first (Debian/Ubuntu: apt-get install libtorch-dev),\n' +
+      'or set LIBTORCH to an unpacked libtorch folder, or pip-install torch for python3. Then run npm install again.',
+  );
   process.exit(1);
 }
 console.log(`segkit: building against libtorch ${libtorchVersion(found)} from ${found.source}`);

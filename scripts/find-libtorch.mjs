@@ -41,11 +41,15 @@ function fromPython() {
   for (const py of [process.env.PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
     try {
       const dir = execFileSync(py, ['-c', 'import torch, os; print(os.path.dirname(torch.__file__))'], {
-        encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60000,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 60000,
       }).trim();
       const found = dir && fromRoot(dir, `python torch at ${dir}`);
       if (found) return found;
-    } catch { /* no torch for this interpreter */ }
+    } catch {
+      /* no torch for this interpreter */
+    }
   }
   return null;
 }
@@ -54,14 +58,22 @@ function fromDebian() {
   const inc = '/usr/include';
   const lib = join('/usr/lib', MULTIARCH);
   if (!existsSync(join(inc, 'ATen', 'ATen.h')) || !existsSync(join(lib, 'libtorch.so'))) return null;
-  return { source: 'system (Debian libtorch-dev)', include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')], libdir: lib, abi: 1, cuda: hasCuda(lib) };
+  return {
+    source: 'system (Debian libtorch-dev)',
+    include: [inc, join(inc, 'torch', 'csrc', 'api', 'include')],
+    libdir: lib,
+    abi: 1,
+    cuda: hasCuda(lib),
+  };
 }
 
 export function findLibtorch() {
   if (process.env.LIBTORCH) {
     const found = fromRoot(process.env.LIBTORCH, `LIBTORCH=${process.env.LIBTORCH}`);
     if (!found) {
-      throw new Error(`LIBTORCH=${process.env.LIBTORCH} does not look like libtorch: expected include/ATen/ATen.h and lib/libtorch.so under it`);
+      throw new Error(
+        `LIBTORCH=${process.env.LIBTORCH} does not look like libtorch: expected include/ATen/ATen.h and lib/libtorch.so under it`,
+      );
     }
     return found;
   }
@@ -82,8 +94,10 @@ export function libtorchVersion(found) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const found = findLibtorch();
   if (!found) {
-    console.error('segkit: libtorch not found. Install it (Debian/Ubuntu: apt-get install libtorch-dev),\n' +
-      'or point LIBTORCH at an unpacked libtorch folder, or pip-install torch for python3.');
+    console.error(
+      'segkit: libtorch not found. Install it (Debian/Ubuntu: apt-get install libtorch-dev),\n' +
+        'or point LIBTORCH at an unpacked libtorch folder, or pip-install torch for python3.',
+    );
     process.exit(1);
   }
   const flag = process.argv[2];

@@ -1,6 +1,14 @@
 // segkit: semantic segmentation for TypeScript over libtorch.
 export { torch, Tensor, F, functional, nn, optim, tidy, keep, dispose, liveTensors, isTensor } from './torch/index.js';
-export { saveCheckpoint, loadCheckpoint, readCheckpointInfo, type CheckpointParts, type CheckpointInfo, type Stateful } from './train/checkpoint.js';
+export {
+  saveCheckpoint,
+  loadCheckpoint,
+  readCheckpointInfo,
+  type CheckpointParts,
+  type CheckpointInfo,
+  type Stateful,
+} from './train/checkpoint.js';
 export { Random } from './data/random.js';
 export type { DType, MemoryFormat, TypedArray, FactoryOptions, TensorData, ToOptions, ValuesIndices, BuildInfo } from './torch/index.js';
 export * from './models/index.js';
+export * as validate from './validate.js';

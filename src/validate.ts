@@ -76,9 +76,12 @@ export function describeChoices(choices: readonly unknown[]): string {
 function suggest(key: string, known: readonly string[]): string | undefined {
   const camel = key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
   const lower = key.toLowerCase().replace(/_/g, '');
-  return known.find((k) => k === camel) ?? known.find((k) => k.toLowerCase().replace(/_/g, '') === lower)
-    ?? known.find((k) => editDistance(k, key) <= Math.min(2, Math.floor(key.length / 4)))
-    ?? (key.length >= 3 ? known.find((k) => k.startsWith(key) || key.startsWith(k)) : undefined);
+  return (
+    known.find((k) => k === camel) ??
+    known.find((k) => k.toLowerCase().replace(/_/g, '') === lower) ??
+    known.find((k) => editDistance(k, key) <= Math.min(2, Math.floor(key.length / 4))) ??
+    (key.length >= 3 ? known.find((k) => k.startsWith(key) || key.startsWith(k)) : undefined)
+  );
 }
 
 /** Levenshtein distance, for typo suggestions. */
@@ -114,7 +117,9 @@ function unknownOptions(where: string, options: object, known: readonly string[]
   const meant = hint.length > 0 ? `; did you mean ${hint.map((k) => `'${k}'`).join(', ')}?` : '';
   const list = unknown.map((k) => `'${k}'`).join(', ');
   const prefix = what === 'options' ? '' : `${what}: `;
-  return new TypeError(`${where}: ${prefix}unknown option${unknown.length > 1 ? 's' : ''} ${list} (known: ${known.join(', ') || 'none'})${meant}`);
+  return new TypeError(
+    `${where}: ${prefix}unknown option${unknown.length > 1 ? 's' : ''} ${list} (known: ${known.join(', ') || 'none'})${meant}`,
+  );
 }
 
 /** Range of a numeric check; bounds are inclusive unless `exclusive` names them. */
@@ -206,8 +211,12 @@ export interface IntListRule extends NumberRange {
 
 /** An array of integers, each in the rule's range, of the rule's length. Returns a copy. */
 export function checkIntList(where: string, name: string, v: unknown, rule: IntListRule = NO_RANGE): number[] {
-  if (Array.isArray(v) && (rule.length === undefined ? rule.nonEmpty === false || v.length > 0 : v.length === rule.length)
-    && v.every((x) => typeof x === 'number' && Number.isInteger(x) && inRange(x, rule))) return [...(v as number[])];
+  if (
+    Array.isArray(v) &&
+    (rule.length === undefined ? rule.nonEmpty === false || v.length > 0 : v.length === rule.length) &&
+    v.every((x) => typeof x === 'number' && Number.isInteger(x) && inRange(x, rule))
+  )
+    return [...(v as number[])];
   const each = describeRange('an integer', rule);
   const plural = each.replace(/^an integer/, 'integers').replace(/^a (positive|non-negative) integer$/, '$1 integers');
   const count = rule.length === undefined ? 'an array of' : `an array of ${rule.length}`;
@@ -232,7 +241,12 @@ export function checkIntList(where: string, name: string, v: unknown, rule: IntL
 export class OptionReader<O extends object = Record<string, unknown>> {
   readonly values: O;
 
-  constructor(readonly where: string, options: O | undefined, known: readonly string[], readonly prefix = '') {
+  constructor(
+    readonly where: string,
+    options: O | undefined,
+    known: readonly string[],
+    readonly prefix = '',
+  ) {
     this.values = checkOptions(where, options, known, prefix ? prefix.replace(/\.$/, '') : 'options');
   }
 

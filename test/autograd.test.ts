@@ -43,7 +43,10 @@ describe('gradcheck helper', () => {
 
   tensorTest('catches a missing gradient (an input the graph ignores)', () => {
     const x = uniform([3]);
-    assert.throws(() => gradcheck('detached', (a) => a.detach().mul(2).add(a.mul(0)).add(a.detach().mul(a.detach())), [x]), /detached: gradient of input 0/);
+    assert.throws(
+      () => gradcheck('detached', (a) => a.detach().mul(2).add(a.mul(0)).add(a.detach().mul(a.detach())), [x]),
+      /detached: gradient of input 0/,
+    );
     x.dispose();
   });
 });
@@ -52,55 +55,171 @@ describe('gradcheck helper', () => {
 
 describe('gradcheck: arithmetic with broadcasting', () => {
   tensorTest('add (with alpha), sub', () => {
-    check('add', () => [uniform([2, 3]), uniform([3], -1, 1, 8)], (a, b) => a.add(b, { alpha: 2 }));
-    check('add scalar', () => [uniform([2, 3])], (a) => a.add(3));
-    check('sub', () => [uniform([2, 3]), uniform([2, 1], -1, 1, 8)], (a, b) => a.sub(b));
-    check('rsub', () => [uniform([4])], (a) => a.rsub(1));
+    check(
+      'add',
+      () => [uniform([2, 3]), uniform([3], -1, 1, 8)],
+      (a, b) => a.add(b, { alpha: 2 }),
+    );
+    check(
+      'add scalar',
+      () => [uniform([2, 3])],
+      (a) => a.add(3),
+    );
+    check(
+      'sub',
+      () => [uniform([2, 3]), uniform([2, 1], -1, 1, 8)],
+      (a, b) => a.sub(b),
+    );
+    check(
+      'rsub',
+      () => [uniform([4])],
+      (a) => a.rsub(1),
+    );
   });
 
   tensorTest('mul, div', () => {
-    check('mul', () => [uniform([2, 3]), uniform([3], -1, 1, 8)], (a, b) => a.mul(b));
-    check('div', () => [uniform([2, 3]), uniform([3], 0.5, 2, 8)], (a, b) => a.div(b));
-    check('div scalar', () => [uniform([2, 3])], (a) => a.div(4));
+    check(
+      'mul',
+      () => [uniform([2, 3]), uniform([3], -1, 1, 8)],
+      (a, b) => a.mul(b),
+    );
+    check(
+      'div',
+      () => [uniform([2, 3]), uniform([3], 0.5, 2, 8)],
+      (a, b) => a.div(b),
+    );
+    check(
+      'div scalar',
+      () => [uniform([2, 3])],
+      (a) => a.div(4),
+    );
   });
 
   tensorTest('pow: tensor ** number, tensor ** tensor, number ** tensor', () => {
-    check('pow 3', () => [uniform([5], -2, 2)], (a) => a.pow(3));
-    check('pow 2.5', () => [uniform([5], 0.5, 2)], (a) => a.pow(2.5));
-    check('pow -1.5', () => [uniform([5], 0.5, 2)], (a) => a.pow(-1.5));
-    check('pow tensor', () => [uniform([2, 3], 0.5, 2), uniform([3], -1, 2, 8)], (a, b) => a.pow(b));
-    check('pow scalar base', () => [uniform([4])], (a) => torch.pow(2, a));
+    check(
+      'pow 3',
+      () => [uniform([5], -2, 2)],
+      (a) => a.pow(3),
+    );
+    check(
+      'pow 2.5',
+      () => [uniform([5], 0.5, 2)],
+      (a) => a.pow(2.5),
+    );
+    check(
+      'pow -1.5',
+      () => [uniform([5], 0.5, 2)],
+      (a) => a.pow(-1.5),
+    );
+    check(
+      'pow tensor',
+      () => [uniform([2, 3], 0.5, 2), uniform([3], -1, 2, 8)],
+      (a, b) => a.pow(b),
+    );
+    check(
+      'pow scalar base',
+      () => [uniform([4])],
+      (a) => torch.pow(2, a),
+    );
   });
 });
 
 describe('gradcheck: unary functions and activations', () => {
   tensorTest('exp, log, sqrt', () => {
-    check('exp', () => [uniform([2, 3])], (a) => a.exp());
-    check('log', () => [uniform([2, 3], 0.2, 3)], (a) => a.log());
-    check('sqrt', () => [uniform([2, 3], 0.2, 3)], (a) => a.sqrt());
+    check(
+      'exp',
+      () => [uniform([2, 3])],
+      (a) => a.exp(),
+    );
+    check(
+      'log',
+      () => [uniform([2, 3], 0.2, 3)],
+      (a) => a.log(),
+    );
+    check(
+      'sqrt',
+      () => [uniform([2, 3], 0.2, 3)],
+      (a) => a.sqrt(),
+    );
   });
 
   tensorTest('sigmoid, tanh, relu (away from 0), leakyRelu', () => {
-    check('sigmoid', () => [uniform([2, 3], -3, 3)], (a) => a.sigmoid());
-    check('tanh', () => [uniform([2, 3], -2, 2)], (a) => a.tanh());
-    check('relu', () => [distinct([2, 5])], (a) => a.relu());
-    check('F.relu', () => [distinct([2, 5])], (a) => F.relu(a));
-    check('leakyRelu', () => [distinct([2, 5])], (a) => a.leakyRelu(0.2));
-    check('leakyRelu default slope', () => [distinct([2, 5])], (a) => F.leakyRelu(a));
+    check(
+      'sigmoid',
+      () => [uniform([2, 3], -3, 3)],
+      (a) => a.sigmoid(),
+    );
+    check(
+      'tanh',
+      () => [uniform([2, 3], -2, 2)],
+      (a) => a.tanh(),
+    );
+    check(
+      'relu',
+      () => [distinct([2, 5])],
+      (a) => a.relu(),
+    );
+    check(
+      'F.relu',
+      () => [distinct([2, 5])],
+      (a) => F.relu(a),
+    );
+    check(
+      'leakyRelu',
+      () => [distinct([2, 5])],
+      (a) => a.leakyRelu(0.2),
+    );
+    check(
+      'leakyRelu default slope',
+      () => [distinct([2, 5])],
+      (a) => F.leakyRelu(a),
+    );
   });
 
   tensorTest('gelu (exact and tanh), silu', () => {
-    check('gelu', () => [uniform([2, 4], -3, 3)], (a) => a.gelu());
-    check('gelu tanh', () => [uniform([2, 4], -3, 3)], (a) => F.gelu(a, { approximate: 'tanh' }));
-    check('silu', () => [uniform([2, 4], -3, 3)], (a) => a.silu());
+    check(
+      'gelu',
+      () => [uniform([2, 4], -3, 3)],
+      (a) => a.gelu(),
+    );
+    check(
+      'gelu tanh',
+      () => [uniform([2, 4], -3, 3)],
+      (a) => F.gelu(a, { approximate: 'tanh' }),
+    );
+    check(
+      'silu',
+      () => [uniform([2, 4], -3, 3)],
+      (a) => a.silu(),
+    );
   });
 
   tensorTest('softmax, logSoftmax over each dim', () => {
-    check('softmax dim 1', () => [uniform([2, 4], -2, 2)], (a) => a.softmax(1));
-    check('softmax dim 0', () => [uniform([3, 2], -2, 2)], (a) => F.softmax(a, 0));
-    check('softmax dim -1 of 3-D', () => [uniform([2, 2, 3], -2, 2)], (a) => a.softmax(-1));
-    check('logSoftmax dim 1', () => [uniform([2, 4], -2, 2)], (a) => a.logSoftmax(1));
-    check('logSoftmax dim 0', () => [uniform([3, 2], -2, 2)], (a) => F.logSoftmax(a, 0));
+    check(
+      'softmax dim 1',
+      () => [uniform([2, 4], -2, 2)],
+      (a) => a.softmax(1),
+    );
+    check(
+      'softmax dim 0',
+      () => [uniform([3, 2], -2, 2)],
+      (a) => F.softmax(a, 0),
+    );
+    check(
+      'softmax dim -1 of 3-D',
+      () => [uniform([2, 2, 3], -2, 2)],
+      (a) => a.softmax(-1),
+    );
+    check(
+      'logSoftmax dim 1',
+      () => [uniform([2, 4], -2, 2)],
+      (a) => a.logSoftmax(1),
+    );
+    check(
+      'logSoftmax dim 0',
+      () => [uniform([3, 2], -2, 2)],
+      (a) => F.logSoftmax(a, 0),
+    );
   });
 });
 
@@ -108,35 +227,107 @@ describe('gradcheck: unary functions and activations', () => {
 
 describe('gradcheck: reductions', () => {
   tensorTest('sum and mean, whole tensor and over dims', () => {
-    check('sum', () => [uniform([2, 3])], (a) => a.sum());
-    check('sum dim', () => [uniform([2, 3, 2])], (a) => a.sum({ dim: 1 }));
-    check('sum dims keepdim', () => [uniform([2, 3, 2])], (a) => a.sum({ dim: [0, 2], keepdim: true }));
-    check('mean', () => [uniform([2, 3])], (a) => a.mean());
-    check('mean dim', () => [uniform([2, 3, 2])], (a) => a.mean({ dim: [0, 2] }));
+    check(
+      'sum',
+      () => [uniform([2, 3])],
+      (a) => a.sum(),
+    );
+    check(
+      'sum dim',
+      () => [uniform([2, 3, 2])],
+      (a) => a.sum({ dim: 1 }),
+    );
+    check(
+      'sum dims keepdim',
+      () => [uniform([2, 3, 2])],
+      (a) => a.sum({ dim: [0, 2], keepdim: true }),
+    );
+    check(
+      'mean',
+      () => [uniform([2, 3])],
+      (a) => a.mean(),
+    );
+    check(
+      'mean dim',
+      () => [uniform([2, 3, 2])],
+      (a) => a.mean({ dim: [0, 2] }),
+    );
   });
 
   tensorTest('std and var (Bessel and population)', () => {
-    check('std', () => [uniform([2, 4])], (a) => a.std());
-    check('std dim', () => [uniform([3, 4])], (a) => a.std({ dim: 1 }));
-    check('var', () => [uniform([2, 4])], (a) => a.var());
-    check('var dim correction 0', () => [uniform([3, 4])], (a) => a.var({ dim: 0, correction: 0 }));
-    check('torch.var keepdim', () => [uniform([3, 4])], (a) => torch.var(a, { dim: 1, keepdim: true, unbiased: false }));
+    check(
+      'std',
+      () => [uniform([2, 4])],
+      (a) => a.std(),
+    );
+    check(
+      'std dim',
+      () => [uniform([3, 4])],
+      (a) => a.std({ dim: 1 }),
+    );
+    check(
+      'var',
+      () => [uniform([2, 4])],
+      (a) => a.var(),
+    );
+    check(
+      'var dim correction 0',
+      () => [uniform([3, 4])],
+      (a) => a.var({ dim: 0, correction: 0 }),
+    );
+    check(
+      'torch.var keepdim',
+      () => [uniform([3, 4])],
+      (a) => torch.var(a, { dim: 1, keepdim: true, unbiased: false }),
+    );
   });
 
   tensorTest('max over a dim (values) and over everything', () => {
-    check('max dim', () => [distinct([3, 4])], (a) => a.max({ dim: 1 }).values);
-    check('max dim keepdim', () => [distinct([3, 4])], (a) => a.max({ dim: 0, keepdim: true }).values);
-    check('max all', () => [distinct([3, 4])], (a) => a.max());
-    check('maximum', () => [distinct([6], 0.05, 1), torch.tidy(() => distinct([6], 0.05, 2).add(0.025))], (a, b) => a.max(b));
+    check(
+      'max dim',
+      () => [distinct([3, 4])],
+      (a) => a.max({ dim: 1 }).values,
+    );
+    check(
+      'max dim keepdim',
+      () => [distinct([3, 4])],
+      (a) => a.max({ dim: 0, keepdim: true }).values,
+    );
+    check(
+      'max all',
+      () => [distinct([3, 4])],
+      (a) => a.max(),
+    );
+    check(
+      'maximum',
+      () => [distinct([6], 0.05, 1), torch.tidy(() => distinct([6], 0.05, 2).add(0.025))],
+      (a, b) => a.max(b),
+    );
   });
 });
 
 describe('gradcheck: matmul', () => {
   tensorTest('matrix, batched, vector', () => {
-    check('matmul 2-D', () => [uniform([3, 4]), uniform([4, 2], -1, 1, 8)], (a, b) => a.matmul(b));
-    check('matmul batched x 2-D', () => [uniform([2, 3, 4]), uniform([4, 2], -1, 1, 8)], (a, b) => a.matmul(b));
-    check('matmul vector x matrix', () => [uniform([4]), uniform([4, 3], -1, 1, 8)], (a, b) => torch.matmul(a, b));
-    check('mm', () => [uniform([2, 3]), uniform([3, 2], -1, 1, 8)], (a, b) => a.mm(b));
+    check(
+      'matmul 2-D',
+      () => [uniform([3, 4]), uniform([4, 2], -1, 1, 8)],
+      (a, b) => a.matmul(b),
+    );
+    check(
+      'matmul batched x 2-D',
+      () => [uniform([2, 3, 4]), uniform([4, 2], -1, 1, 8)],
+      (a, b) => a.matmul(b),
+    );
+    check(
+      'matmul vector x matrix',
+      () => [uniform([4]), uniform([4, 3], -1, 1, 8)],
+      (a, b) => torch.matmul(a, b),
+    );
+    check(
+      'mm',
+      () => [uniform([2, 3]), uniform([3, 2], -1, 1, 8)],
+      (a, b) => a.mm(b),
+    );
   });
 });
 
@@ -144,34 +335,98 @@ describe('gradcheck: matmul', () => {
 
 describe('gradcheck: views, indexing and joins', () => {
   tensorTest('permute, reshape, narrow, select', () => {
-    check('permute', () => [uniform([2, 3, 4])], (a) => a.permute([2, 0, 1]));
-    check('reshape', () => [uniform([2, 3, 4])], (a) => a.permute([1, 0, 2]).reshape([6, 4]));
-    check('view', () => [uniform([2, 6])], (a) => a.view([3, 4]));
-    check('narrow', () => [uniform([4, 5])], (a) => a.narrow(1, 1, 3));
-    check('select', () => [uniform([4, 5])], (a) => a.select(0, 2));
-    check('select negative', () => [uniform([4, 5])], (a) => a.select(-1, -1));
+    check(
+      'permute',
+      () => [uniform([2, 3, 4])],
+      (a) => a.permute([2, 0, 1]),
+    );
+    check(
+      'reshape',
+      () => [uniform([2, 3, 4])],
+      (a) => a.permute([1, 0, 2]).reshape([6, 4]),
+    );
+    check(
+      'view',
+      () => [uniform([2, 6])],
+      (a) => a.view([3, 4]),
+    );
+    check(
+      'narrow',
+      () => [uniform([4, 5])],
+      (a) => a.narrow(1, 1, 3),
+    );
+    check(
+      'select',
+      () => [uniform([4, 5])],
+      (a) => a.select(0, 2),
+    );
+    check(
+      'select negative',
+      () => [uniform([4, 5])],
+      (a) => a.select(-1, -1),
+    );
   });
 
   tensorTest('gather (with repeated indices), indexSelect', () => {
     const idx = long([0, 0, 2, 1, 1, 1], [2, 3]);
-    check('gather', () => [uniform([2, 4])], (a) => a.gather(1, idx));
+    check(
+      'gather',
+      () => [uniform([2, 4])],
+      (a) => a.gather(1, idx),
+    );
     const rows = long([2, 0, 2]);
-    check('indexSelect', () => [uniform([3, 2])], (a) => a.indexSelect(0, rows));
+    check(
+      'indexSelect',
+      () => [uniform([3, 2])],
+      (a) => a.indexSelect(0, rows),
+    );
     torch.dispose([idx, rows]);
   });
 
   tensorTest('cat and stack', () => {
-    check('cat dim 0', () => [uniform([2, 3]), uniform([1, 3], -1, 1, 8)], (a, b) => torch.cat([a, b], 0));
-    check('cat dim 1', () => [uniform([2, 3]), uniform([2, 2], -1, 1, 8)], (a, b) => torch.cat([a, b, a], 1));
-    check('stack', () => [uniform([2, 3]), uniform([2, 3], -1, 1, 8)], (a, b) => torch.stack([a, b], 1));
+    check(
+      'cat dim 0',
+      () => [uniform([2, 3]), uniform([1, 3], -1, 1, 8)],
+      (a, b) => torch.cat([a, b], 0),
+    );
+    check(
+      'cat dim 1',
+      () => [uniform([2, 3]), uniform([2, 2], -1, 1, 8)],
+      (a, b) => torch.cat([a, b, a], 1),
+    );
+    check(
+      'stack',
+      () => [uniform([2, 3]), uniform([2, 3], -1, 1, 8)],
+      (a, b) => torch.stack([a, b], 1),
+    );
   });
 
   tensorTest('flip, roll, transpose, expand', () => {
-    check('flip', () => [uniform([3, 4])], (a) => a.flip([0, 1]));
-    check('roll', () => [uniform([3, 4])], (a) => a.roll([1, -2], [0, 1]));
-    check('roll flat', () => [uniform([3, 4])], (a) => a.roll(5));
-    check('transpose', () => [uniform([3, 4])], (a) => a.transpose(0, 1));
-    check('expand', () => [uniform([3, 1])], (a) => a.expand([3, 4]));
+    check(
+      'flip',
+      () => [uniform([3, 4])],
+      (a) => a.flip([0, 1]),
+    );
+    check(
+      'roll',
+      () => [uniform([3, 4])],
+      (a) => a.roll([1, -2], [0, 1]),
+    );
+    check(
+      'roll flat',
+      () => [uniform([3, 4])],
+      (a) => a.roll(5),
+    );
+    check(
+      'transpose',
+      () => [uniform([3, 4])],
+      (a) => a.transpose(0, 1),
+    );
+    check(
+      'expand',
+      () => [uniform([3, 1])],
+      (a) => a.expand([3, 4]),
+    );
   });
 });
 
@@ -182,35 +437,85 @@ describe('gradcheck: convolutions and linear', () => {
     const x = () => uniform([1, 2, 6, 6]);
     const w = () => uniform([3, 2, 3, 3], -1, 1, 8);
     const b = () => uniform([3], -1, 1, 9);
-    check('conv2d', () => [x(), w(), b()], (a, ww, bb) => F.conv2d(a, ww, { bias: bb }));
-    check('conv2d stride 2 padding 1', () => [x(), w()], (a, ww) => F.conv2d(a, ww, { stride: 2, padding: 1 }));
-    check('conv2d asymmetric stride/padding', () => [x(), w()], (a, ww) => F.conv2d(a, ww, { stride: [2, 1], padding: [0, 2] }));
-    check('conv2d dilation 2', () => [x(), w(), b()], (a, ww, bb) => F.conv2d(a, ww, { bias: bb, dilation: 2, padding: 2 }));
-    check("conv2d padding 'same'", () => [x(), w()], (a, ww) => F.conv2d(a, ww, { padding: 'same' }));
+    check(
+      'conv2d',
+      () => [x(), w(), b()],
+      (a, ww, bb) => F.conv2d(a, ww, { bias: bb }),
+    );
+    check(
+      'conv2d stride 2 padding 1',
+      () => [x(), w()],
+      (a, ww) => F.conv2d(a, ww, { stride: 2, padding: 1 }),
+    );
+    check(
+      'conv2d asymmetric stride/padding',
+      () => [x(), w()],
+      (a, ww) => F.conv2d(a, ww, { stride: [2, 1], padding: [0, 2] }),
+    );
+    check(
+      'conv2d dilation 2',
+      () => [x(), w(), b()],
+      (a, ww, bb) => F.conv2d(a, ww, { bias: bb, dilation: 2, padding: 2 }),
+    );
+    check(
+      "conv2d padding 'same'",
+      () => [x(), w()],
+      (a, ww) => F.conv2d(a, ww, { padding: 'same' }),
+    );
   });
 
   tensorTest('conv2d: groups, 3-D input', () => {
-    check('conv2d groups 2', () => [uniform([2, 4, 5, 5]), uniform([4, 2, 3, 3], -1, 1, 8), uniform([4], -1, 1, 9)],
-      (a, w, b) => F.conv2d(a, w, { bias: b, groups: 2, padding: 1 }));
-    check('conv2d depthwise', () => [uniform([1, 3, 4, 4]), uniform([3, 1, 3, 3], -1, 1, 8)],
-      (a, w) => F.conv2d(a, w, { groups: 3 }));
-    check('conv2d unbatched', () => [uniform([2, 4, 4]), uniform([1, 2, 3, 3], -1, 1, 8)], (a, w) => F.conv2d(a, w));
+    check(
+      'conv2d groups 2',
+      () => [uniform([2, 4, 5, 5]), uniform([4, 2, 3, 3], -1, 1, 8), uniform([4], -1, 1, 9)],
+      (a, w, b) => F.conv2d(a, w, { bias: b, groups: 2, padding: 1 }),
+    );
+    check(
+      'conv2d depthwise',
+      () => [uniform([1, 3, 4, 4]), uniform([3, 1, 3, 3], -1, 1, 8)],
+      (a, w) => F.conv2d(a, w, { groups: 3 }),
+    );
+    check(
+      'conv2d unbatched',
+      () => [uniform([2, 4, 4]), uniform([1, 2, 3, 3], -1, 1, 8)],
+      (a, w) => F.conv2d(a, w),
+    );
   });
 
   tensorTest('convTranspose2d: stride, padding, outputPadding, groups, dilation', () => {
-    check('convTranspose2d', () => [uniform([1, 2, 3, 3]), uniform([2, 3, 3, 3], -1, 1, 8), uniform([3], -1, 1, 9)],
-      (a, w, b) => F.convTranspose2d(a, w, { bias: b }));
-    check('convTranspose2d stride 2 padding 1 outputPadding 1', () => [uniform([1, 2, 3, 3]), uniform([2, 3, 3, 3], -1, 1, 8)],
-      (a, w) => F.convTranspose2d(a, w, { stride: 2, padding: 1, outputPadding: 1 }));
-    check('convTranspose2d groups 2', () => [uniform([1, 4, 3, 3]), uniform([4, 1, 2, 2], -1, 1, 8)],
-      (a, w) => F.convTranspose2d(a, w, { groups: 2, stride: 2 }));
-    check('convTranspose2d dilation 2', () => [uniform([1, 2, 3, 3]), uniform([2, 2, 2, 2], -1, 1, 8)],
-      (a, w) => F.convTranspose2d(a, w, { dilation: 2 }));
+    check(
+      'convTranspose2d',
+      () => [uniform([1, 2, 3, 3]), uniform([2, 3, 3, 3], -1, 1, 8), uniform([3], -1, 1, 9)],
+      (a, w, b) => F.convTranspose2d(a, w, { bias: b }),
+    );
+    check(
+      'convTranspose2d stride 2 padding 1 outputPadding 1',
+      () => [uniform([1, 2, 3, 3]), uniform([2, 3, 3, 3], -1, 1, 8)],
+      (a, w) => F.convTranspose2d(a, w, { stride: 2, padding: 1, outputPadding: 1 }),
+    );
+    check(
+      'convTranspose2d groups 2',
+      () => [uniform([1, 4, 3, 3]), uniform([4, 1, 2, 2], -1, 1, 8)],
+      (a, w) => F.convTranspose2d(a, w, { groups: 2, stride: 2 }),
+    );
+    check(
+      'convTranspose2d dilation 2',
+      () => [uniform([1, 2, 3, 3]), uniform([2, 2, 2, 2], -1, 1, 8)],
+      (a, w) => F.convTranspose2d(a, w, { dilation: 2 }),
+    );
   });
 
   tensorTest('linear: with and without bias, batched input', () => {
-    check('linear', () => [uniform([3, 4]), uniform([2, 4], -1, 1, 8), uniform([2], -1, 1, 9)], (a, w, b) => F.linear(a, w, b));
-    check('linear no bias, 3-D input', () => [uniform([2, 3, 4]), uniform([5, 4], -1, 1, 8)], (a, w) => F.linear(a, w));
+    check(
+      'linear',
+      () => [uniform([3, 4]), uniform([2, 4], -1, 1, 8), uniform([2], -1, 1, 9)],
+      (a, w, b) => F.linear(a, w, b),
+    );
+    check(
+      'linear no bias, 3-D input',
+      () => [uniform([2, 3, 4]), uniform([5, 4], -1, 1, 8)],
+      (a, w) => F.linear(a, w),
+    );
   });
 });
 
@@ -218,62 +523,145 @@ describe('gradcheck: normalisation', () => {
   tensorTest('batchNorm in training mode (batch statistics), with and without running stats', () => {
     const rm = torch.zeros([3], { dtype: 'float64' });
     const rv = torch.ones([3], { dtype: 'float64' });
-    check('batchNorm training', () => [uniform([4, 3, 2, 2]), uniform([3], 0.5, 1.5, 8), uniform([3], -1, 1, 9)],
-      (a, w, b) => F.batchNorm(a, rm, rv, { weight: w, bias: b, training: true }));
+    check(
+      'batchNorm training',
+      () => [uniform([4, 3, 2, 2]), uniform([3], 0.5, 1.5, 8), uniform([3], -1, 1, 9)],
+      (a, w, b) => F.batchNorm(a, rm, rv, { weight: w, bias: b, training: true }),
+    );
     // The running stats moved (training mode updates them in place), which must not change the output.
     assert.ok(torch.tidy(() => rm.abs().sum().item()) > 0, 'runningMean was updated');
-    check('batchNorm training, no running stats, 2-D input', () => [uniform([5, 3])],
-      (a) => F.batchNorm(a, null, null, { training: true, eps: 1e-3 }));
+    check(
+      'batchNorm training, no running stats, 2-D input',
+      () => [uniform([5, 3])],
+      (a) => F.batchNorm(a, null, null, { training: true, eps: 1e-3 }),
+    );
     torch.dispose([rm, rv]);
   });
 
   tensorTest('batchNorm in eval mode (running statistics)', () => {
     const rm = f64([0.1, -0.2, 0.3]);
     const rv = f64([0.5, 1.5, 2]);
-    check('batchNorm eval', () => [uniform([2, 3, 2, 2]), uniform([3], 0.5, 1.5, 8), uniform([3], -1, 1, 9)],
-      (a, w, b) => F.batchNorm(a, rm, rv, { weight: w, bias: b }));
+    check(
+      'batchNorm eval',
+      () => [uniform([2, 3, 2, 2]), uniform([3], 0.5, 1.5, 8), uniform([3], -1, 1, 9)],
+      (a, w, b) => F.batchNorm(a, rm, rv, { weight: w, bias: b }),
+    );
     torch.dispose([rm, rv]);
   });
 
   tensorTest('groupNorm with affine parameters', () => {
-    check('groupNorm', () => [uniform([2, 4, 3, 3]), uniform([4], 0.5, 1.5, 8), uniform([4], -1, 1, 9)],
-      (a, w, b) => F.groupNorm(a, 2, { weight: w, bias: b }));
-    check('groupNorm 1 group, no affine', () => [uniform([2, 4, 2, 2])], (a) => F.groupNorm(a, 1));
+    check(
+      'groupNorm',
+      () => [uniform([2, 4, 3, 3]), uniform([4], 0.5, 1.5, 8), uniform([4], -1, 1, 9)],
+      (a, w, b) => F.groupNorm(a, 2, { weight: w, bias: b }),
+    );
+    check(
+      'groupNorm 1 group, no affine',
+      () => [uniform([2, 4, 2, 2])],
+      (a) => F.groupNorm(a, 1),
+    );
   });
 });
 
 describe('gradcheck: pooling, resampling, padding', () => {
   tensorTest('maxPool2d (distinct values: no ties)', () => {
-    check('maxPool2d 2', () => [distinct([1, 2, 6, 6], 0.01)], (a) => F.maxPool2d(a, 2));
-    check('maxPool2d 3 stride 2 padding 1', () => [distinct([1, 2, 5, 5], 0.01)], (a) => F.maxPool2d(a, 3, { stride: 2, padding: 1 }));
-    check('maxPool2d ceilMode', () => [distinct([1, 1, 5, 5], 0.01)], (a) => F.maxPool2d(a, 2, { ceilMode: true }));
+    check(
+      'maxPool2d 2',
+      () => [distinct([1, 2, 6, 6], 0.01)],
+      (a) => F.maxPool2d(a, 2),
+    );
+    check(
+      'maxPool2d 3 stride 2 padding 1',
+      () => [distinct([1, 2, 5, 5], 0.01)],
+      (a) => F.maxPool2d(a, 3, { stride: 2, padding: 1 }),
+    );
+    check(
+      'maxPool2d ceilMode',
+      () => [distinct([1, 1, 5, 5], 0.01)],
+      (a) => F.maxPool2d(a, 2, { ceilMode: true }),
+    );
   });
 
   tensorTest('avgPool2d', () => {
-    check('avgPool2d 2', () => [uniform([1, 2, 4, 4])], (a) => F.avgPool2d(a, 2));
-    check('avgPool2d 3 stride 2 padding 1 countIncludePad false', () => [uniform([1, 2, 5, 5])],
-      (a) => F.avgPool2d(a, 3, { stride: 2, padding: 1, countIncludePad: false }));
-    check('avgPool2d ceilMode', () => [uniform([1, 1, 5, 5])], (a) => F.avgPool2d(a, 2, { ceilMode: true }));
+    check(
+      'avgPool2d 2',
+      () => [uniform([1, 2, 4, 4])],
+      (a) => F.avgPool2d(a, 2),
+    );
+    check(
+      'avgPool2d 3 stride 2 padding 1 countIncludePad false',
+      () => [uniform([1, 2, 5, 5])],
+      (a) => F.avgPool2d(a, 3, { stride: 2, padding: 1, countIncludePad: false }),
+    );
+    check(
+      'avgPool2d ceilMode',
+      () => [uniform([1, 1, 5, 5])],
+      (a) => F.avgPool2d(a, 2, { ceilMode: true }),
+    );
   });
 
   tensorTest('adaptiveAvgPool2d (uneven bins)', () => {
-    check('adaptiveAvgPool2d', () => [uniform([1, 2, 7, 5])], (a) => F.adaptiveAvgPool2d(a, [3, 2]));
-    check('adaptiveAvgPool2d 1', () => [uniform([2, 2, 3, 3])], (a) => F.adaptiveAvgPool2d(a, 1));
-    check('adaptiveAvgPool2d null keeps a dim', () => [uniform([1, 1, 4, 3])], (a) => F.adaptiveAvgPool2d(a, [2, null]));
+    check(
+      'adaptiveAvgPool2d',
+      () => [uniform([1, 2, 7, 5])],
+      (a) => F.adaptiveAvgPool2d(a, [3, 2]),
+    );
+    check(
+      'adaptiveAvgPool2d 1',
+      () => [uniform([2, 2, 3, 3])],
+      (a) => F.adaptiveAvgPool2d(a, 1),
+    );
+    check(
+      'adaptiveAvgPool2d null keeps a dim',
+      () => [uniform([1, 1, 4, 3])],
+      (a) => F.adaptiveAvgPool2d(a, [2, null]),
+    );
   });
 
   tensorTest('interpolate bilinear: size / scaleFactor, alignCorners on and off', () => {
-    check('bilinear size', () => [uniform([1, 2, 3, 4])], (a) => F.interpolate(a, { size: [5, 7], mode: 'bilinear' }));
-    check('bilinear alignCorners', () => [uniform([1, 2, 3, 4])], (a) => F.interpolate(a, { size: [5, 7], mode: 'bilinear', alignCorners: true }));
-    check('bilinear scaleFactor 2', () => [uniform([1, 1, 3, 3])], (a) => F.interpolate(a, { scaleFactor: 2, mode: 'bilinear' }));
-    check('bilinear downsample', () => [uniform([1, 1, 6, 5])], (a) => F.interpolate(a, { size: [3, 2], mode: 'bilinear' }));
+    check(
+      'bilinear size',
+      () => [uniform([1, 2, 3, 4])],
+      (a) => F.interpolate(a, { size: [5, 7], mode: 'bilinear' }),
+    );
+    check(
+      'bilinear alignCorners',
+      () => [uniform([1, 2, 3, 4])],
+      (a) => F.interpolate(a, { size: [5, 7], mode: 'bilinear', alignCorners: true }),
+    );
+    check(
+      'bilinear scaleFactor 2',
+      () => [uniform([1, 1, 3, 3])],
+      (a) => F.interpolate(a, { scaleFactor: 2, mode: 'bilinear' }),
+    );
+    check(
+      'bilinear downsample',
+      () => [uniform([1, 1, 6, 5])],
+      (a) => F.interpolate(a, { size: [3, 2], mode: 'bilinear' }),
+    );
   });
 
   tensorTest('pad reflect (and constant, replicate)', () => {
-    check('pad reflect', () => [uniform([1, 2, 4, 5])], (a) => F.pad(a, [1, 2, 3, 1], { mode: 'reflect' }));
-    check('pad reflect last dim only', () => [uniform([1, 2, 4])], (a) => F.pad(a, [2, 3], { mode: 'reflect' }));
-    check('pad constant', () => [uniform([1, 1, 3, 3])], (a) => F.pad(a, [1, 1, 2, 0], { value: 0.5 }));
-    check('pad replicate', () => [uniform([1, 1, 3, 3])], (a) => F.pad(a, [2, 1, 1, 2], { mode: 'replicate' }));
+    check(
+      'pad reflect',
+      () => [uniform([1, 2, 4, 5])],
+      (a) => F.pad(a, [1, 2, 3, 1], { mode: 'reflect' }),
+    );
+    check(
+      'pad reflect last dim only',
+      () => [uniform([1, 2, 4])],
+      (a) => F.pad(a, [2, 3], { mode: 'reflect' }),
+    );
+    check(
+      'pad constant',
+      () => [uniform([1, 1, 3, 3])],
+      (a) => F.pad(a, [1, 1, 2, 0], { value: 0.5 }),
+    );
+    check(
+      'pad replicate',
+      () => [uniform([1, 1, 3, 3])],
+      (a) => F.pad(a, [2, 1, 1, 2], { mode: 'replicate' }),
+    );
   });
 });
 
@@ -281,26 +669,65 @@ describe('gradcheck: losses', () => {
   tensorTest('binaryCrossEntropyWithLogits: input and target, reductions, posWeight, weight', () => {
     const input = () => uniform([2, 3, 2], -3, 3);
     const target = () => uniform([2, 3, 2], 0, 1, 8);
-    check('bceWithLogits mean', () => [input(), target()], (x, y) => F.binaryCrossEntropyWithLogits(x, y));
-    check('bceWithLogits sum', () => [input(), target()], (x, y) => F.binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }));
-    check('bceWithLogits none', () => [input(), target()], (x, y) => F.binaryCrossEntropyWithLogits(x, y, { reduction: 'none' }));
+    check(
+      'bceWithLogits mean',
+      () => [input(), target()],
+      (x, y) => F.binaryCrossEntropyWithLogits(x, y),
+    );
+    check(
+      'bceWithLogits sum',
+      () => [input(), target()],
+      (x, y) => F.binaryCrossEntropyWithLogits(x, y, { reduction: 'sum' }),
+    );
+    check(
+      'bceWithLogits none',
+      () => [input(), target()],
+      (x, y) => F.binaryCrossEntropyWithLogits(x, y, { reduction: 'none' }),
+    );
     const pw = f64([2, 0.5], [2]);
     const wt = f64([1, 2, 3], [3, 1]);
-    check('bceWithLogits posWeight/weight', () => [input(), target()],
-      (x, y) => F.binaryCrossEntropyWithLogits(x, y, { posWeight: pw, weight: wt }));
+    check(
+      'bceWithLogits posWeight/weight',
+      () => [input(), target()],
+      (x, y) => F.binaryCrossEntropyWithLogits(x, y, { posWeight: pw, weight: wt }),
+    );
     torch.dispose([pw, wt]);
   });
 
   tensorTest('crossEntropy: class indices (N, C) and (N, C, H, W), with ignoreIndex, weight, label smoothing', () => {
     const t1 = long([0, 2, 1, 2]);
-    check('crossEntropy (N, C)', () => [uniform([4, 3], -2, 2)], (x) => F.crossEntropy(x, t1));
+    check(
+      'crossEntropy (N, C)',
+      () => [uniform([4, 3], -2, 2)],
+      (x) => F.crossEntropy(x, t1),
+    );
     const t2 = long([0, 255, 2, 1, 255, 0, 1, 1], [2, 2, 2]);
-    check('crossEntropy (N, C, H, W) ignoreIndex', () => [uniform([2, 3, 2, 2], -2, 2)], (x) => F.crossEntropy(x, t2, { ignoreIndex: 255 }));
-    check('crossEntropy ignoreIndex sum', () => [uniform([2, 3, 2, 2], -2, 2)], (x) => F.crossEntropy(x, t2, { ignoreIndex: 255, reduction: 'sum' }));
+    check(
+      'crossEntropy (N, C, H, W) ignoreIndex',
+      () => [uniform([2, 3, 2, 2], -2, 2)],
+      (x) => F.crossEntropy(x, t2, { ignoreIndex: 255 }),
+    );
+    check(
+      'crossEntropy ignoreIndex sum',
+      () => [uniform([2, 3, 2, 2], -2, 2)],
+      (x) => F.crossEntropy(x, t2, { ignoreIndex: 255, reduction: 'sum' }),
+    );
     const wt = f64([0.5, 1, 2]);
-    check('crossEntropy weight + ignoreIndex', () => [uniform([2, 3, 2, 2], -2, 2)], (x) => F.crossEntropy(x, t2, { ignoreIndex: 255, weight: wt }));
-    check('crossEntropy labelSmoothing', () => [uniform([4, 3], -2, 2)], (x) => F.crossEntropy(x, t1, { labelSmoothing: 0.1 }));
-    check('crossEntropy probabilities', () => [uniform([4, 3], -2, 2), torch.tidy(() => uniform([4, 3], 0, 1, 8).softmax(1))], (x, p) => F.crossEntropy(x, p));
+    check(
+      'crossEntropy weight + ignoreIndex',
+      () => [uniform([2, 3, 2, 2], -2, 2)],
+      (x) => F.crossEntropy(x, t2, { ignoreIndex: 255, weight: wt }),
+    );
+    check(
+      'crossEntropy labelSmoothing',
+      () => [uniform([4, 3], -2, 2)],
+      (x) => F.crossEntropy(x, t1, { labelSmoothing: 0.1 }),
+    );
+    check(
+      'crossEntropy probabilities',
+      () => [uniform([4, 3], -2, 2), torch.tidy(() => uniform([4, 3], 0, 1, 8).softmax(1))],
+      (x, p) => F.crossEntropy(x, p),
+    );
     torch.dispose([t1, t2, wt]);
   });
 
@@ -317,30 +744,56 @@ describe('gradcheck: losses', () => {
         assert.equal(g.select(1, c).flatten().select(0, 3).item(), 0);
       }
       // mean over the 2 valid pixels only
-      const manual = F.crossEntropy(x.permute([0, 2, 3, 1]).reshape([4, 3]).indexSelect(0, long([0, 2])), long([1, 2]));
+      const manual = F.crossEntropy(
+        x
+          .permute([0, 2, 3, 1])
+          .reshape([4, 3])
+          .indexSelect(0, long([0, 2])),
+        long([1, 2]),
+      );
       assertClose(loss, manual, 1e-12, 0, 'mean over non-ignored pixels');
     });
   });
 
   tensorTest('nllLoss with ignoreIndex and weight', () => {
     const t = long([0, 2, 1, 2, 0]);
-    check('nllLoss', () => [uniform([5, 3], -2, 2)], (x) => F.nllLoss(x.logSoftmax(1), t));
-    check('nllLoss ignoreIndex', () => [uniform([5, 3], -2, 2)], (x) => F.nllLoss(x, t, { ignoreIndex: 2 }));
+    check(
+      'nllLoss',
+      () => [uniform([5, 3], -2, 2)],
+      (x) => F.nllLoss(x.logSoftmax(1), t),
+    );
+    check(
+      'nllLoss ignoreIndex',
+      () => [uniform([5, 3], -2, 2)],
+      (x) => F.nllLoss(x, t, { ignoreIndex: 2 }),
+    );
     const wt = f64([1, 0.5, 2]);
-    check('nllLoss weight sum', () => [uniform([5, 3], -2, 2)], (x) => F.nllLoss(x, t, { weight: wt, reduction: 'sum' }));
+    check(
+      'nllLoss weight sum',
+      () => [uniform([5, 3], -2, 2)],
+      (x) => F.nllLoss(x, t, { weight: wt, reduction: 'sum' }),
+    );
     const t2 = long([0, 2, 1, 2], [1, 2, 2]);
-    check('nllLoss (N, C, H, W)', () => [uniform([1, 3, 2, 2], -2, 2)], (x) => F.nllLoss(x, t2));
+    check(
+      'nllLoss (N, C, H, W)',
+      () => [uniform([1, 3, 2, 2], -2, 2)],
+      (x) => F.nllLoss(x, t2),
+    );
     torch.dispose([t, wt, t2]);
   });
 
   tensorTest('a small composite: conv -> groupNorm -> relu -> pool -> upsample -> CE', () => {
     const t = long([0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 0, 1, 0, 1, 0], [1, 4, 4]);
-    check('composite', () => [uniform([1, 2, 4, 4]), uniform([4, 2, 3, 3], -0.5, 0.5, 8), uniform([2, 4, 1, 1], -1, 1, 9)],
+    check(
+      'composite',
+      () => [uniform([1, 2, 4, 4]), uniform([4, 2, 3, 3], -0.5, 0.5, 8), uniform([2, 4, 1, 1], -1, 1, 9)],
       (x, w1, w2) => {
         const h = F.groupNorm(F.conv2d(x, w1, { padding: 1 }), 2).tanh();
         const p = F.avgPool2d(h, 2);
         return F.crossEntropy(F.interpolate(F.conv2d(p, w2), { size: [4, 4], mode: 'bilinear' }), t);
-      }, { atol: 1e-6 });
+      },
+      { atol: 1e-6 },
+    );
     t.dispose();
   });
 });
@@ -442,9 +895,32 @@ describe('autograd semantics: .grad', () => {
     torch.tidy(() => x.mul(1).sum().backward());
     assert.deepEqual(nums(x.grad!), [11, 21]);
     torch.tidy(() => {
-      assertThrows(() => { x.grad = f64([1, 2, 3]); }, RangeError, /grad/, /\[3\]/, /\[2\]/);
-      assertThrows(() => { x.grad = torch.ones([2]); }, RangeError, /grad/, /float32/, /float64/);
-      assertThrows(() => { x.grad = 5 as unknown as Tensor; }, TypeError, /grad/, /Tensor or null/);
+      assertThrows(
+        () => {
+          x.grad = f64([1, 2, 3]);
+        },
+        RangeError,
+        /grad/,
+        /\[3\]/,
+        /\[2\]/,
+      );
+      assertThrows(
+        () => {
+          x.grad = torch.ones([2]);
+        },
+        RangeError,
+        /grad/,
+        /float32/,
+        /float64/,
+      );
+      assertThrows(
+        () => {
+          x.grad = 5 as unknown as Tensor;
+        },
+        TypeError,
+        /grad/,
+        /Tensor or null/,
+      );
     });
     torch.dispose([x, start]);
   });
@@ -480,7 +956,9 @@ describe('autograd semantics: backward', () => {
       assertThrows(() => y.backward(torch.ones([3])), RangeError, /backward/, /gradient/, /\[3\]/, /\[2, 3\]/);
       assertThrows(() => y.backward([1, 2] as unknown as Tensor), TypeError, /backward/, /gradient/, /Tensor/);
       // A one-element non-0-d output needs no gradient.
-      x.mul(2).sum({ dim: [0, 1], keepdim: true }).backward();
+      x.mul(2)
+        .sum({ dim: [0, 1], keepdim: true })
+        .backward();
       assert.deepEqual(nums(x.grad!), [2, 2, 2, 2, 2, 2]);
     });
   });
@@ -521,13 +999,17 @@ describe('autograd semantics: backward', () => {
       torch.autograd.backward([c, d], [f64([1, 0, 1]), null]);
       assert.deepEqual(nums(x.grad!), [4, 1, 4]);
       assertThrows(() => torch.autograd.backward([x.mul(2)], [null, null]), RangeError, /autograd\.backward/, /1 tensors but 2 gradients/);
-      assertThrows(() => torch.autograd.backward([5 as unknown as Tensor]), TypeError, /autograd\.backward: tensors\[0\] must be a Tensor, got 5/);
+      assertThrows(
+        () => torch.autograd.backward([5 as unknown as Tensor]),
+        TypeError,
+        /autograd\.backward: tensors\[0\] must be a Tensor, got 5/,
+      );
     });
   });
 });
 
 describe('autograd semantics: grad modes', () => {
-  tensorTest('torch.noGrad returns fn\'s value; outputs inside do not require grad; the mode is restored', () => {
+  tensorTest("torch.noGrad returns fn's value; outputs inside do not require grad; the mode is restored", () => {
     torch.tidy(() => {
       const x = torch.ones([2], { requiresGrad: true });
       assert.equal(torch.isGradEnabled(), true);
@@ -541,8 +1023,17 @@ describe('autograd semantics: grad modes', () => {
       assert.equal(r.n, 42);
       assert.equal(r.y.requiresGrad, false);
       assert.equal(torch.isGradEnabled(), true);
-      assert.equal(torch.noGrad(() => 'value'), 'value');
-      assert.throws(() => torch.noGrad(() => { throw new RangeError('inner'); }), RangeError);
+      assert.equal(
+        torch.noGrad(() => 'value'),
+        'value',
+      );
+      assert.throws(
+        () =>
+          torch.noGrad(() => {
+            throw new RangeError('inner');
+          }),
+        RangeError,
+      );
       assert.equal(torch.isGradEnabled(), true, 'restored after a throw');
       assert.equal(x.mul(2).requiresGrad, true);
     });
@@ -569,7 +1060,7 @@ describe('autograd semantics: grad modes', () => {
     });
   });
 
-  tensorTest('torch.inferenceMode returns fn\'s value and records nothing', () => {
+  tensorTest("torch.inferenceMode returns fn's value and records nothing", () => {
     torch.tidy(() => {
       const x = torch.ones([2], { requiresGrad: true });
       assert.equal(torch.isInferenceModeEnabled(), false);
@@ -583,7 +1074,10 @@ describe('autograd semantics: grad modes', () => {
       assert.deepEqual(nums(y), [3, 3]);
       assert.equal(torch.isInferenceModeEnabled(), false);
       assert.equal(torch.isGradEnabled(), true);
-      assert.equal(torch.inferenceMode(() => 5), 5);
+      assert.equal(
+        torch.inferenceMode(() => 5),
+        5,
+      );
     });
   });
 

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe } from 'node:test';
-import { torch, F, type Tensor } from '../src/index.js';
+import { torch, F } from '../src/index.js';
 import * as nn from '../src/torch/nn/index.js';
 import { AdamW, CosineAnnealingLR, ModelEma } from '../src/torch/optim/index.js';
 import { Random } from '../src/data/random.js';
@@ -19,8 +19,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function setup(seed: number, channels = 8) {
   torch.manualSeed(seed);
   const model = new nn.Sequential(
-    new nn.Conv2d(3, channels, 3, { padding: 1 }), new nn.BatchNorm2d(channels), new nn.ReLU(),
-    new nn.Dropout2d({ p: 0.2 }), new nn.Conv2d(channels, 1, 1),
+    new nn.Conv2d(3, channels, 3, { padding: 1 }),
+    new nn.BatchNorm2d(channels),
+    new nn.ReLU(),
+    new nn.Dropout2d({ p: 0.2 }),
+    new nn.Conv2d(channels, 1, 1),
   );
   const optimizer = new AdamW(model.parameters(), { lr: 1e-2, weightDecay: 0.01 });
   const scheduler = new CosineAnnealingLR(optimizer, { tMax: 12 });
@@ -28,7 +31,11 @@ function setup(seed: number, channels = 8) {
   return { model, optimizer, scheduler, ema, random: new Random(seed + 100) };
 }
 type Setup = ReturnType<typeof setup>;
-const disposeSetup = (s: Setup) => { s.model.dispose(); s.optimizer.dispose(); s.ema.dispose(); };
+const disposeSetup = (s: Setup) => {
+  s.model.dispose();
+  s.optimizer.dispose();
+  s.ema.dispose();
+};
 
 const pool = torch.tidy(() => {
   torch.manualSeed(42);
@@ -39,20 +46,22 @@ after(() => torch.dispose(pool));
 function train(s: Setup, steps: number): number[] {
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {
-    losses.push(torch.tidy(() => {
-      // The JS generator picks the batch and a flip; libtorch's RNG drives dropout.
-      const idx = torch.tensor(BigInt64Array.from(s.random.shuffle([...Array(16).keys()]).slice(0, 4), BigInt));
-      let x = pool.x.indexSelect(0, idx);
-      let y = pool.y.indexSelect(0, idx);
-      if (s.random.next() < 0.5) [x, y] = [x.flip(3), y.flip(3)];
-      const loss = F.binaryCrossEntropyWithLogits(s.model.forward(x), y);
-      s.optimizer.zeroGrad();
-      loss.backward();
-      s.optimizer.step();
-      s.scheduler.step();
-      s.ema.update(s.model.parameters());
-      return loss.item();
-    }));
+    losses.push(
+      torch.tidy(() => {
+        // The JS generator picks the batch and a flip; libtorch's RNG drives dropout.
+        const idx = torch.tensor(BigInt64Array.from(s.random.shuffle([...Array(16).keys()]).slice(0, 4), BigInt));
+        let x = pool.x.indexSelect(0, idx);
+        let y = pool.y.indexSelect(0, idx);
+        if (s.random.next() < 0.5) [x, y] = [x.flip(3), y.flip(3)];
+        const loss = F.binaryCrossEntropyWithLogits(s.model.forward(x), y);
+        s.optimizer.zeroGrad();
+        loss.backward();
+        s.optimizer.step();
+        s.scheduler.step();
+        s.ema.update(s.model.parameters());
+        return loss.item();
+      }),
+    );
   }
   return losses;
 }
@@ -66,14 +75,27 @@ describe('checkpoints', () => {
     const first = setup(1);
     const head = train(first, 5);
     const path = join(dir, 'run.safetensors');
-    saveCheckpoint(path, { model: first.model, optimizer: first.optimizer, scheduler: first.scheduler, extra: { ema: first.ema },
-      epoch: 1, step: 5, random: first.random, config: { lr: 1e-2, note: 'unit test' } });
+    saveCheckpoint(path, {
+      model: first.model,
+      optimizer: first.optimizer,
+      scheduler: first.scheduler,
+      extra: { ema: first.ema },
+      epoch: 1,
+      step: 5,
+      random: first.random,
+      config: { lr: 1e-2, note: 'unit test' },
+    });
     train(first, 3); // the run goes on and changes every state after the save
     disposeSetup(first);
 
     const resumed = setup(7); // different seed: everything must come from the file
-    const info = loadCheckpoint(path, { model: resumed.model, optimizer: resumed.optimizer, scheduler: resumed.scheduler,
-      extra: { ema: resumed.ema }, random: resumed.random });
+    const info = loadCheckpoint(path, {
+      model: resumed.model,
+      optimizer: resumed.optimizer,
+      scheduler: resumed.scheduler,
+      extra: { ema: resumed.ema },
+      random: resumed.random,
+    });
     assert.deepEqual([info.epoch, info.step, info.config], [1, 5, { lr: 1e-2, note: 'unit test' }]);
     assert.deepEqual(readCheckpointInfo(path).config, { lr: 1e-2, note: 'unit test' });
     const tail = train(resumed, 7);
@@ -86,12 +108,22 @@ describe('checkpoints', () => {
     const path = join(dir, 'keep.safetensors');
     saveCheckpoint(path, { model: s.model, step: 1 });
     const before = readFileSync(path);
-    const broken = { stateDict: () => { throw new Error('disk full (simulated)'); }, loadStateDict: () => undefined };
+    const broken = {
+      stateDict: () => {
+        throw new Error('disk full (simulated)');
+      },
+      loadStateDict: () => undefined,
+    };
     assert.throws(() => saveCheckpoint(path, { model: s.model, optimizer: broken }), /disk full/);
-    assert.throws(() => saveCheckpoint(join(dir, 'no', 'such', 'dir.safetensors'), { model: s.model }),
-      (e: Error) => /saveCheckpoint: cannot write .*no\/such\/dir\.safetensors/.test(e.message));
+    assert.throws(
+      () => saveCheckpoint(join(dir, 'no', 'such', 'dir.safetensors'), { model: s.model }),
+      (e: Error) => /saveCheckpoint: cannot write .*no\/such\/dir\.safetensors/.test(e.message),
+    );
     assert.deepEqual(readFileSync(path), before);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp-')),
+      [],
+    );
     assert.equal(readCheckpointInfo(path).step, 1);
     disposeSetup(s);
   });
@@ -109,7 +141,12 @@ describe('checkpoints', () => {
     assertThrows(() => loadCheckpoint(weights, { model: s.model }), Error, /weights\.safetensors is not a segkit checkpoint/);
     assertThrows(() => loadCheckpoint(join(dir, 'missing.safetensors'), { model: s.model }), Error, /cannot read .*missing\.safetensors/);
     const other = setup(3, 4);
-    assertThrows(() => loadCheckpoint(path, { model: other.model }), Error, /good\.safetensors: cannot restore the model/, /size mismatch for 0\.weight/);
+    assertThrows(
+      () => loadCheckpoint(path, { model: other.model }),
+      Error,
+      /good\.safetensors: cannot restore the model/,
+      /size mismatch for 0\.weight/,
+    );
     assertThrows(() => loadCheckpoint(path, { model: s.model, scheduler: s.scheduler }), Error, /holds no scheduler state/);
     disposeSetup(s);
     disposeSetup(other);

@@ -25,7 +25,12 @@ describe('without CUDA', { skip: CUDA ? 'this libtorch has CUDA' : false }, () =
       assertThrows(() => x.cuda(), Error, /device 'cuda:0' requested/);
       assertThrows(() => torch.zeros([2], { device: 'cuda:0' }), Error, /zeros: device 'cuda:0'/);
     });
-    assertThrows(() => torch.cuda.getRngState(), RangeError, /cuda\.getRngState: device must be a CUDA device index in \[0, 0\), got 0/, /no CUDA device/);
+    assertThrows(
+      () => torch.cuda.getRngState(),
+      RangeError,
+      /cuda\.getRngState: device must be a CUDA device index in \[0, 0\), got 0/,
+      /no CUDA device/,
+    );
     const lin = new nn.Linear(2, 2);
     try {
       assertThrows(() => lin.to({ device: 'cuda' }), Error, /no CUDA/);
@@ -37,7 +42,7 @@ describe('without CUDA', { skip: CUDA ? 'this libtorch has CUDA' : false }, () =
 });
 
 describe('torch.backends', () => {
-  tensorTest('reads PyTorch\'s defaults, sets and restores, and refuses non-booleans', () => {
+  tensorTest("reads PyTorch's defaults, sets and restores, and refuses non-booleans", () => {
     const b = torch.backends;
     assert.equal(b.cudnn.allowTF32, true, 'cudnn.allow_tf32 defaults to True');
     assert.equal(b.cuda.matmul.allowTF32, false, 'cuda.matmul.allow_tf32 defaults to False');
@@ -47,7 +52,13 @@ describe('torch.backends', () => {
     assert.equal(b.cudnn.benchmark, true);
     b.cudnn.benchmark = false;
     assert.equal(b.cudnn.benchmark, false);
-    assertThrows(() => { (b.cudnn as { allowTF32: unknown }).allowTF32 = 1; }, TypeError, /backends\.cudnn: allowTF32 must be true or false, got 1/);
+    assertThrows(
+      () => {
+        (b.cudnn as { allowTF32: unknown }).allowTF32 = 1;
+      },
+      TypeError,
+      /backends\.cudnn: allowTF32 must be true or false, got 1/,
+    );
     assert.equal(b.cudnn.allowTF32, true);
   });
 });
@@ -80,8 +91,13 @@ describe('CUDA', { skip: CUDA ? false : 'no CUDA device in this libtorch build' 
       const x = torch.randn([2, 3, 17, 23]);
       const w = torch.randn([5, 3, 3, 3]);
       assertClose(F.conv2d(x.cuda(), w.cuda(), { padding: 1 }).cpu(), F.conv2d(x, w, { padding: 1 }), 1e-3, 1e-3, 'conv2d');
-      assertClose(F.interpolate(x.cuda(), { size: [40, 50], mode: 'bilinear', alignCorners: false }).cpu(),
-        F.interpolate(x, { size: [40, 50], mode: 'bilinear', alignCorners: false }), 1e-5, 1e-5, 'interpolate');
+      assertClose(
+        F.interpolate(x.cuda(), { size: [40, 50], mode: 'bilinear', alignCorners: false }).cpu(),
+        F.interpolate(x, { size: [40, 50], mode: 'bilinear', alignCorners: false }),
+        1e-5,
+        1e-5,
+        'interpolate',
+      );
     });
   });
 
@@ -152,8 +168,9 @@ describe('CUDA', { skip: CUDA ? false : 'no CUDA device in this libtorch build' 
       });
       gpuModel.train();
       const opt = new torch.optim.Adam(gpuModel.parameters(), { lr: 1e-3 });
-      const [x, y] = torch.keep(torch.tidy(() => [torch.randn([2, 3, 64, 64], { device: 'cuda' }),
-        torch.rand([2, 2, 64, 64], { device: 'cuda' }).gt(0.5).float()]));
+      const [x, y] = torch.keep(
+        torch.tidy(() => [torch.randn([2, 3, 64, 64], { device: 'cuda' }), torch.rand([2, 2, 64, 64], { device: 'cuda' }).gt(0.5).float()]),
+      );
       const losses: number[] = [];
       for (let step = 0; step < 20; step++) {
         torch.tidy(() => {

@@ -98,7 +98,9 @@ test('the first image matches a direct sharp decode, channel-planar', async () =
   const files = await readdir(join(DIR, 'images'));
   const file = files.find((f) => f.startsWith(`${name}.`));
   assert.ok(file);
-  const { data } = await sharp(join(DIR, 'images', file)).raw().toBuffer({ resolveWithObject: true });
+  const { data } = await sharp(join(DIR, 'images', file))
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   for (const i of [0, 1, 257, 32768, HW - 1]) {
     for (let c = 0; c < 3; c++) assert.equal(t.images[c * HW + i], Math.fround(data[i * 3 + c] / 255));
   }
@@ -173,7 +175,9 @@ test('RGBA PNG tiles: alpha 0 (no data) reads as 0', async (t) => {
     rgba.set([200, 100, 50, i < 256 ? 0 : 255], i * 4);
   }
   const raw = { width: 256, height: 256, channels: 4 as const };
-  await sharp(rgba, { raw }).png().toFile(join(dir, 'images', 'x.png'));
+  await sharp(rgba, { raw })
+    .png()
+    .toFile(join(dir, 'images', 'x.png'));
   const mask = Buffer.alloc(HW, 0);
   mask[300] = 255;
   await sharp(mask, { raw: { width: 256, height: 256, channels: 1 } })
@@ -191,4 +195,3 @@ test('RGBA PNG tiles: alpha 0 (no data) reads as 0', async (t) => {
   // An empty split is a mistake worth reporting, not an empty batch.
   await assert.rejects(loadDemoTiles(dir, 'val'), /"val" is empty/);
 });
-

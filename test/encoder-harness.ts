@@ -42,11 +42,15 @@ function strides(name: string): (8 | 16 | 32)[] {
 export function encoderCases(outputStrides: readonly (8 | 16 | 32)[], coverage: Coverage): EncoderCase[] {
   const n = outputStrides.length;
   if (coverage === 'all') {
-    return IN_CHANNELS.flatMap((inChannels) => DEPTHS.flatMap((depth) => outputStrides.map((outputStride) => ({ inChannels, depth, outputStride }))));
+    return IN_CHANNELS.flatMap((inChannels) =>
+      DEPTHS.flatMap((depth) => outputStrides.map((outputStride) => ({ inChannels, depth, outputStride }))),
+    );
   }
   if (coverage === 'pairs') {
     // Row i, column j, symbol (i + j) mod n: with n <= 3 every pair of values meets.
-    return IN_CHANNELS.flatMap((inChannels, i) => DEPTHS.map((depth, j) => ({ inChannels, depth, outputStride: outputStrides[(i + j) % n]! })));
+    return IN_CHANNELS.flatMap((inChannels, i) =>
+      DEPTHS.map((depth, j) => ({ inChannels, depth, outputStride: outputStrides[(i + j) % n]! })),
+    );
   }
   // Each value once, the dilations at the depths where they change the features (16 at depth 5, 8 from depth 4).
   const stride = (s: 8 | 16): 8 | 16 | 32 => (outputStrides.includes(s) ? s : 32);
@@ -77,11 +81,15 @@ export function encoderHarness(name: string, options: EncoderHarnessOptions = {}
           assert.equal(e.depth, depth, 'depth');
           assert.equal(e.inChannels, inChannels, 'inChannels');
           assert.equal(e.outputStride, outputStride, 'outputStride');
-          assert.equal(e.outChannels.length, depth + 1, 'outChannels: one per feature, the input\'s first');
+          assert.equal(e.outChannels.length, depth + 1, "outChannels: one per feature, the input's first");
           e.eval();
           const shapes = torch.tidy(() => torch.noGrad(() => e.forward(torch.randn([1, inChannels, size, size])).map((f) => [...f.shape])));
           assert.equal(shapes.length, depth + 1, 'number of features');
-          assert.deepEqual(shapes.map((s) => s[1]), e.outChannels, 'feature channels = outChannels');
+          assert.deepEqual(
+            shapes.map((s) => s[1]),
+            e.outChannels,
+            'feature channels = outChannels',
+          );
           assert.deepEqual(shapes, expectedFeatureShapes(e.outChannels, outputStride, size), 'feature shapes');
         } finally {
           e.dispose();

@@ -49,7 +49,10 @@ function shapesOf(e: Encoder): Record<string, number[]> {
 }
 
 /** Keys, count, spot-checked shapes and parameter count against the reference network. */
-function checkKeys(e: Encoder, ref: { keys: number; params: number; first: string[]; last: string[]; shapes: Record<string, number[]>; absent?: string[] }): void {
+function checkKeys(
+  e: Encoder,
+  ref: { keys: number; params: number; first: string[]; last: string[]; shapes: Record<string, number[]>; absent?: string[] },
+): void {
   const keys = Object.keys(e.stateDict());
   assert.equal(keys.length, ref.keys, 'state-dict key count');
   assert.deepEqual(keys.slice(0, ref.first.length), ref.first, 'first keys');
@@ -65,9 +68,15 @@ function paramsWithoutGrad(e: Encoder, size = 64): string[] {
   e.train();
   torch.tidy(() => {
     const feats = e.forward(torch.randn([2, 3, size, size]));
-    feats.slice(1).reduce((acc: Tensor | null, f) => (acc ? acc.add(f.pow(2).mean()) : f.pow(2).mean()), null)!.backward();
+    feats
+      .slice(1)
+      .reduce((acc: Tensor | null, f) => (acc ? acc.add(f.pow(2).mean()) : f.pow(2).mean()), null)!
+      .backward();
   });
-  const missing = e.namedParameters().filter(([, p]) => p.grad === null).map(([n]) => n);
+  const missing = e
+    .namedParameters()
+    .filter(([, p]) => p.grad === null)
+    .map(([n]) => n);
   e.zeroGrad();
   return missing;
 }
@@ -85,10 +94,14 @@ function checkInChannels(name: string, firstConvName: string): void {
         const w = (e.namedModules().find(([n]) => n === firstConvName)![1] as nn.Conv2d).weight;
         assert.equal(e.outChannels[0], bands);
         torch.tidy(() => {
-          const expected = bands === 1 ? conv.weight.sum({ dim: 1, keepdim: true }) : torch.cat([conv.weight, conv.weight.narrow(1, 0, 1)], 1).mul(3 / 4);
+          const expected =
+            bands === 1 ? conv.weight.sum({ dim: 1, keepdim: true }) : torch.cat([conv.weight, conv.weight.narrow(1, 0, 1)], 1).mul(3 / 4);
           assertClose(w, expected, 1e-6, 1e-6, `${name} ${bands}-band first conv`);
         });
-        assert.deepEqual(featureShapes(e, 64, 64).map((s) => s[1]), [bands, e.outChannels[1]]);
+        assert.deepEqual(
+          featureShapes(e, 64, 64).map((s) => s[1]),
+          [bands, e.outChannels[1]],
+        );
       });
     }
   } finally {
@@ -128,16 +141,54 @@ describe('encoder registry', () => {
   });
 
   tensorTest('option errors name the call, the option, what it must be and what came', () => {
-    assertThrows(() => createEncoder('resnet35'), TypeError, /^createEncoder: name must be one of 'resnet18', .*'resnext50_32x4d', .*, got 'resnet35'$/);
-    assertThrows(() => createEncoder('resnet18', { in_channels: 4 } as never), TypeError, /createEncoder\('resnet18'\): unknown option 'in_channels'.*did you mean 'inChannels'/);
-    assertThrows(() => createEncoder('resnet18', { depth: 2.5 }), RangeError, /^createEncoder\('resnet18'\): depth must be an integer from 1 to 5, got 2.5$/);
-    assertThrows(() => createEncoder('resnet18', { inChannels: '3' as never }), TypeError, /inChannels must be a positive integer, got '3'$/);
-    assertThrows(() => createEncoder('resnet18', { outputStride: 4 as never }), RangeError, /outputStride must be one of 32, 16, 8, got 4$/);
-    assertThrows(() => createEncoder('resnet18', { weights: 1 as never }), TypeError, /weights must be null, 'imagenet' or a file path, got 1$/);
-    withEncoder('resnet18', { depth: 1 }, (e) => assertThrows(() => e.makeDilated(4 as never), RangeError, /^ResNetEncoder.makeDilated: outputStride must be 16 or 8, got 4$/));
-    assertThrows(() => new ResNetEncoder({ block: 'basic', layers: [2, 2, 2, 2], groups: 32, widthPerGroup: 4 }), RangeError, /^ResNetEncoder: groups must be 1, got 32$/);
-    assertThrows(() => new ResNetEncoder({ block: 'bottle', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 } as never), TypeError, /block must be 'basic' or 'bottleneck', got 'bottle'/);
-    assertThrows(() => new ResNetEncoder({ block: 'bottleneck', layers: [3, 4, 6], groups: 1, widthPerGroup: 64 } as never), RangeError, /layers must be an array of 4 positive integers \(blocks in layer1..layer4\), got \[3, 4, 6\]/);
+    assertThrows(
+      () => createEncoder('resnet35'),
+      TypeError,
+      /^createEncoder: name must be one of 'resnet18', .*'resnext50_32x4d', .*, got 'resnet35'$/,
+    );
+    assertThrows(
+      () => createEncoder('resnet18', { in_channels: 4 } as never),
+      TypeError,
+      /createEncoder\('resnet18'\): unknown option 'in_channels'.*did you mean 'inChannels'/,
+    );
+    assertThrows(
+      () => createEncoder('resnet18', { depth: 2.5 }),
+      RangeError,
+      /^createEncoder\('resnet18'\): depth must be an integer from 1 to 5, got 2.5$/,
+    );
+    assertThrows(
+      () => createEncoder('resnet18', { inChannels: '3' as never }),
+      TypeError,
+      /inChannels must be a positive integer, got '3'$/,
+    );
+    assertThrows(
+      () => createEncoder('resnet18', { outputStride: 4 as never }),
+      RangeError,
+      /outputStride must be one of 32, 16, 8, got 4$/,
+    );
+    assertThrows(
+      () => createEncoder('resnet18', { weights: 1 as never }),
+      TypeError,
+      /weights must be null, 'imagenet' or a file path, got 1$/,
+    );
+    withEncoder('resnet18', { depth: 1 }, (e) =>
+      assertThrows(() => e.makeDilated(4 as never), RangeError, /^ResNetEncoder.makeDilated: outputStride must be 16 or 8, got 4$/),
+    );
+    assertThrows(
+      () => new ResNetEncoder({ block: 'basic', layers: [2, 2, 2, 2], groups: 32, widthPerGroup: 4 }),
+      RangeError,
+      /^ResNetEncoder: groups must be 1, got 32$/,
+    );
+    assertThrows(
+      () => new ResNetEncoder({ block: 'bottle', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 } as never),
+      TypeError,
+      /block must be 'basic' or 'bottleneck', got 'bottle'/,
+    );
+    assertThrows(
+      () => new ResNetEncoder({ block: 'bottleneck', layers: [3, 4, 6], groups: 1, widthPerGroup: 64 } as never),
+      RangeError,
+      /layers must be an array of 4 positive integers \(blocks in layer1..layer4\), got \[3, 4, 6\]/,
+    );
   });
 });
 
@@ -152,17 +203,40 @@ describe('mobilenet_v2 (torchvision layout)', () => {
 
   tensorTest('state-dict keys and parameters as torchvision.models.mobilenet_v2 without classifier', () => {
     // torchvision: 3,504,872 parameters, of which classifier.1 (Linear 1280 -> 1000) holds 1,281,000.
-    withEncoder('mobilenet_v2', {}, (e) => checkKeys(e, {
-      keys: 312, params: 3_504_872 - 1_281_000,
-      first: ['features.0.0.weight', 'features.0.1.weight', 'features.0.1.bias', 'features.0.1.running_mean', 'features.0.1.running_var', 'features.0.1.num_batches_tracked', 'features.1.conv.0.0.weight'],
-      last: ['features.18.0.weight', 'features.18.1.weight', 'features.18.1.bias', 'features.18.1.running_mean', 'features.18.1.running_var', 'features.18.1.num_batches_tracked'],
-      shapes: {
-        'features.0.0.weight': [32, 3, 3, 3], 'features.1.conv.0.0.weight': [32, 1, 3, 3], 'features.1.conv.1.weight': [16, 32, 1, 1],
-        'features.2.conv.0.0.weight': [96, 16, 1, 1], 'features.2.conv.1.0.weight': [96, 1, 3, 3], 'features.2.conv.2.weight': [24, 96, 1, 1],
-        'features.17.conv.2.weight': [320, 960, 1, 1], 'features.18.0.weight': [1280, 320, 1, 1],
-      },
-      absent: ['classifier.1.weight', 'features.1.conv.3.weight'],
-    }));
+    withEncoder('mobilenet_v2', {}, (e) =>
+      checkKeys(e, {
+        keys: 312,
+        params: 3_504_872 - 1_281_000,
+        first: [
+          'features.0.0.weight',
+          'features.0.1.weight',
+          'features.0.1.bias',
+          'features.0.1.running_mean',
+          'features.0.1.running_var',
+          'features.0.1.num_batches_tracked',
+          'features.1.conv.0.0.weight',
+        ],
+        last: [
+          'features.18.0.weight',
+          'features.18.1.weight',
+          'features.18.1.bias',
+          'features.18.1.running_mean',
+          'features.18.1.running_var',
+          'features.18.1.num_batches_tracked',
+        ],
+        shapes: {
+          'features.0.0.weight': [32, 3, 3, 3],
+          'features.1.conv.0.0.weight': [32, 1, 3, 3],
+          'features.1.conv.1.weight': [16, 32, 1, 1],
+          'features.2.conv.0.0.weight': [96, 16, 1, 1],
+          'features.2.conv.1.0.weight': [96, 1, 3, 3],
+          'features.2.conv.2.weight': [24, 96, 1, 1],
+          'features.17.conv.2.weight': [320, 960, 1, 1],
+          'features.18.0.weight': [1280, 320, 1, 1],
+        },
+        absent: ['classifier.1.weight', 'features.1.conv.3.weight'],
+      }),
+    );
   });
 
   tensorTest('dilation: output stride 16 and 8 keep the last stages at that stride', () => {
@@ -181,13 +255,20 @@ describe('mobilenet_v2 (torchvision layout)', () => {
   });
 
   tensorTest('a torchvision weight file loads by name, its classifier ignored', () => {
-    checkWeightFile('mobilenet_v2', (d) => ({ ...d, 'classifier.1.weight': torch.zeros([1000, 1280]), 'classifier.1.bias': torch.zeros([1000]) }));
+    checkWeightFile('mobilenet_v2', (d) => ({
+      ...d,
+      'classifier.1.weight': torch.zeros([1000, 1280]),
+      'classifier.1.bias': torch.zeros([1000]),
+    }));
   });
 });
 
 // lukemelas' totals with the classifier (Linear head -> 1000): B0 5,288,548 ... B7 66,347,960,
 // which the paper (Tan & Le 2019, Table 2) rounds to 5.3M, 7.8M, 9.2M, 12M, 19M, 30M, 43M, 66M.
-const EFFNET_REF: Record<string, { total: number; paper: number; keys: number; blocks: number; stem: number; head: number; out: number[] }> = {
+const EFFNET_REF: Record<
+  string,
+  { total: number; paper: number; keys: number; blocks: number; stem: number; head: number; out: number[] }
+> = {
   'efficientnet-b0': { total: 5_288_548, paper: 5.3e6, keys: 358, blocks: 16, stem: 32, head: 1280, out: [3, 32, 24, 40, 112, 320] },
   'efficientnet-b1': { total: 7_794_184, paper: 7.8e6, keys: 506, blocks: 23, stem: 32, head: 1280, out: [3, 32, 24, 40, 112, 320] },
   'efficientnet-b2': { total: 9_109_994, paper: 9.2e6, keys: 506, blocks: 23, stem: 32, head: 1408, out: [3, 32, 24, 48, 120, 352] },
@@ -199,7 +280,7 @@ const EFFNET_REF: Record<string, { total: number; paper: number; keys: number; b
 };
 
 describe('efficientnet-b0..b7 (lukemelas layout)', () => {
-  tensorTest('b0..b7: keys, block counts and parameters as lukemelas without _fc; the paper\'s totals', () => {
+  tensorTest("b0..b7: keys, block counts and parameters as lukemelas without _fc; the paper's totals", () => {
     for (const name of EFFICIENTNETS) {
       const ref = EFFNET_REF[name]!;
       withEncoder(name, {}, (e) => {
@@ -207,11 +288,21 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
         const blocks = (e as EfficientNetEncoder).blocks;
         const lastOut = ref.out[5]!;
         checkKeys(e, {
-          keys: ref.keys, params: ref.total - fc,
-          first: ['_conv_stem.weight', '_bn0.weight', '_bn0.bias', '_bn0.running_mean', '_bn0.running_var', '_bn0.num_batches_tracked', '_blocks.0._depthwise_conv.weight'],
+          keys: ref.keys,
+          params: ref.total - fc,
+          first: [
+            '_conv_stem.weight',
+            '_bn0.weight',
+            '_bn0.bias',
+            '_bn0.running_mean',
+            '_bn0.running_var',
+            '_bn0.num_batches_tracked',
+            '_blocks.0._depthwise_conv.weight',
+          ],
           last: ['_conv_head.weight', '_bn1.weight', '_bn1.bias', '_bn1.running_mean', '_bn1.running_var', '_bn1.num_batches_tracked'],
           shapes: {
-            '_conv_stem.weight': [ref.stem, 3, 3, 3], '_conv_head.weight': [ref.head, lastOut, 1, 1],
+            '_conv_stem.weight': [ref.stem, 3, 3, 3],
+            '_conv_head.weight': [ref.head, lastOut, 1, 1],
             [`_blocks.${ref.blocks - 1}._project_conv.weight`]: [lastOut, blocks[ref.blocks - 1]!.args.inputFilters * 6, 1, 1],
           },
           absent: ['_fc.weight', '_blocks.0._expand_conv.weight', `_blocks.${ref.blocks}._bn2.weight`],
@@ -248,17 +339,36 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
       const b = (e as EfficientNetEncoder).blocks;
       const enc = e as EfficientNetEncoder;
       assert.deepEqual(enc.convStem.staticPadding, [0, 1, 0, 1]);
-      assert.deepEqual(b.map((x) => x.depthwiseConv.staticPadding), [
-        [1, 1, 1, 1], [0, 1, 0, 1], [1, 1, 1, 1], [1, 2, 1, 2], [2, 2, 2, 2], [0, 1, 0, 1], [1, 1, 1, 1], [1, 1, 1, 1],
-        [2, 2, 2, 2], [2, 2, 2, 2], [2, 2, 2, 2], [1, 2, 1, 2], [2, 2, 2, 2], [2, 2, 2, 2], [2, 2, 2, 2], [1, 1, 1, 1],
-      ]);
+      assert.deepEqual(
+        b.map((x) => x.depthwiseConv.staticPadding),
+        [
+          [1, 1, 1, 1],
+          [0, 1, 0, 1],
+          [1, 1, 1, 1],
+          [1, 2, 1, 2],
+          [2, 2, 2, 2],
+          [0, 1, 0, 1],
+          [1, 1, 1, 1],
+          [1, 1, 1, 1],
+          [2, 2, 2, 2],
+          [2, 2, 2, 2],
+          [2, 2, 2, 2],
+          [1, 2, 1, 2],
+          [2, 2, 2, 2],
+          [2, 2, 2, 2],
+          [2, 2, 2, 2],
+          [1, 1, 1, 1],
+        ],
+      );
       assert.equal(b[1]!.expandConv!.staticPadding, null);
     });
     // 260 -> 130 -> 65: the stride-2 5x5 conv at 65 pads 2 on both sides.
-    withEncoder('efficientnet-b2', {}, (e) => assert.deepEqual((e as EfficientNetEncoder).blocks[5]!.depthwiseConv.staticPadding, [2, 2, 2, 2]));
+    withEncoder('efficientnet-b2', {}, (e) =>
+      assert.deepEqual((e as EfficientNetEncoder).blocks[5]!.depthwiseConv.staticPadding, [2, 2, 2, 2]),
+    );
   });
 
-  tensorTest('b0 and b3: features at strides 1..32 with smp\'s taps; depth 2 stops after the stride-4 stage', () => {
+  tensorTest("b0 and b3: features at strides 1..32 with smp's taps; depth 2 stops after the stride-4 stage", () => {
     for (const name of ['efficientnet-b0', 'efficientnet-b3']) {
       withEncoder(name, {}, (e) => assert.deepEqual(featureShapes(e, 64, 64), expectedShapes(EFFNET_REF[name]!.out), name));
     }
@@ -290,7 +400,10 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
       const y = dropConnect(x, 0.25, true);
       const perSample = y.amax({ dim: [1, 2, 3] });
       const values = new Set([...perSample.toArray()].map((v) => Number(Number(v).toFixed(5))));
-      assert.ok([...values].every((v) => v === 0 || v === Number((1 / 0.75).toFixed(5))), `values ${[...values]}`);
+      assert.ok(
+        [...values].every((v) => v === 0 || v === Number((1 / 0.75).toFixed(5))),
+        `values ${[...values]}`,
+      );
       assert.ok(values.size === 2, 'some samples dropped, some kept');
       assertThrows(() => dropConnect(x, 1.5, true), RangeError, /dropConnect: p must be a number from 0 to 1, got 1.5/);
     });
@@ -304,7 +417,7 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
 
   tensorTest('inChannels 1 and 4 adapt _conv_stem', () => checkInChannels('efficientnet-b0', '_conv_stem'));
 
-  tensorTest('b0 backward reaches every parameter but smp\'s unused _conv_head/_bn1', () => {
+  tensorTest("b0 backward reaches every parameter but smp's unused _conv_head/_bn1", () => {
     withEncoder('efficientnet-b0', {}, (e) => assert.deepEqual(paramsWithoutGrad(e), ['_conv_head.weight', '_bn1.weight', '_bn1.bias']));
   });
 
@@ -314,7 +427,11 @@ describe('efficientnet-b0..b7 (lukemelas layout)', () => {
 
   tensorTest('the padding conv is a Conv2d to the rest of segkit (first-conv patch, dilation); an unknown variant is named', () => {
     withEncoder('efficientnet-b0', { depth: 1 }, (e) => assert.ok(firstConv(e)[1] instanceof Conv2dStaticSamePadding));
-    assertThrows(() => new EfficientNetEncoder('efficientnet-b9' as never), TypeError, /EfficientNetEncoder: name must be one of 'efficientnet-b0', .*'efficientnet-b7', got 'efficientnet-b9'/);
+    assertThrows(
+      () => new EfficientNetEncoder('efficientnet-b9' as never),
+      TypeError,
+      /EfficientNetEncoder: name must be one of 'efficientnet-b0', .*'efficientnet-b7', got 'efficientnet-b9'/,
+    );
   });
 });
 
@@ -330,16 +447,33 @@ describe('xception (pretrainedmodels layout, smp padding)', () => {
     // pretrainedmodels: 22,855,952 parameters, of which fc (Linear 2048 -> 1000) holds 2,049,000.
     withEncoder('xception', {}, (e) => {
       checkKeys(e, {
-        keys: 274, params: 22_855_952 - 2_049_000,
+        keys: 274,
+        params: 22_855_952 - 2_049_000,
         first: ['conv1.weight', 'bn1.weight', 'bn1.bias', 'bn1.running_mean', 'bn1.running_var', 'bn1.num_batches_tracked', 'conv2.weight'],
-        last: ['conv4.conv1.weight', 'conv4.pointwise.weight', 'bn4.weight', 'bn4.bias', 'bn4.running_mean', 'bn4.running_var', 'bn4.num_batches_tracked'],
+        last: [
+          'conv4.conv1.weight',
+          'conv4.pointwise.weight',
+          'bn4.weight',
+          'bn4.bias',
+          'bn4.running_mean',
+          'bn4.running_var',
+          'bn4.num_batches_tracked',
+        ],
         shapes: {
-          'conv1.weight': [32, 3, 3, 3], 'conv2.weight': [64, 32, 3, 3],
-          'block1.skip.weight': [128, 64, 1, 1], 'block1.rep.0.conv1.weight': [64, 1, 3, 3], 'block1.rep.0.pointwise.weight': [128, 64, 1, 1],
-          'block1.rep.1.weight': [128], 'block1.rep.3.pointwise.weight': [128, 128, 1, 1], 'block2.rep.1.conv1.weight': [128, 1, 3, 3],
-          'block4.rep.7.pointwise.weight': [728, 728, 1, 1], 'block12.skip.weight': [1024, 728, 1, 1],
-          'block12.rep.1.pointwise.weight': [728, 728, 1, 1], 'block12.rep.4.pointwise.weight': [1024, 728, 1, 1],
-          'conv3.pointwise.weight': [1536, 1024, 1, 1], 'conv4.pointwise.weight': [2048, 1536, 1, 1],
+          'conv1.weight': [32, 3, 3, 3],
+          'conv2.weight': [64, 32, 3, 3],
+          'block1.skip.weight': [128, 64, 1, 1],
+          'block1.rep.0.conv1.weight': [64, 1, 3, 3],
+          'block1.rep.0.pointwise.weight': [128, 64, 1, 1],
+          'block1.rep.1.weight': [128],
+          'block1.rep.3.pointwise.weight': [128, 128, 1, 1],
+          'block2.rep.1.conv1.weight': [128, 1, 3, 3],
+          'block4.rep.7.pointwise.weight': [728, 728, 1, 1],
+          'block12.skip.weight': [1024, 728, 1, 1],
+          'block12.rep.1.pointwise.weight': [728, 728, 1, 1],
+          'block12.rep.4.pointwise.weight': [1024, 728, 1, 1],
+          'conv3.pointwise.weight': [1536, 1024, 1, 1],
+          'conv4.pointwise.weight': [2048, 1536, 1, 1],
         },
         absent: ['fc.weight', 'block4.skip.weight', 'block1.rep.6.weight'],
       });
@@ -352,15 +486,29 @@ describe('xception (pretrainedmodels layout, smp padding)', () => {
   });
 
   tensorTest('atrous as in DeepLab v3+ (smp refuses): output stride 16 and 8, same keys', () => {
-    const keys32 = torch.tidy(() => { const e = createEncoder('xception'); const k = Object.keys(e.stateDict()); e.dispose(); return k; });
-    for (const [os, deep] of [[16, 4], [8, 8]] as const) {
+    const keys32 = torch.tidy(() => {
+      const e = createEncoder('xception');
+      const k = Object.keys(e.stateDict());
+      e.dispose();
+      return k;
+    });
+    for (const [os, deep] of [
+      [16, 4],
+      [8, 8],
+    ] as const) {
       withEncoder('xception', { outputStride: os }, (e) => {
         assert.equal(e.outputStride, os);
         assert.deepEqual(Object.keys(e.stateDict()), keys32, 'dilation changes no key');
         torch.tidy(() => {
           const shapes = e.forward(torch.randn([1, 3, 64, 64])).map((f) => [...f.shape]);
-          assert.deepEqual(shapes.slice(1).map((s) => s[2]), [32, 16, 8, os === 8 ? 8 : 4, deep]);
-          assert.deepEqual(shapes.map((s) => s[1]), [3, 64, 128, 256, 728, 2048]);
+          assert.deepEqual(
+            shapes.slice(1).map((s) => s[2]),
+            [32, 16, 8, os === 8 ? 8 : 4, deep],
+          );
+          assert.deepEqual(
+            shapes.map((s) => s[1]),
+            [3, 64, 128, 256, 728, 2048],
+          );
         });
       });
     }

@@ -28,11 +28,17 @@ function assertExact(actual: Tensor, expected: Tensor, what: string): void {
   assert.deepEqual([...actual.shape], [...expected.shape], `${what}: shape`);
   const a = actual.toArray();
   const e = expected.toArray();
-  assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(e.buffer, e.byteOffset, e.byteLength)),
-    `${what}: values differ\n  got      ${String(actual)}\n  expected ${String(expected)}`);
+  assert.ok(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(e.buffer, e.byteOffset, e.byteLength)),
+    `${what}: values differ\n  got      ${String(actual)}\n  expected ${String(expected)}`,
+  );
 }
 
-interface CaseOptions { atol?: number; rtol?: number; exact?: boolean }
+interface CaseOptions {
+  atol?: number;
+  rtol?: number;
+  exact?: boolean;
+}
 
 function check(actual: Tensor, name: string, o: CaseOptions = {}): void {
   const e = fx(name);
@@ -50,9 +56,11 @@ function cases(table: Record<string, () => Out>, o: CaseOptions = {}): void {
       torch.tidy(() => {
         const key = name.replace(/ \(.*\)$/, '');
         const got = fn();
-        const entries: [string, Tensor][] = got instanceof torch.Tensor ? [['out', got]]
-          : Array.isArray(got) ? got.map((t, i) => [`out${i}`, t]) : Object.entries(got);
-        const want = Object.keys(fixture).filter((k) => k.startsWith(`${key}.`) && !/\.in\d+$/.test(k)).map((k) => k.slice(key.length + 1));
+        const entries: [string, Tensor][] =
+          got instanceof torch.Tensor ? [['out', got]] : Array.isArray(got) ? got.map((t, i) => [`out${i}`, t]) : Object.entries(got);
+        const want = Object.keys(fixture)
+          .filter((k) => k.startsWith(`${key}.`) && !/\.in\d+$/.test(k))
+          .map((k) => k.slice(key.length + 1));
         assert.ok(want.length > 0, `no expected outputs for ${key}`);
         assert.deepEqual(entries.map(([k]) => k).sort(), want.sort(), `${key}: outputs`);
         for (const [k, t] of entries) check(t, `${key}.${k}`, o);
@@ -69,35 +77,50 @@ function cases(table: Record<string, () => Out>, o: CaseOptions = {}): void {
 const CONV_TOL = { atol: 1e-4 };
 
 describe('F.conv2d', () => {
-  const x = fx('conv.x'), w = fx('conv.w'), b = fx('conv.b'), wg = fx('conv.wg'), w5 = fx('conv.w5');
-  cases({
-    conv2d_bias: () => F.conv2d(x, w, { bias: b }),
-    conv2d_nobias: () => F.conv2d(x, w),
-    conv2d_stride2: () => F.conv2d(x, w, { bias: b, stride: 2 }),
-    conv2d_stride21_pad: () => F.conv2d(x, w, { bias: b, stride: [2, 1], padding: 1 }),
-    conv2d_pad12: () => F.conv2d(x, w, { bias: b, padding: [1, 2] }),
-    conv2d_dil2: () => F.conv2d(x, w, { bias: b, padding: 2, dilation: 2 }),
-    conv2d_groups2: () => F.conv2d(x, wg, { bias: b, groups: 2 }),
-    conv2d_same: () => F.conv2d(x, w, { bias: b, padding: 'same' }),
-    conv2d_same_k5_dil: () => F.conv2d(x, w5, { padding: 'same', dilation: [1, 2] }),
-    conv2d_valid: () => F.conv2d(x, w5, { padding: 'valid' }),
-    conv2d_3d_input: () => F.conv2d(x.select(0, 0), w, { bias: b, padding: 1 }),
-  }, CONV_TOL);
+  const x = fx('conv.x'),
+    w = fx('conv.w'),
+    b = fx('conv.b'),
+    wg = fx('conv.wg'),
+    w5 = fx('conv.w5');
+  cases(
+    {
+      conv2d_bias: () => F.conv2d(x, w, { bias: b }),
+      conv2d_nobias: () => F.conv2d(x, w),
+      conv2d_stride2: () => F.conv2d(x, w, { bias: b, stride: 2 }),
+      conv2d_stride21_pad: () => F.conv2d(x, w, { bias: b, stride: [2, 1], padding: 1 }),
+      conv2d_pad12: () => F.conv2d(x, w, { bias: b, padding: [1, 2] }),
+      conv2d_dil2: () => F.conv2d(x, w, { bias: b, padding: 2, dilation: 2 }),
+      conv2d_groups2: () => F.conv2d(x, wg, { bias: b, groups: 2 }),
+      conv2d_same: () => F.conv2d(x, w, { bias: b, padding: 'same' }),
+      conv2d_same_k5_dil: () => F.conv2d(x, w5, { padding: 'same', dilation: [1, 2] }),
+      conv2d_valid: () => F.conv2d(x, w5, { padding: 'valid' }),
+      conv2d_3d_input: () => F.conv2d(x.select(0, 0), w, { bias: b, padding: 1 }),
+    },
+    CONV_TOL,
+  );
 });
 
 describe('F.convTranspose2d', () => {
-  const x = fx('convt.x'), w = fx('convt.w'), b = fx('convt.b'), wg = fx('convt.wg');
-  cases({
-    conv_transpose2d: () => F.convTranspose2d(x, w, { bias: b }),
-    conv_transpose2d_s2: () => F.convTranspose2d(x, w, { bias: b, stride: 2 }),
-    conv_transpose2d_s2_p1_op1: () => F.convTranspose2d(x, w, { bias: b, stride: 2, padding: 1, outputPadding: 1 }),
-    conv_transpose2d_groups: () => F.convTranspose2d(x, wg, { stride: 2, groups: 2 }),
-    conv_transpose2d_dil: () => F.convTranspose2d(x, w, { bias: b, dilation: 2, padding: [1, 0] }),
-  }, CONV_TOL);
+  const x = fx('convt.x'),
+    w = fx('convt.w'),
+    b = fx('convt.b'),
+    wg = fx('convt.wg');
+  cases(
+    {
+      conv_transpose2d: () => F.convTranspose2d(x, w, { bias: b }),
+      conv_transpose2d_s2: () => F.convTranspose2d(x, w, { bias: b, stride: 2 }),
+      conv_transpose2d_s2_p1_op1: () => F.convTranspose2d(x, w, { bias: b, stride: 2, padding: 1, outputPadding: 1 }),
+      conv_transpose2d_groups: () => F.convTranspose2d(x, wg, { stride: 2, groups: 2 }),
+      conv_transpose2d_dil: () => F.convTranspose2d(x, w, { bias: b, dilation: 2, padding: [1, 0] }),
+    },
+    CONV_TOL,
+  );
 });
 
 describe('F.linear', () => {
-  const x = fx('lin.x'), w = fx('lin.w'), b = fx('lin.b');
+  const x = fx('lin.x'),
+    w = fx('lin.w'),
+    b = fx('lin.b');
   cases({
     linear: () => F.linear(x, w, b),
     linear_nobias: () => F.linear(x, w),
@@ -109,18 +132,26 @@ describe('F.linear', () => {
 // ---------------------------------------------------------------- normalisation
 
 describe('F.batchNorm, groupNorm, layerNorm, instanceNorm', () => {
-  const x = fx('bn.x'), rm = fx('bn.rm'), rv = fx('bn.rv'), w = fx('bn.w'), b = fx('bn.b');
-  const gx = fx('gn.x'), gw = fx('gn.w'), gb = fx('gn.b');
+  const x = fx('bn.x'),
+    rm = fx('bn.rm'),
+    rv = fx('bn.rv'),
+    w = fx('bn.w'),
+    b = fx('bn.b');
+  const gx = fx('gn.x'),
+    gw = fx('gn.w'),
+    gb = fx('gn.b');
   cases({
     // training: normalises with batch statistics and updates the running stats in place
     // (running_var with the unbiased batch variance), as PyTorch does.
     batch_norm_train: () => {
-      const m = rm.clone(), v = rv.clone();
+      const m = rm.clone(),
+        v = rv.clone();
       const out = F.batchNorm(x, m, v, { weight: w, bias: b, training: true });
       return { out, rm: m, rv: v };
     },
     batch_norm_train_m03: () => {
-      const m = rm.clone(), v = rv.clone();
+      const m = rm.clone(),
+        v = rv.clone();
       const out = F.batchNorm(x, m, v, { training: true, momentum: 0.3, eps: 1e-3 });
       return { out, rm: m, rv: v };
     },
@@ -138,7 +169,8 @@ describe('F.batchNorm, groupNorm, layerNorm, instanceNorm', () => {
 
   tensorTest('batchNorm in eval leaves the running stats untouched', () => {
     torch.tidy(() => {
-      const m = rm.clone(), v = rv.clone();
+      const m = rm.clone(),
+        v = rv.clone();
       F.batchNorm(x, m, v, { weight: w, bias: b, training: false });
       assertExact(m, rm, 'runningMean');
       assertExact(v, rv, 'runningVar');
@@ -149,7 +181,9 @@ describe('F.batchNorm, groupNorm, layerNorm, instanceNorm', () => {
 // ---------------------------------------------------------------- pooling
 
 describe('pooling', () => {
-  const x = fx('pool.x'), y = fx('pool.y'), z = fx('pool.z');
+  const x = fx('pool.x'),
+    y = fx('pool.y'),
+    z = fx('pool.z');
   cases({
     max_pool2d_k2: () => F.maxPool2d(y, 2),
     max_pool2d_k3s2p1: () => F.maxPool2d(y, 3, { stride: 2, padding: 1 }),
@@ -173,8 +207,8 @@ describe('pooling', () => {
     max_unpool2d: () => F.maxUnpool2d(fx('max_pool2d_idx.out'), fx('max_pool2d_idx.indices'), 2),
     max_unpool2d_size: () => F.maxUnpool2d(fx('max_pool2d_idx.out'), fx('max_pool2d_idx.indices'), 2, { outputSize: [9, 9] }),
     max_unpool2d_ceil: () => F.maxUnpool2d(fx('max_pool2d_ceil_idx.out'), fx('max_pool2d_ceil_idx.indices'), 2, { outputSize: [7, 5] }),
-    max_unpool2d_k3: () => F.maxUnpool2d(fx('max_pool2d_k3_idx.out'), fx('max_pool2d_k3_idx.indices'), 3,
-      { stride: 2, padding: 1, outputSize: [8, 8] }),
+    max_unpool2d_k3: () =>
+      F.maxUnpool2d(fx('max_pool2d_k3_idx.out'), fx('max_pool2d_k3_idx.indices'), 3, { stride: 2, padding: 1, outputSize: [8, 8] }),
     avg_pool2d_k2: () => F.avgPool2d(y, 2),
     avg_pool2d_k3s2p1: () => F.avgPool2d(y, 3, { stride: 2, padding: 1 }),
     avg_pool2d_k3s2p1_nopad: () => F.avgPool2d(y, 3, { stride: 2, padding: 1, countIncludePad: false }),
@@ -223,7 +257,8 @@ describe('F.interpolate', () => {
     bilinear_scale2: () => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear', alignCorners: false }),
     bilinear_scale2_ac: () => F.interpolate(x, { scaleFactor: 2, mode: 'bilinear', alignCorners: true }),
     bilinear_scale15: () => F.interpolate(x, { scaleFactor: [1.5, 0.5], mode: 'bilinear', alignCorners: false }),
-    bilinear_scale15_recompute: () => F.interpolate(x, { scaleFactor: 1.5, mode: 'bilinear', alignCorners: false, recomputeScaleFactor: true }),
+    bilinear_scale15_recompute: () =>
+      F.interpolate(x, { scaleFactor: 1.5, mode: 'bilinear', alignCorners: false, recomputeScaleFactor: true }),
     bilinear_down: () => F.interpolate(x, { size: [3, 4], mode: 'bilinear', alignCorners: false }),
     bicubic_size: () => F.interpolate(x, { size: [8, 11], mode: 'bicubic', alignCorners: false }),
     area_size: () => F.interpolate(x, { size: [3, 4], mode: 'area' }),
@@ -235,15 +270,18 @@ describe('F.interpolate', () => {
 
 describe('F.pad', () => {
   const x = fx('interp.x');
-  cases({
-    pad_constant: () => F.pad(x, [1, 2]),
-    pad_constant_value: () => F.pad(x, [1, 1, 2, 0], { value: 0.5 }),
-    pad_constant_4d: () => F.pad(x, [0, 1, 1, 0, 2, 1]),
-    pad_constant_neg: () => F.pad(x, [-1, 2, 0, -2]),
-    pad_reflect: () => F.pad(x, [2, 1, 1, 2], { mode: 'reflect' }),
-    pad_replicate: () => F.pad(x, [1, 2, 3, 0], { mode: 'replicate' }),
-    pad_circular: () => F.pad(x, [1, 2, 2, 1], { mode: 'circular' }),
-  }, { exact: true });
+  cases(
+    {
+      pad_constant: () => F.pad(x, [1, 2]),
+      pad_constant_value: () => F.pad(x, [1, 1, 2, 0], { value: 0.5 }),
+      pad_constant_4d: () => F.pad(x, [0, 1, 1, 0, 2, 1]),
+      pad_constant_neg: () => F.pad(x, [-1, 2, 0, -2]),
+      pad_reflect: () => F.pad(x, [2, 1, 1, 2], { mode: 'reflect' }),
+      pad_replicate: () => F.pad(x, [1, 2, 3, 0], { mode: 'replicate' }),
+      pad_circular: () => F.pad(x, [1, 2, 2, 1], { mode: 'circular' }),
+    },
+    { exact: true },
+  );
 });
 
 // ---------------------------------------------------------------- dropout
@@ -280,8 +318,18 @@ describe('F.dropout', () => {
 // ---------------------------------------------------------------- losses
 
 describe('losses', () => {
-  const logits = fx('bce.logits'), target = fx('bce.target'), targetBin = fx('bce.target_bin'), pw = fx('bce.pos_weight'), bw = fx('bce.weight');
-  const x = fx('ce.x'), t = fx('ce.t'), tIgn = fx('ce.t_ign'), w = fx('ce.w'), x2 = fx('ce.x2'), t2 = fx('ce.t2'), p = fx('ce.p');
+  const logits = fx('bce.logits'),
+    target = fx('bce.target'),
+    targetBin = fx('bce.target_bin'),
+    pw = fx('bce.pos_weight'),
+    bw = fx('bce.weight');
+  const x = fx('ce.x'),
+    t = fx('ce.t'),
+    tIgn = fx('ce.t_ign'),
+    w = fx('ce.w'),
+    x2 = fx('ce.x2'),
+    t2 = fx('ce.t2'),
+    p = fx('ce.p');
   cases({
     bce_mean: () => F.binaryCrossEntropyWithLogits(logits, target),
     bce_sum: () => F.binaryCrossEntropyWithLogits(logits, targetBin, { reduction: 'sum' }),

@@ -38,7 +38,12 @@ function float64Values(t: Tensor): Float64Array {
  * keeps: they are copied, never modified). Throws an AssertionError naming `name`, the input,
  * the element and both values when they disagree. Leaves no tensor alive.
  */
-export function gradcheck(name: string, fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+export function gradcheck(
+  name: string,
+  fn: (...xs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
   const eps = options.eps ?? 1e-6;
   const atol = options.atol ?? 1e-6;
   const rtol = options.rtol ?? 1e-4;
@@ -70,7 +75,10 @@ export function gradcheck(name: string, fn: (...xs: Tensor[]) => Tensor, inputs:
     const evalAt = (i: number, values: Float64Array): number =>
       torch.tidy(() => {
         const xs = inputs.map((x, k) => (k === i ? torch.tensor(values, { shape: [...x.shape] }) : x));
-        return fn(...xs).mul(w).sum().item();
+        return fn(...xs)
+          .mul(w)
+          .sum()
+          .item();
       });
     let checked = 0;
     let maxAbsError = 0;
@@ -89,8 +97,10 @@ export function gradcheck(name: string, fn: (...xs: Tensor[]) => Tensor, inputs:
           maxAbsError = Math.max(maxAbsError, err);
           checked++;
           if (!(err <= atol + rtol * Math.abs(numeric))) {
-            assert.fail(`${name}: gradient of input ${i} [shape ${inputs[i]!.shape.join('x')}] at flat element ${j}: ` +
-              `analytic ${a[j]} vs numeric ${numeric} (|diff| ${err} > atol ${atol} + rtol ${rtol} * |numeric|)`);
+            assert.fail(
+              `${name}: gradient of input ${i} [shape ${inputs[i]!.shape.join('x')}] at flat element ${j}: ` +
+                `analytic ${a[j]} vs numeric ${numeric} (|diff| ${err} > atol ${atol} + rtol ${rtol} * |numeric|)`,
+            );
           }
         }
       }
@@ -103,7 +113,12 @@ export function gradcheck(name: string, fn: (...xs: Tensor[]) => Tensor, inputs:
 export function uniform(shape: number[], lo = -1, hi = 1, seed = 7): Tensor {
   const state = torch.getRngState();
   torch.manualSeed(seed);
-  const t = torch.tidy(() => torch.rand(shape, { dtype: 'float64' }).mul(hi - lo).add(lo));
+  const t = torch.tidy(() =>
+    torch
+      .rand(shape, { dtype: 'float64' })
+      .mul(hi - lo)
+      .add(lo),
+  );
   torch.setRngState(state);
   state.dispose();
   return t;

@@ -36,7 +36,11 @@ export function assertClose(actual: Tensor, expected: Tensor, atol = 1e-5, rtol 
 }
 
 /** Asserts fn throws an error of class `kind` whose message matches every pattern. */
-export function assertThrows(fn: () => unknown, kind: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor, ...patterns: RegExp[]): void {
+export function assertThrows(
+  fn: () => unknown,
+  kind: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor,
+  ...patterns: RegExp[]
+): void {
   assert.throws(fn, (e: unknown) => {
     assert.ok(e instanceof kind, `expected ${kind.name}, got ${(e as Error)?.constructor?.name}: ${(e as Error)?.message}`);
     for (const p of patterns) assert.match((e as Error).message, p);

@@ -8,24 +8,51 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, type Tensor } from '../src/index.js';
 import {
-  SGD, Adam, LambdaLR, MultiplicativeLR, CyclicLR, ReduceLROnPlateau, SequentialLR, StepLR, type Optimizer,
+  SGD,
+  Adam,
+  LambdaLR,
+  MultiplicativeLR,
+  CyclicLR,
+  ReduceLROnPlateau,
+  SequentialLR,
+  StepLR,
+  type Optimizer,
 } from '../src/torch/optim/index.js';
 import { FIXTURES, assertThrows, tensorTest } from './helpers.js';
 import { close, momentumOf, sameState } from './scheduler-parity.js';
 
-interface PySchedule { lrs: number[][]; momentum: number[]; state_mid: Record<string, unknown> }
+interface PySchedule {
+  lrs: number[][];
+  momentum: number[];
+  state_mid: Record<string, unknown>;
+}
 const J = JSON.parse(readFileSync(join(FIXTURES, 'optim', 'schedulers_more.json'), 'utf8')) as {
-  steps: number; mid: number; metrics: number[]; metrics_max: number[]; schedulers: Record<string, PySchedule>;
+  steps: number;
+  mid: number;
+  metrics: number[];
+  metrics_max: number[];
+  schedulers: Record<string, PySchedule>;
 };
 const STEPS = J.steps;
 const MID = J.mid;
 
-interface Sched { step(metric: number): void; stateDict(): Record<string, unknown>; loadStateDict(sd: Record<string, unknown>): void; getLastLr(): number[] }
+interface Sched {
+  step(metric: number): void;
+  stateDict(): Record<string, unknown>;
+  loadStateDict(sd: Record<string, unknown>): void;
+  getLastLr(): number[];
+}
 type MakeOpt = () => { opt: Optimizer<any>; params: Tensor[] };
 
 function sgd(lrs = [0.1]): { opt: Optimizer<any>; params: Tensor[] } {
   const params = lrs.map(() => torch.zeros([1], { requiresGrad: true }));
-  return { opt: new SGD(params.map((p, i) => ({ params: [p], lr: lrs[i] })), { lr: lrs[0], momentum: 0.9 }), params };
+  return {
+    opt: new SGD(
+      params.map((p, i) => ({ params: [p], lr: lrs[i] })),
+      { lr: lrs[0], momentum: 0.9 },
+    ),
+    params,
+  };
 }
 const sgd2 = (): ReturnType<typeof sgd> => sgd([0.1, 0.02]);
 function adam(): { opt: Optimizer<any>; params: Tensor[] } {
@@ -37,21 +64,59 @@ const CASES: Record<string, [MakeOpt, (o: Optimizer<any>) => Sched, number[]?]> 
   plateau: [sgd, (o) => new ReduceLROnPlateau(o, { factor: 0.5, patience: 3 }), J.metrics],
   plateau_defaults: [sgd, (o) => new ReduceLROnPlateau(o, { patience: 2 }), J.metrics],
   plateau_cooldown: [sgd2, (o) => new ReduceLROnPlateau(o, { factor: 0.3, patience: 1, cooldown: 3, minLr: [0.01, 0.001] }), J.metrics],
-  plateau_abs: [sgd, (o) => new ReduceLROnPlateau(o, { factor: 0.7, patience: 2, threshold: 0.005, thresholdMode: 'abs', minLr: 0.02 }), J.metrics],
-  plateau_max: [sgd2, (o) => new ReduceLROnPlateau(o, { mode: 'max', factor: 0.2, patience: 2, threshold: 0.01, cooldown: 1, minLr: 1e-3 }), J.metrics_max],
-  plateau_max_abs: [sgd, (o) => new ReduceLROnPlateau(o, { mode: 'max', factor: 0.5, patience: 0, threshold: 0.001, thresholdMode: 'abs' }), J.metrics_max],
+  plateau_abs: [
+    sgd,
+    (o) => new ReduceLROnPlateau(o, { factor: 0.7, patience: 2, threshold: 0.005, thresholdMode: 'abs', minLr: 0.02 }),
+    J.metrics,
+  ],
+  plateau_max: [
+    sgd2,
+    (o) => new ReduceLROnPlateau(o, { mode: 'max', factor: 0.2, patience: 2, threshold: 0.01, cooldown: 1, minLr: 1e-3 }),
+    J.metrics_max,
+  ],
+  plateau_max_abs: [
+    sgd,
+    (o) => new ReduceLROnPlateau(o, { mode: 'max', factor: 0.5, patience: 0, threshold: 0.001, thresholdMode: 'abs' }),
+    J.metrics_max,
+  ],
   plateau_eps: [sgd, (o) => new ReduceLROnPlateau(o, { factor: 0.5, patience: 1, eps: 0.01 }), J.metrics],
   lambda: [sgd, (o) => new LambdaLR(o, { lrLambda: (e) => 0.95 ** e })],
   lambda_groups: [sgd2, (o) => new LambdaLR(o, { lrLambda: [(e) => 1.0 / (1 + Math.floor(e / 5)), (e) => Math.min(1.0, (e + 1) / 10)] })],
   multiplicative: [sgd, (o) => new MultiplicativeLR(o, { lrLambda: () => 0.95 })],
-  multiplicative_groups: [sgd2, (o) => new MultiplicativeLR(o, { lrLambda: [(e) => (e % 3 === 0 ? 0.9 : 1.0), (e) => 1.0 - 0.01 * (e % 4)] })],
+  multiplicative_groups: [
+    sgd2,
+    (o) => new MultiplicativeLR(o, { lrLambda: [(e) => (e % 3 === 0 ? 0.9 : 1.0), (e) => 1.0 - 0.01 * (e % 4)] }),
+  ],
   cyclic: [sgd, (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 5 })],
-  cyclic_tri2: [sgd2, (o) => new CyclicLR(o, {
-    baseLr: [0.01, 0.001], maxLr: [0.1, 0.05], stepSizeUp: 4, stepSizeDown: 6, mode: 'triangular2', baseMomentum: [0.8, 0.85], maxMomentum: [0.95, 0.9],
-  })],
+  cyclic_tri2: [
+    sgd2,
+    (o) =>
+      new CyclicLR(o, {
+        baseLr: [0.01, 0.001],
+        maxLr: [0.1, 0.05],
+        stepSizeUp: 4,
+        stepSizeDown: 6,
+        mode: 'triangular2',
+        baseMomentum: [0.8, 0.85],
+        maxMomentum: [0.95, 0.9],
+      }),
+  ],
   cyclic_exp: [sgd, (o) => new CyclicLR(o, { baseLr: 0.001, maxLr: 0.1, stepSizeUp: 3, stepSizeDown: 7, mode: 'exp_range', gamma: 0.97 })],
-  cyclic_fn_cycle: [sgd, (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 4, scaleFn: (x) => 0.5 * (1 + Math.sin(x * Math.PI / 2)), scaleMode: 'cycle' })],
-  cyclic_fn_iter: [sgd, (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 5, scaleFn: (x) => 1 / (1 + 0.05 * x), scaleMode: 'iterations' })],
+  cyclic_fn_cycle: [
+    sgd,
+    (o) =>
+      new CyclicLR(o, {
+        baseLr: 0.01,
+        maxLr: 0.1,
+        stepSizeUp: 4,
+        scaleFn: (x) => 0.5 * (1 + Math.sin((x * Math.PI) / 2)),
+        scaleMode: 'cycle',
+      }),
+  ],
+  cyclic_fn_iter: [
+    sgd,
+    (o) => new CyclicLR(o, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 5, scaleFn: (x) => 1 / (1 + 0.05 * x), scaleMode: 'iterations' }),
+  ],
   cyclic_adam: [adam, (o) => new CyclicLR(o, { baseLr: 1e-4, maxLr: 1e-3, stepSizeUp: 6, cycleMomentum: false })],
 };
 
@@ -66,7 +131,8 @@ function follow(name: string, opt: Optimizer<any>, s: Sched, from: number, to: n
 }
 
 /** A JSON round trip that keeps infinities (as the checkpoint code's tags do). */
-const roundTrip = <T>(v: T): T => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (x === Infinity ? 'Infinity' : x === -Infinity ? '-Infinity' : x))) as T;
+const roundTrip = <T>(v: T): T =>
+  JSON.parse(JSON.stringify(v, (_k, x: unknown) => (x === Infinity ? 'Infinity' : x === -Infinity ? '-Infinity' : x))) as T;
 
 describe('lr sequences match PyTorch 1.13 (ReduceLROnPlateau, LambdaLR, MultiplicativeLR, CyclicLR)', () => {
   for (const [name, [makeOpt, makeSched, metrics]] of Object.entries(CASES)) {
@@ -113,8 +179,16 @@ describe('ReduceLROnPlateau, LambdaLR, MultiplicativeLR, CyclicLR: behaviour and
     assert.equal(s.modeWorse, Infinity);
     close(opt.paramGroups[0]!.lr, 0.1, 'lr restored from _last_lr');
     const two = torch.tensor([1, 2]);
-    assertThrows(() => s.step(two), RangeError, /ReduceLROnPlateau\.step: metric must be a number or a one-element Tensor, got a Tensor of 2 elements/);
-    assertThrows(() => s.step('x' as never), TypeError, /ReduceLROnPlateau\.step: metric must be a number or a one-element Tensor, got 'x'/);
+    assertThrows(
+      () => s.step(two),
+      RangeError,
+      /ReduceLROnPlateau\.step: metric must be a number or a one-element Tensor, got a Tensor of 2 elements/,
+    );
+    assertThrows(
+      () => s.step('x' as never),
+      TypeError,
+      /ReduceLROnPlateau\.step: metric must be a number or a one-element Tensor, got 'x'/,
+    );
     torch.dispose([params, m, two]);
   });
 
@@ -128,7 +202,7 @@ describe('ReduceLROnPlateau, LambdaLR, MultiplicativeLR, CyclicLR: behaviour and
     assert.deepEqual(sd.lr_lambdas, [null, null]);
     s.loadStateDict({ ...sd, lr_lambdas: [{ k: 0.25 }, null] });
     s.step();
-    close(opt.paramGroups[0]!.lr, 0.1 * 0.25 ** 2, 'lambda lr after updating the function\'s state');
+    close(opt.paramGroups[0]!.lr, 0.1 * 0.25 ** 2, "lambda lr after updating the function's state");
     torch.dispose(params);
   });
 
@@ -156,27 +230,87 @@ describe('ReduceLROnPlateau, LambdaLR, MultiplicativeLR, CyclicLR: behaviour and
     assertThrows(() => new R(opt, { patience: -1 }), RangeError, /^ReduceLROnPlateau: patience must be a non-negative integer, got -1$/);
     assertThrows(() => new R(opt, { cooldown: 1.5 }), RangeError, /^ReduceLROnPlateau: cooldown must be a non-negative integer, got 1\.5$/);
     assertThrows(() => new R(opt, { mode: 'mean' as never }), TypeError, /^ReduceLROnPlateau: mode must be 'min' or 'max', got 'mean'$/);
-    assertThrows(() => new R(opt, { thresholdMode: 'relative' as never }), TypeError, /^ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs', got 'relative'$/);
-    assertThrows(() => new R(opt, { minLr: [0, 0] }), RangeError, /^ReduceLROnPlateau: minLr must be a number or an array of 1 numbers \(one per param group\), got \[0, 0\]$/);
-    assertThrows(() => new R(opt, { min_lr: 0 } as never), TypeError, /ReduceLROnPlateau: unknown option 'min_lr' \(known: mode, factor, patience/);
+    assertThrows(
+      () => new R(opt, { thresholdMode: 'relative' as never }),
+      TypeError,
+      /^ReduceLROnPlateau: thresholdMode must be 'rel' or 'abs', got 'relative'$/,
+    );
+    assertThrows(
+      () => new R(opt, { minLr: [0, 0] }),
+      RangeError,
+      /^ReduceLROnPlateau: minLr must be a number or an array of 1 numbers \(one per param group\), got \[0, 0\]$/,
+    );
+    assertThrows(
+      () => new R(opt, { min_lr: 0 } as never),
+      TypeError,
+      /ReduceLROnPlateau: unknown option 'min_lr' \(known: mode, factor, patience/,
+    );
     assertThrows(() => new R({} as never), TypeError, /^ReduceLROnPlateau: optimizer must be an Optimizer, got an object$/);
     const r = new R(opt);
-    assertThrows(() => r.loadStateDict({ min_lrs: [0, 1] }), RangeError, /ReduceLROnPlateau\.loadStateDict: min_lrs must be an array of 1 numbers/);
-    assertThrows(() => r.loadStateDict({ mode: 'up' }), TypeError, /ReduceLROnPlateau\.loadStateDict: mode must be 'min' or 'max', got 'up'/);
-    assertThrows(() => new SequentialLR(opt, [new StepLR(opt, { stepSize: 2 }), r as never], [3]), TypeError, /SequentialLR: schedulers must be a non-empty array of schedulers/);
+    assertThrows(
+      () => r.loadStateDict({ min_lrs: [0, 1] }),
+      RangeError,
+      /ReduceLROnPlateau\.loadStateDict: min_lrs must be an array of 1 numbers/,
+    );
+    assertThrows(
+      () => r.loadStateDict({ mode: 'up' }),
+      TypeError,
+      /ReduceLROnPlateau\.loadStateDict: mode must be 'min' or 'max', got 'up'/,
+    );
+    assertThrows(
+      () => new SequentialLR(opt, [new StepLR(opt, { stepSize: 2 }), r as never], [3]),
+      TypeError,
+      /SequentialLR: schedulers must be a non-empty array of schedulers/,
+    );
 
-    assertThrows(() => new LambdaLR(opt, { lrLambda: 0.9 as never }), TypeError, /^LambdaLR: lrLambda must be a function of the epoch or an array of 1 of them \(one per param group\), got 0\.9$/);
-    assertThrows(() => new LambdaLR(opt, { lrLambda: [() => 1, () => 1] }), RangeError, /^LambdaLR: lrLambda must be a function of the epoch or an array of 1 of them \(one per param group\), got \[a function, a function\]$/);
-    assertThrows(() => new MultiplicativeLR(opt, { lrLambda: ['x' as never] }), TypeError, /^MultiplicativeLR: lrLambda\[0\] must be a function of the epoch, got 'x'$/);
-    assertThrows(() => new MultiplicativeLR(opt, undefined as never), TypeError, /^MultiplicativeLR: options must be an object with lrLambda, lastEpoch, got undefined$/);
+    assertThrows(
+      () => new LambdaLR(opt, { lrLambda: 0.9 as never }),
+      TypeError,
+      /^LambdaLR: lrLambda must be a function of the epoch or an array of 1 of them \(one per param group\), got 0\.9$/,
+    );
+    assertThrows(
+      () => new LambdaLR(opt, { lrLambda: [() => 1, () => 1] }),
+      RangeError,
+      /^LambdaLR: lrLambda must be a function of the epoch or an array of 1 of them \(one per param group\), got \[a function, a function\]$/,
+    );
+    assertThrows(
+      () => new MultiplicativeLR(opt, { lrLambda: ['x' as never] }),
+      TypeError,
+      /^MultiplicativeLR: lrLambda\[0\] must be a function of the epoch, got 'x'$/,
+    );
+    assertThrows(
+      () => new MultiplicativeLR(opt, undefined as never),
+      TypeError,
+      /^MultiplicativeLR: options must be an object with lrLambda, lastEpoch, got undefined$/,
+    );
     const bad = new MultiplicativeLR(opt, { lrLambda: () => 'a' as never });
     assertThrows(() => bad.step(), TypeError, /^MultiplicativeLR: lrLambda of param group 0 must return a number, got 'a' at epoch 1$/);
 
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, mode: 'sine' as never }), TypeError, /^CyclicLR: mode must be one of 'triangular', 'triangular2', 'exp_range' \(or give scaleFn\), got 'sine'$/);
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 0 }), RangeError, /^CyclicLR: stepSizeUp must be a positive number, got 0$/);
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: [0.1, 0.2] }), RangeError, /^CyclicLR: maxLr must be a number or an array of 1 numbers \(one per param group\), got \[0\.1, 0\.2\]$/);
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, scaleFn: (x) => x, scaleMode: 'epoch' as never }), TypeError, /^CyclicLR: scaleMode must be 'cycle' or 'iterations', got 'epoch'$/);
-    assertThrows(() => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, scaleFn: 2 as never }), TypeError, /^CyclicLR: scaleFn must be a function, got 2$/);
+    assertThrows(
+      () => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, mode: 'sine' as never }),
+      TypeError,
+      /^CyclicLR: mode must be one of 'triangular', 'triangular2', 'exp_range' \(or give scaleFn\), got 'sine'$/,
+    );
+    assertThrows(
+      () => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, stepSizeUp: 0 }),
+      RangeError,
+      /^CyclicLR: stepSizeUp must be a positive number, got 0$/,
+    );
+    assertThrows(
+      () => new CyclicLR(opt, { baseLr: 0.01, maxLr: [0.1, 0.2] }),
+      RangeError,
+      /^CyclicLR: maxLr must be a number or an array of 1 numbers \(one per param group\), got \[0\.1, 0\.2\]$/,
+    );
+    assertThrows(
+      () => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, scaleFn: (x) => x, scaleMode: 'epoch' as never }),
+      TypeError,
+      /^CyclicLR: scaleMode must be 'cycle' or 'iterations', got 'epoch'$/,
+    );
+    assertThrows(
+      () => new CyclicLR(opt, { baseLr: 0.01, maxLr: 0.1, scaleFn: 2 as never }),
+      TypeError,
+      /^CyclicLR: scaleFn must be a function, got 2$/,
+    );
     assertThrows(() => new CyclicLR(opt, { baseLr: 'a' as never, maxLr: 0.1 }), TypeError, /^CyclicLR: baseLr must be a number, got 'a'$/);
     assertThrows(() => new CyclicLR(opt, { base_lr: 0.01 } as never), TypeError, /CyclicLR: unknown option 'base_lr'/);
     torch.dispose(params);

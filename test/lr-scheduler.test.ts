@@ -8,13 +8,30 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, type Tensor } from '../src/index.js';
 import {
-  SGD, Adam, StepLR, MultiStepLR, ExponentialLR, ConstantLR, LinearLR, PolynomialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts,
-  OneCycleLR, SequentialLR, SWALR, type Optimizer, type LRScheduler,
+  SGD,
+  Adam,
+  StepLR,
+  MultiStepLR,
+  ExponentialLR,
+  ConstantLR,
+  LinearLR,
+  PolynomialLR,
+  CosineAnnealingLR,
+  CosineAnnealingWarmRestarts,
+  OneCycleLR,
+  SequentialLR,
+  SWALR,
+  type Optimizer,
+  type LRScheduler,
 } from '../src/torch/optim/index.js';
 import { FIXTURES, assertThrows, tensorTest } from './helpers.js';
 import { close, momentumOf, sameState } from './scheduler-parity.js';
 
-interface PySchedule { lrs: number[][]; momentum: number[]; state_mid: Record<string, unknown> }
+interface PySchedule {
+  lrs: number[][];
+  momentum: number[];
+  state_mid: Record<string, unknown>;
+}
 const J = JSON.parse(readFileSync(join(FIXTURES, 'optim', 'optim.json'), 'utf8')) as { schedulers: Record<string, PySchedule> };
 const STEPS = 50;
 const MID = 20;
@@ -22,7 +39,13 @@ const MID = 20;
 /** Optimizers as in the fixture script: one zero parameter per group. */
 function sgd(lrs = [0.1]): { opt: Optimizer<any>; params: Tensor[] } {
   const params = lrs.map(() => torch.zeros([1], { requiresGrad: true }));
-  return { opt: new SGD(params.map((p, i) => ({ params: [p], lr: lrs[i] })), { lr: lrs[0], momentum: 0.9 }), params };
+  return {
+    opt: new SGD(
+      params.map((p, i) => ({ params: [p], lr: lrs[i] })),
+      { lr: lrs[0], momentum: 0.9 },
+    ),
+    params,
+  };
 }
 function adam(): { opt: Optimizer<any>; params: Tensor[] } {
   const params = [torch.zeros([1], { requiresGrad: true })];
@@ -40,17 +63,45 @@ const CASES: Record<string, [() => { opt: Optimizer<any>; params: Tensor[] }, Ma
   warm_restarts_1: [sgd, (o) => new CosineAnnealingWarmRestarts(o, { t0: 7 })],
   warm_restarts_frac: [sgd, (o) => new CosineAnnealingWarmRestarts(o, { t0: 3, tMult: 2, etaMin: 0.001 })],
   onecycle: [sgd, (o) => new OneCycleLR(o, { maxLr: 0.1, totalSteps: STEPS })],
-  onecycle_adam: [adam, (o) => new OneCycleLR(o, {
-    maxLr: [0.01], totalSteps: STEPS, pctStart: 0.25, annealStrategy: 'linear', threePhase: true, divFactor: 10, finalDivFactor: 100,
-  })],
+  onecycle_adam: [
+    adam,
+    (o) =>
+      new OneCycleLR(o, {
+        maxLr: [0.01],
+        totalSteps: STEPS,
+        pctStart: 0.25,
+        annealStrategy: 'linear',
+        threePhase: true,
+        divFactor: 10,
+        finalDivFactor: 100,
+      }),
+  ],
   onecycle_epochs: [sgd, (o) => new OneCycleLR(o, { maxLr: 0.05, epochs: 5, stepsPerEpoch: 10, baseMomentum: 0.8, maxMomentum: 0.9 })],
   poly: [sgd, (o) => new PolynomialLR(o, { totalIters: 40, power: 0.9 })],
   linear: [sgd, (o) => new LinearLR(o, { startFactor: 0.1, totalIters: 10 })],
   constant: [sgd, (o) => new ConstantLR(o, { factor: 0.5, totalIters: 4 })],
-  sequential: [sgd, (o) => new SequentialLR(o, [new LinearLR(o, { startFactor: 0.01, totalIters: 5 }), new CosineAnnealingLR(o, { tMax: 45, etaMin: 1e-6 })], [5])],
-  sequential3: [sgd, (o) => new SequentialLR(o, [
-    new LinearLR(o, { startFactor: 0.1, totalIters: 3 }), new StepLR(o, { stepSize: 5, gamma: 0.5 }), new ExponentialLR(o, { gamma: 0.9 }),
-  ], [3, 20])],
+  sequential: [
+    sgd,
+    (o) =>
+      new SequentialLR(
+        o,
+        [new LinearLR(o, { startFactor: 0.01, totalIters: 5 }), new CosineAnnealingLR(o, { tMax: 45, etaMin: 1e-6 })],
+        [5],
+      ),
+  ],
+  sequential3: [
+    sgd,
+    (o) =>
+      new SequentialLR(
+        o,
+        [
+          new LinearLR(o, { startFactor: 0.1, totalIters: 3 }),
+          new StepLR(o, { stepSize: 5, gamma: 0.5 }),
+          new ExponentialLR(o, { gamma: 0.9 }),
+        ],
+        [3, 20],
+      ),
+  ],
   swalr_cos: [sgd, (o) => new SWALR(o, { swaLr: 0.05, annealEpochs: 10 })],
   swalr_linear: [sgd, (o) => new SWALR(o, { swaLr: 0.01, annealEpochs: 5, annealStrategy: 'linear' })],
 };
@@ -114,7 +165,7 @@ describe('scheduler behaviour and errors', () => {
     assert.equal(s.tI, 20);
     assert.equal(s.tCur, 2.5);
     assert.equal(s.lastEpoch, 17);
-    close(s.getLastLr()[0]!, 0.1 * (1 + Math.cos(Math.PI * 2.5 / 20)) / 2, 'lr at epoch 17.5');
+    close(s.getLastLr()[0]!, (0.1 * (1 + Math.cos((Math.PI * 2.5) / 20))) / 2, 'lr at epoch 17.5');
     assertThrows(() => s.step(-1), RangeError, /CosineAnnealingWarmRestarts: epoch must be a non-negative number, got -1/);
     torch.dispose(params);
   });
@@ -127,9 +178,21 @@ describe('scheduler behaviour and errors', () => {
     s.step();
     assertThrows(() => s.step(), RangeError, /OneCycleLR: tried to step 5 times; the schedule has totalSteps 3/);
     assertThrows(() => new OneCycleLR(opt, { maxLr: 0.1 }), TypeError, /OneCycleLR: give totalSteps, or epochs and stepsPerEpoch/);
-    assertThrows(() => new OneCycleLR(opt, { maxLr: [0.1, 0.2], totalSteps: 5 }), RangeError, /OneCycleLR: maxLr must be a number or an array of 1 numbers \(one per param group\), got \[0\.1, 0\.2\]/);
-    assertThrows(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5, pctStart: 1.5 }), RangeError, /OneCycleLR: pctStart must be a number from 0 to 1, got 1\.5/);
-    assertThrows(() => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5, annealStrategy: 'exp' as never }), TypeError, /annealStrategy must be 'cos' or 'linear', got 'exp'/);
+    assertThrows(
+      () => new OneCycleLR(opt, { maxLr: [0.1, 0.2], totalSteps: 5 }),
+      RangeError,
+      /OneCycleLR: maxLr must be a number or an array of 1 numbers \(one per param group\), got \[0\.1, 0\.2\]/,
+    );
+    assertThrows(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5, pctStart: 1.5 }),
+      RangeError,
+      /OneCycleLR: pctStart must be a number from 0 to 1, got 1\.5/,
+    );
+    assertThrows(
+      () => new OneCycleLR(opt, { maxLr: 0.1, totalSteps: 5, annealStrategy: 'exp' as never }),
+      TypeError,
+      /annealStrategy must be 'cos' or 'linear', got 'exp'/,
+    );
     torch.dispose(params);
   });
 
@@ -137,27 +200,67 @@ describe('scheduler behaviour and errors', () => {
     const { opt, params } = sgd();
     assertThrows(() => new StepLR(opt, { stepSize: 0 }), RangeError, /^StepLR: stepSize must be a positive integer, got 0$/);
     assertThrows(() => new StepLR(opt, { stepSize: 2.5 }), RangeError, /^StepLR: stepSize must be a positive integer, got 2\.5$/);
-    assertThrows(() => new StepLR(opt, { step_size: 3 } as never), TypeError, /StepLR: unknown option 'step_size' \(known: stepSize, gamma, lastEpoch\)/);
-    assertThrows(() => new StepLR(opt, undefined as never), TypeError, /StepLR: options must be an object with stepSize, gamma, lastEpoch, got undefined/);
+    assertThrows(
+      () => new StepLR(opt, { step_size: 3 } as never),
+      TypeError,
+      /StepLR: unknown option 'step_size' \(known: stepSize, gamma, lastEpoch\)/,
+    );
+    assertThrows(
+      () => new StepLR(opt, undefined as never),
+      TypeError,
+      /StepLR: options must be an object with stepSize, gamma, lastEpoch, got undefined/,
+    );
     assertThrows(() => new StepLR({} as never, { stepSize: 3 }), TypeError, /StepLR: optimizer must be an Optimizer, got an object/);
     assertThrows(() => new CosineAnnealingLR(opt, { tMax: 0 }), RangeError, /CosineAnnealingLR: tMax must be a positive number, got 0/);
-    assertThrows(() => new CosineAnnealingWarmRestarts(opt, { t0: 5, tMult: 1.5 }), RangeError, /tMult must be a positive integer, got 1\.5/);
+    assertThrows(
+      () => new CosineAnnealingWarmRestarts(opt, { t0: 5, tMult: 1.5 }),
+      RangeError,
+      /tMult must be a positive integer, got 1\.5/,
+    );
     assertThrows(() => new LinearLR(opt, { startFactor: 0 }), RangeError, /LinearLR: startFactor must be a number in \(0, 1\], got 0/);
     assertThrows(() => new ConstantLR(opt, { factor: 2 }), RangeError, /ConstantLR: factor must be a number from 0 to 1, got 2/);
-    assertThrows(() => new MultiStepLR(opt, { milestones: [3, -1] }), RangeError, /MultiStepLR: milestones must be an array of non-negative integers, got \[3, -1\]/);
-    assertThrows(() => new PolynomialLR(opt, { totalIters: 10, power: 'x' as never }), TypeError, /PolynomialLR: power must be a number, got 'x'/);
-    assertThrows(() => new SWALR(opt, { swaLr: 0.05, annealEpochs: -1 }), RangeError, /SWALR: annealEpochs must be a non-negative integer, got -1/);
+    assertThrows(
+      () => new MultiStepLR(opt, { milestones: [3, -1] }),
+      RangeError,
+      /MultiStepLR: milestones must be an array of non-negative integers, got \[3, -1\]/,
+    );
+    assertThrows(
+      () => new PolynomialLR(opt, { totalIters: 10, power: 'x' as never }),
+      TypeError,
+      /PolynomialLR: power must be a number, got 'x'/,
+    );
+    assertThrows(
+      () => new SWALR(opt, { swaLr: 0.05, annealEpochs: -1 }),
+      RangeError,
+      /SWALR: annealEpochs must be a non-negative integer, got -1/,
+    );
     const lin = new LinearLR(opt, { totalIters: 3 });
-    assertThrows(() => new SequentialLR(opt, [lin], [3]), RangeError, /SequentialLR: milestones must be an array of 0 non-negative integers \(one fewer than the 1 schedulers\), got \[3\]/);
+    assertThrows(
+      () => new SequentialLR(opt, [lin], [3]),
+      RangeError,
+      /SequentialLR: milestones must be an array of 0 non-negative integers \(one fewer than the 1 schedulers\), got \[3\]/,
+    );
     const other = sgd();
-    assertThrows(() => new SequentialLR(opt, [lin, new StepLR(other.opt, { stepSize: 2 })], [3]), Error, /SequentialLR: schedulers\[1\] drives another optimizer/);
-    assertThrows(() => lin.loadStateDict({ base_lrs: [0.1, 0.2] }), RangeError, /LinearLR\.loadStateDict: base_lrs must be an array of 1 numbers/);
+    assertThrows(
+      () => new SequentialLR(opt, [lin, new StepLR(other.opt, { stepSize: 2 })], [3]),
+      Error,
+      /SequentialLR: schedulers\[1\] drives another optimizer/,
+    );
+    assertThrows(
+      () => lin.loadStateDict({ base_lrs: [0.1, 0.2] }),
+      RangeError,
+      /LinearLR\.loadStateDict: base_lrs must be an array of 1 numbers/,
+    );
     const fresh = sgd();
-    assertThrows(() => new StepLR(fresh.opt, { stepSize: 3, lastEpoch: 4 }), Error, /StepLR: param group 0 has no initialLr; resuming with lastEpoch 4/);
+    assertThrows(
+      () => new StepLR(fresh.opt, { stepSize: 3, lastEpoch: 4 }),
+      Error,
+      /StepLR: param group 0 has no initialLr; resuming with lastEpoch 4/,
+    );
     torch.dispose([params, other.params, fresh.params]);
   });
 
-  tensorTest('lastEpoch resumes from initialLr in the groups, as PyTorch\'s last_epoch', () => {
+  tensorTest("lastEpoch resumes from initialLr in the groups, as PyTorch's last_epoch", () => {
     const { opt, params } = sgd();
     opt.paramGroups[0]!.initialLr = 0.1;
     opt.paramGroups[0]!.lr = 0.1 * 0.5 ** 2;
@@ -169,7 +272,7 @@ describe('scheduler behaviour and errors', () => {
     const cos = sgd();
     cos.opt.paramGroups[0]!.initialLr = 0.1;
     const c = new CosineAnnealingLR(cos.opt, { tMax: 10, lastEpoch: 4 });
-    close(c.getLastLr()[0]!, 0.1 * (1 + Math.cos(5 * Math.PI / 10)) / 2, 'cosine closed form on resume');
+    close(c.getLastLr()[0]!, (0.1 * (1 + Math.cos((5 * Math.PI) / 10))) / 2, 'cosine closed form on resume');
     torch.dispose([params, cos.params]);
   });
 });

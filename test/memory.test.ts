@@ -16,14 +16,33 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const live = () => torch.liveTensors();
 
 describe('tidy: what it returns and what it frees', () => {
-  tensorTest('returns fn\'s value (also non-tensor values)', () => {
-    assert.equal(torch.tidy(() => 42), 42);
-    assert.equal(torch.tidy(() => 'text'), 'text');
-    assert.equal(torch.tidy(() => undefined), undefined);
-    assert.equal(torch.tidy(() => null), null);
+  tensorTest("returns fn's value (also non-tensor values)", () => {
+    assert.equal(
+      torch.tidy(() => 42),
+      42,
+    );
+    assert.equal(
+      torch.tidy(() => 'text'),
+      'text',
+    );
+    assert.equal(
+      torch.tidy(() => undefined),
+      undefined,
+    );
+    assert.equal(
+      torch.tidy(() => null),
+      null,
+    );
     const obj = { a: 1 };
-    assert.equal(torch.tidy(() => obj), obj, 'the very same object');
-    assert.equal(torch.tidy('named scope', () => 7), 7);
+    assert.equal(
+      torch.tidy(() => obj),
+      obj,
+      'the very same object',
+    );
+    assert.equal(
+      torch.tidy('named scope', () => 7),
+      7,
+    );
   });
 
   tensorTest('frees every tensor created inside that is not returned', () => {
@@ -53,14 +72,26 @@ describe('tidy: what it returns and what it frees', () => {
         direct: t(1),
         arr: [t(2), [t(3), { deep: t(4) }]] as const,
         obj: { x: t(5), y: { z: t(6) }, n: 1, s: 'str' },
-        map: new Map<string, Tensor | { inner: Tensor }>([['m', t(7)], ['o', { inner: t(8) }]]),
+        map: new Map<string, Tensor | { inner: Tensor }>([
+          ['m', t(7)],
+          ['o', { inner: t(8) }],
+        ]),
         nullProto: Object.assign(Object.create(null) as Record<string, Tensor>, { p: t(9) }),
       };
     });
     assert.equal(live(), before + 9, 'exactly the nine returned tensors survive');
     for (const t of freed) assert.equal(t.isDisposed, true);
-    const values = [r.direct, r.arr[0], r.arr[1][0], r.arr[1][1].deep, r.obj.x, r.obj.y.z, r.map.get('m') as Tensor,
-      (r.map.get('o') as { inner: Tensor }).inner, r.nullProto.p].map((t) => t.item());
+    const values = [
+      r.direct,
+      r.arr[0],
+      r.arr[1][0],
+      r.arr[1][1].deep,
+      r.obj.x,
+      r.obj.y.z,
+      r.map.get('m') as Tensor,
+      (r.map.get('o') as { inner: Tensor }).inner,
+      r.nullProto.p,
+    ].map((t) => t.item());
     assert.deepEqual(values, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     torch.dispose(r);
     assert.equal(live(), before, 'torch.dispose walks the same structures');
@@ -114,7 +145,12 @@ describe('tidy: what it returns and what it frees', () => {
     assert.equal(w.grad!.isDisposed, false);
     assert.deepEqual(nums(w.grad!), [5, 5, 5]);
     // nor does an enclosing tidy
-    torch.tidy(() => torch.tidy(() => { w.sum().backward(); void w.grad; }));
+    torch.tidy(() =>
+      torch.tidy(() => {
+        w.sum().backward();
+        void w.grad;
+      }),
+    );
     assert.deepEqual(nums(w.grad!), [6, 6, 6]);
     w.dispose();
   });
@@ -281,15 +317,19 @@ describe('keep and dispose', () => {
 });
 
 describe('tidy: errors', () => {
-  tensorTest('a throw inside tidy frees the scope\'s tensors and rethrows the same error', () => {
+  tensorTest("a throw inside tidy frees the scope's tensors and rethrows the same error", () => {
     const before = live();
     const outside = torch.ones([1]);
     const boom = new RangeError('boom');
     let inside!: Tensor;
-    assert.throws(() => torch.tidy(() => {
-      inside = torch.ones([2]).add(outside);
-      throw boom;
-    }), (e: unknown) => e === boom);
+    assert.throws(
+      () =>
+        torch.tidy(() => {
+          inside = torch.ones([2]).add(outside);
+          throw boom;
+        }),
+      (e: unknown) => e === boom,
+    );
     assert.equal(inside.isDisposed, true);
     assert.equal(outside.isDisposed, false);
     assert.equal(live(), before + 1);
@@ -320,10 +360,19 @@ describe('tidy: errors', () => {
   tensorTest('the scope stack survives a throw: later tidies still free correctly', () => {
     const before = live();
     try {
-      torch.tidy(() => torch.tidy(() => { torch.ones([1]); throw new Error('x'); }));
-    } catch { /* expected */ }
+      torch.tidy(() =>
+        torch.tidy(() => {
+          torch.ones([1]);
+          throw new Error('x');
+        }),
+      );
+    } catch {
+      /* expected */
+    }
     let t!: Tensor;
-    torch.tidy(() => { t = torch.ones([1]); });
+    torch.tidy(() => {
+      t = torch.ones([1]);
+    });
     assert.equal(t.isDisposed, true);
     const kept = torch.tidy(() => torch.ones([1]));
     assert.equal(kept.isDisposed, false);
@@ -334,11 +383,18 @@ describe('tidy: errors', () => {
   tensorTest('an async function is refused with a TypeError, and what it made synchronously is freed', async () => {
     const before = live();
     let made!: Tensor;
-    assertThrows(() => torch.tidy(async () => {
-      made = torch.ones([2]);
-      await Promise.resolve();
-      return made;
-    }), TypeError, /tidy/, /synchronous/, /Promise/);
+    assertThrows(
+      () =>
+        torch.tidy(async () => {
+          made = torch.ones([2]);
+          await Promise.resolve();
+          return made;
+        }),
+      TypeError,
+      /tidy/,
+      /synchronous/,
+      /Promise/,
+    );
     assert.equal(made.isDisposed, true);
     assert.equal(live(), before);
     assertThrows(() => torch.tidy('loader', async () => 1), TypeError, /loader/, /synchronous/);
@@ -373,7 +429,9 @@ const settle = async () => { for (let i = 0; i < 20; i++) { globalThis.gc(); awa
 await settle();
 ${body}`;
   const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], {
-    cwd: ROOT, encoding: 'utf8', timeout: 60_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
   });
   assert.equal(r.status, 0, `child failed (status ${r.status}, signal ${r.signal}):\n${r.stderr}`);
   const line = r.stdout.trim().split('\n').pop()!;
@@ -508,7 +566,7 @@ describe('modules free their temporaries', () => {
     }
   }
 
-  tensorTest('a registered child\'s forward frees what it does not return, as Python frees locals', () => {
+  tensorTest("a registered child's forward frees what it does not return, as Python frees locals", () => {
     class Parent extends nn.Module {
       readonly child = this.registerModule('child', new Busy());
       liveAfterChild = 0;
@@ -523,7 +581,7 @@ describe('modules free their temporaries', () => {
     torch.tidy(() => {
       const x = torch.ones([4]);
       const y = p.forward(x);
-      assert.equal(p.liveAfterChild, 1, 'only the child\'s result outlives its forward');
+      assert.equal(p.liveAfterChild, 1, "only the child's result outlives its forward");
       assert.deepEqual(Array.from(y.toArray() as Float32Array), [-3, -3, -3, -3]);
     });
     // An unregistered module is plain code: its temporaries belong to the caller's scope.

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'node:test';
-import { torch, nn, type Tensor } from '../src/index.js';
+import { torch, type nn, type Tensor } from '../src/index.js';
 import { tensorTest } from './helpers.js';
 
 export interface HarnessCase {
@@ -59,7 +59,10 @@ export function modelHarness(c: HarnessCase): void {
           if (out && typeof out === 'object' && 'label' in out) loss = loss.add((out as { label: Tensor }).label.float().pow(2).mean());
           loss.backward();
         });
-        const missing = model.namedParameters().filter(([n, p]) => p.grad === null && !(c.noGradOk?.(n))).map(([n]) => n);
+        const missing = model
+          .namedParameters()
+          .filter(([n, p]) => p.grad === null && !c.noGradOk?.(n))
+          .map(([n]) => n);
         assert.deepEqual(missing, [], 'parameters without a gradient');
         model.zeroGrad();
       } finally {

@@ -4,11 +4,20 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import {
-  torch, F, createModel, Unet, UnetPlusPlus, MAnet, type AuxOutput, type ModelOutput, type SegmentationModel, type Tensor,
+  torch,
+  F,
+  createModel,
+  Unet,
+  UnetPlusPlus,
+  MAnet,
+  type AuxOutput,
+  type ModelOutput,
+  type SegmentationModel,
+  type Tensor,
 } from '../src/index.js';
 import { assertThrows, maxAbsDiff, tensorTest } from './helpers.js';
 
-type Equals<X, Y> = (<T>() => T extends X ? 1 : 2) extends (<T>() => T extends Y ? 1 : 2) ? true : false;
+type Equals<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;
 /** Compiles only when X and Y are the same type. */
 function sameType<X, Y>(_proof: Equals<X, Y>): void {}
 
@@ -73,7 +82,8 @@ describe('forward and predict are typed by the options', () => {
 });
 
 describe("smp 0.5's decoderUseNorm", () => {
-  const keys = (m: SegmentationModel<unknown, unknown>) => Object.keys(m.stateDict()).filter((k) => k.startsWith('decoder.blocks.0.conv1.'));
+  const keys = (m: SegmentationModel<unknown, unknown>) =>
+    Object.keys(m.stateDict()).filter((k) => k.startsWith('decoder.blocks.0.conv1.'));
 
   tensorTest('each kind builds its layer with its keys; booleans and the deprecated alias mean the same', () => {
     const cases: [unknown, string[]][] = [
@@ -88,7 +98,11 @@ describe("smp 0.5's decoderUseNorm", () => {
     ];
     for (const [useNorm, expected] of cases) {
       withModel(new Unet({ ...small, decoderUseNorm: useNorm as never }), (m) => {
-        assert.deepEqual(keys(m).map((k) => k.slice('decoder.blocks.0.conv1.'.length)), expected, String(JSON.stringify(useNorm)));
+        assert.deepEqual(
+          keys(m).map((k) => k.slice('decoder.blocks.0.conv1.'.length)),
+          expected,
+          String(JSON.stringify(useNorm)),
+        );
         assert.deepEqual([...m.predict(torch.randn([1, 3, 32, 32])).shape], [1, 1, 32, 32]);
       });
     }
@@ -116,8 +130,16 @@ describe("smp 0.5's decoderUseNorm", () => {
       assert.ok(perPixel.abs().max().item() < 1e-5, 'zero mean over channels at every pixel');
       assert.equal((norm as unknown as { eps: number }).eps, 1e-2);
     });
-    assertThrows(() => new Unet({ decoderUseNorm: { type: 'groupnorm' } as never }), TypeError, /Unet: decoderUseNorm\.type must be one of 'batchnorm', .*got 'groupnorm'/);
-    assertThrows(() => new Unet({ decoderUseNorm: { type: 'batchnorm', eps: -1 } }), RangeError, /Unet: decoderUseNorm\.eps must be a positive number, got -1/);
+    assertThrows(
+      () => new Unet({ decoderUseNorm: { type: 'groupnorm' } as never }),
+      TypeError,
+      /Unet: decoderUseNorm\.type must be one of 'batchnorm', .*got 'groupnorm'/,
+    );
+    assertThrows(
+      () => new Unet({ decoderUseNorm: { type: 'batchnorm', eps: -1 } }),
+      RangeError,
+      /Unet: decoderUseNorm\.eps must be a positive number, got -1/,
+    );
     assertThrows(() => new Unet({ decoderUseNorm: 'identity', decoderUseBatchnorm: true }), TypeError, /not both/);
   });
 });

@@ -6,5 +6,8 @@ modelHarness({
   name: 'deeplabv3plus / xception (output stride 16)',
   build: () => createModel('deeplabv3plus', { encoderName: 'xception', classes: 2 }),
   classes: 2,
-  sizes: [[64, 64], [70, 45]],
+  sizes: [
+    [64, 64],
+    [70, 45],
+  ],
 });

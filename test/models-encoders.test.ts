@@ -22,7 +22,10 @@ for (const encoderName of listEncoders().filter((n) => !BUILT_ONCE.has(n))) {
     name: `unet / ${encoderName}`,
     build: () => createModel('unet', { encoderName, classes: 2 }),
     classes: 2,
-    sizes: [[64, 64], [70, 45]],
+    sizes: [
+      [64, 64],
+      [70, 45],
+    ],
     batch: 2,
     // smp registers modules it never calls: the last decoder block's first attention, and
     // EfficientNet's classifier-side _conv_head/_bn1 (kept so smp checkpoints load).
@@ -41,24 +44,26 @@ const TORCHVISION = JSON.parse(readFileSync(join(DIR, 'resnext.keys.json'), 'utf
 
 /** name -> shape of a state dict, `prefix` stripped from the names that carry it (others dropped). */
 function keyShapes(dict: Record<string, Tensor>, prefix = ''): [string, number[]][] {
-  return Object.entries(dict).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), [...t.shape]]);
+  return Object.entries(dict)
+    .filter(([k]) => k.startsWith(prefix))
+    .map(([k, t]) => [k.slice(prefix.length), [...t.shape]]);
 }
 
 describe('resnext against torchvision', () => {
-  tensorTest('resnext50_32x4d: torchvision\'s keys in its order and shapes; 22,979,904 parameters (25,028,904 with fc)', () => {
+  tensorTest("resnext50_32x4d: torchvision's keys in its order and shapes; 22,979,904 parameters (25,028,904 with fc)", () => {
     const ref = TORCHVISION.resnext50_32x4d!;
     const e = createEncoder('resnext50_32x4d');
     try {
       assert.deepEqual(keyShapes(e.stateDict()), ref.keys_in_state_dict_order);
       assert.equal(e.numParameters(), ref.params_without_fc);
-      assert.equal(ref.params - ref.params_without_fc, 2048 * 1000 + 1000, 'torchvision\'s fc is 2048 -> 1000');
+      assert.equal(ref.params - ref.params_without_fc, 2048 * 1000 + 1000, "torchvision's fc is 2048 -> 1000");
       assert.deepEqual(e.outChannels, [3, 64, 256, 512, 1024, 2048]);
     } finally {
       e.dispose();
     }
   });
 
-  tensorTest('unet / resnext101_32x8d, built once: torchvision\'s encoder keys, 86,742,336 parameters, a 32x32 forward', () => {
+  tensorTest("unet / resnext101_32x8d, built once: torchvision's encoder keys, 86,742,336 parameters, a 32x32 forward", () => {
     const ref = TORCHVISION.resnext101_32x8d!;
     const model = createModel('unet', { encoderName: 'resnext101_32x8d', classes: 2 }) as SegmentationModel;
     try {
@@ -75,25 +80,30 @@ describe('resnext against torchvision', () => {
     }
   });
 
-  tensorTest('resnext50_32x4d filled by the rule: smp\'s five features and the output-stride 16 and 8 ones equal torchvision\'s within 1e-5', () => {
-    const io = torch.loadSafetensors(join(DIR, 'resnext50_32x4d.io.safetensors'));
-    const e = createEncoder('resnext50_32x4d');
-    const dilated = [16, 8].map((outputStride) => createEncoder('resnext50_32x4d', { outputStride: outputStride as 16 | 8 }));
-    try {
-      fillByRule(e);
-      for (const d of dilated) d.loadStateDict(e.stateDict());
-      for (const m of [e, ...dilated]) m.eval();
-      torch.tidy(() => torch.noGrad(() => {
-        const features = e.forward(io.input!);
-        assert.equal(features[0], io.input, 'the first feature is the input');
-        for (let i = 1; i <= 5; i++) assertClose(features[i]!, io[`feature${i}`]!, 1e-5, 0, `feature ${i}`);
-        assertClose(dilated[0]!.forward(io.input!)[5]!, io.os16_feature5!, 1e-5, 0, 'output stride 16');
-        assertClose(dilated[1]!.forward(io.input!)[5]!, io.os8_feature5!, 1e-5, 0, 'output stride 8');
-      }));
-    } finally {
-      torch.dispose(io);
-      e.dispose();
-      for (const d of dilated) d.dispose();
-    }
-  });
+  tensorTest(
+    "resnext50_32x4d filled by the rule: smp's five features and the output-stride 16 and 8 ones equal torchvision's within 1e-5",
+    () => {
+      const io = torch.loadSafetensors(join(DIR, 'resnext50_32x4d.io.safetensors'));
+      const e = createEncoder('resnext50_32x4d');
+      const dilated = [16, 8].map((outputStride) => createEncoder('resnext50_32x4d', { outputStride: outputStride as 16 | 8 }));
+      try {
+        fillByRule(e);
+        for (const d of dilated) d.loadStateDict(e.stateDict());
+        for (const m of [e, ...dilated]) m.eval();
+        torch.tidy(() =>
+          torch.noGrad(() => {
+            const features = e.forward(io.input!);
+            assert.equal(features[0], io.input, 'the first feature is the input');
+            for (let i = 1; i <= 5; i++) assertClose(features[i]!, io[`feature${i}`]!, 1e-5, 0, `feature ${i}`);
+            assertClose(dilated[0]!.forward(io.input!)[5]!, io.os16_feature5!, 1e-5, 0, 'output stride 16');
+            assertClose(dilated[1]!.forward(io.input!)[5]!, io.os8_feature5!, 1e-5, 0, 'output stride 8');
+          }),
+        );
+      } finally {
+        torch.dispose(io);
+        e.dispose();
+        for (const d of dilated) d.dispose();
+      }
+    },
+  );
 });

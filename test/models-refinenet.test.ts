@@ -15,7 +15,10 @@ modelHarness({
   name: 'refinenet / resnet18',
   build: () => createModel('refinenet', { encoderName: 'resnet18', classes: 2 }),
   classes: 2,
-  sizes: [[64, 64], [70, 45]],
+  sizes: [
+    [64, 64],
+    [70, 45],
+  ],
 });
 
 /**
@@ -30,7 +33,9 @@ function authorsCount(encoder: number[], dims: number[], classes: number, poolBl
   const conv = (a: number, b: number) => a * b * 9;
   const rcu = (c: number) => 2 * conv(c, c) + c;
   let total = 0;
-  encoder.forEach((e, i) => { total += conv(e, dims[i]!) + 2 * rcu(dims[i]!); });
+  encoder.forEach((e, i) => {
+    total += conv(e, dims[i]!) + 2 * rcu(dims[i]!);
+  });
   let prev: number | null = null;
   for (const d of dims) {
     let c = d;
@@ -49,7 +54,7 @@ describe('RefineNet structure', () => {
     assert.ok(listModels().includes('refinenet'));
   });
 
-  tensorTest('resnet101, 21 classes: 118,052,437 parameters, the authors\' network\'s count', () => {
+  tensorTest("resnet101, 21 classes: 118,052,437 parameters, the authors' network's count", () => {
     const m = new RefineNet({ encoderName: 'resnet101', classes: 21 });
     try {
       const encoder = m.encoder.numParameters();
@@ -70,13 +75,16 @@ describe('RefineNet structure', () => {
       assert.deepEqual(s['decoder.refinenet1.output_rcu.conv2.weight'], [256, 256, 3, 3]);
       assert.deepEqual(s['decoder.output_rcus.1.conv1.weight'], [256, 256, 3, 3]);
       assert.deepEqual(s['segmentation_head.0.weight'], [21, 256, 3, 3]);
-      assert.equal(torch.tidy(() => m.stateDict()['decoder.refinenet1.output_rcu.conv1.bias']!.abs().sum().item()), 0);
+      assert.equal(
+        torch.tidy(() => m.stateDict()['decoder.refinenet1.output_rcu.conv1.bias']!.abs().sum().item()),
+        0,
+      );
     } finally {
       m.dispose();
     }
   });
 
-  tensorTest('resnet34 and the 2-pooling-block variant also match the authors\' layer list', () => {
+  tensorTest("resnet34 and the 2-pooling-block variant also match the authors' layer list", () => {
     for (const crp of [4, 2]) {
       const m = new RefineNet({ encoderName: 'resnet34', decoderCrpBlocks: crp });
       try {
@@ -93,10 +101,14 @@ describe('RefineNet structure', () => {
     try {
       torch.tidy(() => {
         const x = torch.randn([1, 4, 5, 6]);
-        torch.noGrad(() => { rcu.conv1.weight.zero_(); rcu.conv2.weight.zero_(); });
+        torch.noGrad(() => {
+          rcu.conv1.weight.zero_();
+          rcu.conv2.weight.zero_();
+        });
         assertClose(rcu.forward(x), x, 0, 0, 'zero RCU');
         torch.noGrad(() => rcu.conv2.weight.normal_());
-        const w1 = rcu.conv1, w2 = rcu.conv2;
+        const w1 = rcu.conv1,
+          w2 = rcu.conv2;
         const expected = F.conv2d(F.conv2d(x.relu(), w1.weight, { bias: w1.bias, padding: 1 }).relu(), w2.weight, { padding: 1 }).add(x);
         assertClose(rcu.forward(x), expected, 1e-5, 1e-5, 'RCU');
       });
@@ -163,7 +175,11 @@ describe('RefineNet structure', () => {
         assert.deepEqual([...out.mask.shape], [2, 1, 64, 64]);
         assert.deepEqual([...out.label.shape], [2, 5]);
       });
-      assert.deepEqual((m.decoder as unknown as { wide: boolean[] }).wide, [false, false, false, false], 'resnet18 has no feature wider than 512');
+      assert.deepEqual(
+        (m.decoder as unknown as { wide: boolean[] }).wide,
+        [false, false, false, false],
+        'resnet18 has no feature wider than 512',
+      );
     } finally {
       m.dispose();
     }
@@ -171,7 +187,11 @@ describe('RefineNet structure', () => {
 
   tensorTest('errors name the option, what was expected and what came', () => {
     const build = (o: Record<string, unknown>) => () => new RefineNet({ encoderName: 'resnet18', ...o }).dispose();
-    assertThrows(build({ decoderChannels: [256, 256] }), RangeError, /RefineNet: decoderChannels must be an array of 4 positive integers \(one per RefineNet block: encoderDepth - 1 = 4\), got \[256, 256\]/);
+    assertThrows(
+      build({ decoderChannels: [256, 256] }),
+      RangeError,
+      /RefineNet: decoderChannels must be an array of 4 positive integers \(one per RefineNet block: encoderDepth - 1 = 4\), got \[256, 256\]/,
+    );
     assertThrows(build({ decoderCrpBlocks: 0 }), RangeError, /decoderCrpBlocks must be a positive integer, got 0/);
     assertThrows(build({ decoderDropout: -1 }), RangeError, /decoderDropout must be a number from 0 to 1, got -1/);
     assertThrows(build({ encoderDepth: 1 }), RangeError, /encoderDepth must be an integer from 2 to 5, got 1/);

@@ -3,7 +3,7 @@
 // option errors.
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { torch, type nn, type Tensor } from '../src/index.js';
+import { torch, type nn } from '../src/index.js';
 import '../src/models/encoders/resnet.js';
 import '../src/models/decoders/fpn/model.js';
 import '../src/models/decoders/linknet/model.js';
@@ -15,11 +15,19 @@ import { FPN } from '../src/models/decoders/fpn/model.js';
 import { modelHarness } from './model-harness.js';
 import { assertThrows, tensorTest } from './helpers.js';
 
-const SIZES: [number, number][] = [[64, 64], [70, 45]];
+const SIZES: [number, number][] = [
+  [64, 64],
+  [70, 45],
+];
 const ARCHS = ['fpn', 'linknet', 'pan', 'manet', 'unetplusplus'] as const;
 
 for (const arch of ARCHS) {
-  modelHarness({ name: `${arch} / resnet18`, build: () => createModel(arch, { encoderName: 'resnet18', classes: 2 }), classes: 2, sizes: SIZES });
+  modelHarness({
+    name: `${arch} / resnet18`,
+    build: () => createModel(arch, { encoderName: 'resnet18', classes: 2 }),
+    classes: 2,
+    sizes: SIZES,
+  });
 }
 
 /** Builds, runs fn, disposes. */
@@ -48,7 +56,11 @@ describe('state-dict keys and parameter counts (resnet34, smp defaults, classes 
   // Parameter counts computed from smp's structure at commit 5006616 (resnet34 encoder:
   // 21,284,672 = torchvision's 21,797,672 minus the fc).
   const COUNTS: Record<string, number> = {
-    fpn: 23_155_393, linknet: 21_771_937, pan: 21_475_816, manet: 31_783_633, unetplusplus: 26_078_609,
+    fpn: 23_155_393,
+    linknet: 21_771_937,
+    pan: 21_475_816,
+    manet: 31_783_633,
+    unetplusplus: 26_078_609,
   };
   for (const arch of ARCHS) {
     tensorTest(`${arch}: ${COUNTS[arch]!.toLocaleString('en-US')} parameters`, () => {
@@ -201,14 +213,34 @@ describe('options', () => {
     const build = (arch: string, o: Record<string, unknown>) => () => createModel(arch, { encoderName: 'resnet18', ...o }).dispose();
     assertThrows(build('fpn', { decoderChanels: 3 }), TypeError, /FPN: unknown option 'decoderChanels'/, /decoderPyramidChannels/);
     assertThrows(build('fpn', { decoderMergePolicy: 'mul' }), TypeError, /FPN: decoderMergePolicy must be 'add' or 'cat', got 'mul'/);
-    assertThrows(build('fpn', { decoderSegmentationChannels: 100 }), RangeError, /decoderSegmentationChannels must be a multiple of 32.*got 100/);
+    assertThrows(
+      build('fpn', { decoderSegmentationChannels: 100 }),
+      RangeError,
+      /decoderSegmentationChannels must be a multiple of 32.*got 100/,
+    );
     assertThrows(build('fpn', { encoderDepth: 2 }), RangeError, /FPN: encoderDepth must be an integer from 3 to 5, got 2/);
     assertThrows(build('fpn', { decoderDropout: 2 }), RangeError, /decoderDropout must be a number from 0 to 1, got 2/);
     assertThrows(build('pan', { encoderOutputStride: 8 }), RangeError, /PAN: encoderOutputStride must be 16 or 32, got 8/);
-    assertThrows(build('manet', { decoderChannels: [64, 32] }), RangeError, /MAnet: decoderChannels must be an array of 5 positive integers.*got \[64, 32\]/);
-    assertThrows(build('unetplusplus', { decoderAttentionType: 'cbam' }), TypeError, /UnetPlusPlus: decoderAttentionType must be null or 'scse', got 'cbam'/);
-    assertThrows(build('linknet', { decoderUseNorm: 'groupnorm' }), TypeError, /Linknet: decoderUseNorm must be true, false, 'batchnorm', 'identity', 'inplace', 'layernorm', 'instancenorm' or \{ type, \.\.\.options \}, got 'groupnorm'/);
-    assertThrows(build('manet', { decoderUseNorm: { type: 'layernorm', momentum: 0.1 } }), TypeError, /MAnet: decoderUseNorm: unknown option 'momentum' \(known: type, eps, affine\)/);
+    assertThrows(
+      build('manet', { decoderChannels: [64, 32] }),
+      RangeError,
+      /MAnet: decoderChannels must be an array of 5 positive integers.*got \[64, 32\]/,
+    );
+    assertThrows(
+      build('unetplusplus', { decoderAttentionType: 'cbam' }),
+      TypeError,
+      /UnetPlusPlus: decoderAttentionType must be null or 'scse', got 'cbam'/,
+    );
+    assertThrows(
+      build('linknet', { decoderUseNorm: 'groupnorm' }),
+      TypeError,
+      /Linknet: decoderUseNorm must be true, false, 'batchnorm', 'identity', 'inplace', 'layernorm', 'instancenorm' or \{ type, \.\.\.options \}, got 'groupnorm'/,
+    );
+    assertThrows(
+      build('manet', { decoderUseNorm: { type: 'layernorm', momentum: 0.1 } }),
+      TypeError,
+      /MAnet: decoderUseNorm: unknown option 'momentum' \(known: type, eps, affine\)/,
+    );
     assertThrows(build('linknet', { decoderUseNorm: true, decoderUseBatchnorm: true }), TypeError, /not both/);
     assertThrows(build('unetplusplus', { classes: 0 }), RangeError, /classes must be a positive integer, got 0/);
     assertThrows(() => new FPN({ encoderName: 'resnet18', inChannels: 2.5 }), RangeError, /inChannels must be a positive integer, got 2.5/);

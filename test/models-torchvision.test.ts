@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe } from 'node:test';
-import { torch, nn, F, type Tensor } from '../src/index.js';
+import { torch, type nn, F, type Tensor } from '../src/index.js';
 import '../src/models/encoders/resnet.js';
 import { FCNResNet, createDilatedBackbone } from '../src/models/decoders/fcn-resnet/index.js';
 import { TorchvisionDeepLabV3 } from '../src/models/decoders/deeplabv3/index.js';
 import { createModel } from '../src/models/registry.js';
-import { ResNetEncoder, Bottleneck } from '../src/models/encoders/resnet.js';
+import type { ResNetEncoder, Bottleneck } from '../src/models/encoders/resnet.js';
 import { FIXTURES, assertClose, assertThrows, tensorTest } from './helpers.js';
 import { modelHarness } from './model-harness.js';
 import { fillByRule, ruleValue } from './fill-rule.js';
@@ -28,7 +28,11 @@ const keysOf = (name: string): KeysFile => JSON.parse(readFileSync(join(DIR, `${
 
 const CASES = [
   { name: 'fcn_resnet50', build: (o: Record<string, unknown> = {}) => createModel('fcn', { encoderName: 'resnet50', classes: 21, ...o }) },
-  { name: 'deeplabv3_resnet50', build: (o: Record<string, unknown> = {}) => createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet50', classes: 21, ...o }) },
+  {
+    name: 'deeplabv3_resnet50',
+    build: (o: Record<string, unknown> = {}) =>
+      createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet50', classes: 21, ...o }),
+  },
 ];
 
 describe('the weight rule (shared fixtures README) ported to JS', () => {
@@ -49,7 +53,7 @@ for (const c of CASES) {
   describe(`torchvision ${c.name}`, () => {
     const ref = keysOf(c.name);
 
-    tensorTest('state-dict keys, order, shapes and dtypes are torchvision\'s', () => {
+    tensorTest("state-dict keys, order, shapes and dtypes are torchvision's", () => {
       const model = c.build();
       try {
         const mine = Object.entries(model.stateDict()).map(([k, t]) => [k, [...t.shape], t.dtype]);
@@ -59,20 +63,28 @@ for (const c of CASES) {
       }
     });
 
-    tensorTest(`parameter count: ${ref.params} (aux_loss=False), ${ref.params_aux_loss} with aux (torchvision's published num_params)`, () => {
-      const model = c.build();
-      const withAux = c.build({ aux: true });
-      try {
-        assert.equal(model.numParameters(), ref.params);
-        assert.equal(withAux.numParameters(), ref.params_aux_loss);
-        assert.deepEqual(Object.keys(withAux.stateDict()).filter((k) => k.startsWith('aux_classifier.')).slice(0, 2), ['aux_classifier.0.weight', 'aux_classifier.1.weight']);
-      } finally {
-        model.dispose();
-        withAux.dispose();
-      }
-    });
+    tensorTest(
+      `parameter count: ${ref.params} (aux_loss=False), ${ref.params_aux_loss} with aux (torchvision's published num_params)`,
+      () => {
+        const model = c.build();
+        const withAux = c.build({ aux: true });
+        try {
+          assert.equal(model.numParameters(), ref.params);
+          assert.equal(withAux.numParameters(), ref.params_aux_loss);
+          assert.deepEqual(
+            Object.keys(withAux.stateDict())
+              .filter((k) => k.startsWith('aux_classifier.'))
+              .slice(0, 2),
+            ['aux_classifier.0.weight', 'aux_classifier.1.weight'],
+          );
+        } finally {
+          model.dispose();
+          withAux.dispose();
+        }
+      },
+    );
 
-    tensorTest('weights filled by the rule give torchvision\'s output within 1e-5 (float64 reference)', () => {
+    tensorTest("weights filled by the rule give torchvision's output within 1e-5 (float64 reference)", () => {
       const model = c.build();
       const io = torch.loadSafetensors(join(DIR, `${c.name}.io.safetensors`));
       try {
@@ -106,14 +118,17 @@ describe('torchvision dilation (replace_stride_with_dilation=[False, True, True]
       assert.equal(b.outputStride, 8);
       torch.tidy(() => {
         const f = torch.noGrad(() => b.eval().forward(torch.randn([1, 3, 64, 64])));
-        assert.deepEqual(f.map((t) => t.shape[2]), [64, 32, 16, 8, 8, 8]);
+        assert.deepEqual(
+          f.map((t) => t.shape[2]),
+          [64, 32, 16, 8, 8, 8],
+        );
       });
     } finally {
       b.dispose();
     }
   });
 
-  tensorTest('output stride 16 dilates only layer4; BasicBlock ResNets fall back to smp\'s dilation', () => {
+  tensorTest("output stride 16 dilates only layer4; BasicBlock ResNets fall back to smp's dilation", () => {
     const b16 = createDilatedBackbone('resnet50', { outputStride: 16 });
     const b18 = createDilatedBackbone('resnet18', { outputStride: 8 });
     try {
@@ -121,8 +136,14 @@ describe('torchvision dilation (replace_stride_with_dilation=[False, True, True]
       assert.equal(b18.outputStride, 8);
       torch.tidy(() => {
         const x = torch.randn([1, 3, 64, 64]);
-        assert.deepEqual(torch.noGrad(() => b16.eval().forward(x)).map((t) => t.shape[2]), [64, 32, 16, 8, 4, 4]);
-        assert.deepEqual(torch.noGrad(() => b18.eval().forward(x)).map((t) => t.shape[2]), [64, 32, 16, 8, 8, 8]);
+        assert.deepEqual(
+          torch.noGrad(() => b16.eval().forward(x)).map((t) => t.shape[2]),
+          [64, 32, 16, 8, 4, 4],
+        );
+        assert.deepEqual(
+          torch.noGrad(() => b18.eval().forward(x)).map((t) => t.shape[2]),
+          [64, 32, 16, 8, 8, 8],
+        );
       });
     } finally {
       b16.dispose();
@@ -147,7 +168,10 @@ describe('auxiliary classifier (torchvision aux_loss)', () => {
         const loss = model.loss(out, target, ce);
         assertClose(loss, ce(out.mask, target).add(ce(out.aux, target).mul(0.25)), 1e-6, 0, 'combined loss');
         loss.backward();
-        const missing = model.namedParameters().filter(([, p]) => p.grad === null).map(([n]) => n);
+        const missing = model
+          .namedParameters()
+          .filter(([, p]) => p.grad === null)
+          .map(([n]) => n);
         assert.deepEqual(missing, []);
         model.zeroGrad();
         const y = torch.noGrad(() => model.eval().forward(x));
@@ -173,12 +197,33 @@ describe('auxiliary classifier (torchvision aux_loss)', () => {
 
 describe('torchvision-layout options', () => {
   tensorTest('errors name the option, what was expected and what came', () => {
-    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoderOutputStride: 32 }), RangeError, /encoderOutputStride must be 8 or 16, got 32/);
-    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoder_name: 'resnet50' }), TypeError, /FCNResNet: unknown option 'encoder_name'/, /known: .*encoderName.*did you mean 'encoderName'/);
-    assertThrows(() => createModel('fcn', { encoderName: 'resnet18', encoderDepth: 4 }), RangeError, /FCNResNet: encoderDepth must be 5, got 4/);
+    assertThrows(
+      () => createModel('fcn', { encoderName: 'resnet18', encoderOutputStride: 32 }),
+      RangeError,
+      /encoderOutputStride must be 8 or 16, got 32/,
+    );
+    assertThrows(
+      () => createModel('fcn', { encoderName: 'resnet18', encoder_name: 'resnet50' }),
+      TypeError,
+      /FCNResNet: unknown option 'encoder_name'/,
+      /known: .*encoderName.*did you mean 'encoderName'/,
+    );
+    assertThrows(
+      () => createModel('fcn', { encoderName: 'resnet18', encoderDepth: 4 }),
+      RangeError,
+      /FCNResNet: encoderDepth must be 5, got 4/,
+    );
     assertThrows(() => createModel('fcn', { encoderName: 'resnet18', aux: 1 }), TypeError, /FCNResNet: aux must be true or false, got 1/);
-    assertThrows(() => createModel('deeplabv3', { layout: 'keras' }), TypeError, /DeepLabV3: layout must be 'smp' or 'torchvision', got 'keras'/);
-    assertThrows(() => createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet18', decoderAsppSeparable: true }), TypeError, /TorchvisionDeepLabV3: unknown option 'decoderAsppSeparable'/);
+    assertThrows(
+      () => createModel('deeplabv3', { layout: 'keras' }),
+      TypeError,
+      /DeepLabV3: layout must be 'smp' or 'torchvision', got 'keras'/,
+    );
+    assertThrows(
+      () => createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet18', decoderAsppSeparable: true }),
+      TypeError,
+      /TorchvisionDeepLabV3: unknown option 'decoderAsppSeparable'/,
+    );
     assertThrows(() => createModel('fcn', { encoderName: 'nope' }), TypeError, /FCNResNet: encoderName must be one of .*, got 'nope'/);
   });
 
@@ -189,7 +234,7 @@ describe('torchvision-layout options', () => {
       model.eval();
       torch.tidy(() => {
         const x = torch.randn([1, 3, 37, 53]);
-        assert.deepEqual([...(torch.noGrad(() => model.forward(x))).shape], [1, 2, 37, 53]);
+        assert.deepEqual([...torch.noGrad(() => model.forward(x)).shape], [1, 2, 37, 53]);
       });
     } finally {
       model.dispose();
@@ -197,6 +242,24 @@ describe('torchvision-layout options', () => {
   });
 });
 
-modelHarness({ name: 'harness: fcn / resnet50 with aux', build: () => createModel('fcn', { encoderName: 'resnet50', classes: 2, aux: true }), classes: 2, sizes: [[40, 40], [33, 45]], noGradOk: (n) => n.startsWith('aux_classifier.') });
+modelHarness({
+  name: 'harness: fcn / resnet50 with aux',
+  build: () => createModel('fcn', { encoderName: 'resnet50', classes: 2, aux: true }),
+  classes: 2,
+  sizes: [
+    [40, 40],
+    [33, 45],
+  ],
+  noGradOk: (n) => n.startsWith('aux_classifier.'),
+});
 // ResNet-18 keeps this one fast (smp-style dilation: torchvision cannot dilate BasicBlocks).
-modelHarness({ name: 'harness: deeplabv3 torchvision layout / resnet18, 4 bands', build: () => createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet18', classes: 2, inChannels: 4 }), inChannels: 4, classes: 2, sizes: [[64, 64], [50, 71]] });
+modelHarness({
+  name: 'harness: deeplabv3 torchvision layout / resnet18, 4 bands',
+  build: () => createModel('deeplabv3', { layout: 'torchvision', encoderName: 'resnet18', classes: 2, inChannels: 4 }),
+  inChannels: 4,
+  classes: 2,
+  sizes: [
+    [64, 64],
+    [50, 71],
+  ],
+});

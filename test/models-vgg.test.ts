@@ -25,7 +25,10 @@ import { modelHarness } from './model-harness.js';
 import { assertThrows, tensorTest } from './helpers.js';
 
 // The first size is the one trained on (the costly pass), the last the one compared after a reload.
-const SIZES: [number, number][] = [[32, 32], [67, 45]];
+const SIZES: [number, number][] = [
+  [32, 32],
+  [67, 45],
+];
 
 /** FCN zero-initialises its score layers (as the paper); random ones make the harness's comparisons meaningful. */
 function withRandomScores(model: nn.Module): nn.Module {
@@ -46,8 +49,11 @@ describe('VGG encoders', () => {
       const enc = createEncoder(c.name);
       try {
         assert.equal(enc.numParameters(), c.params);
-        const expected = c.convs.flatMap((i) => [`features.${i}.weight`, `features.${i}.bias`,
-          ...(c.bn ? ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'].map((k) => `features.${i + 1}.${k}`) : [])]);
+        const expected = c.convs.flatMap((i) => [
+          `features.${i}.weight`,
+          `features.${i}.bias`,
+          ...(c.bn ? ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'].map((k) => `features.${i + 1}.${k}`) : []),
+        ]);
         assert.deepEqual(Object.keys(enc.stateDict()), expected);
       } finally {
         enc.dispose();
@@ -62,7 +68,10 @@ describe('VGG encoders', () => {
         assert.equal(enc.inChannels, 3);
         torch.tidy(() => {
           const feats = torch.noGrad(() => enc.forward(torch.randn([1, 3, 64, 48])));
-          assert.deepEqual(feats.map((f) => [...f.shape]), [1, 2, 4, 8, 16, 32].map((s, i) => [1, enc.outChannels[i], 64 / s, Math.floor(48 / s)]));
+          assert.deepEqual(
+            feats.map((f) => [...f.shape]),
+            [1, 2, 4, 8, 16, 32].map((s, i) => [1, enc.outChannels[i], 64 / s, Math.floor(48 / s)]),
+          );
           // The stride-32 feature is pool5: the 2x2 max of the stride-16 one.
           assert.ok(torch.equal(feats[5]!, F.maxPool2d(feats[4]!, 2)));
         });
@@ -75,7 +84,15 @@ describe('VGG encoders', () => {
         assert.equal(shallow.inChannels, 4);
         torch.tidy(() => {
           const feats = torch.noGrad(() => shallow.forward(torch.randn([1, 4, 32, 32])));
-          assert.deepEqual(feats.map((f) => [...f.shape]), [[1, 64, 32, 32], [1, 128, 16, 16], [1, 256, 8, 8], [1, 512, 4, 4]]);
+          assert.deepEqual(
+            feats.map((f) => [...f.shape]),
+            [
+              [1, 64, 32, 32],
+              [1, 128, 16, 16],
+              [1, 256, 8, 8],
+              [1, 512, 4, 4],
+            ],
+          );
         });
       } finally {
         shallow.dispose();
@@ -130,7 +147,16 @@ describe('harness', () => {
     sizes: SIZES,
     batch: 1,
   });
-  modelHarness({ name: 'unet-original', build: () => createModel('unet-original', { classes: 2, inChannels: 1 }), classes: 2, inChannels: 1, sizes: [[32, 32], [37, 45]] });
+  modelHarness({
+    name: 'unet-original',
+    build: () => createModel('unet-original', { classes: 2, inChannels: 1 }),
+    classes: 2,
+    inChannels: 1,
+    sizes: [
+      [32, 32],
+      [37, 45],
+    ],
+  });
 });
 
 describe('parameter counts against the reference nets', () => {
@@ -158,32 +184,55 @@ describe('parameter counts against the reference nets', () => {
     });
   }
 
-  tensorTest('state-dict layout: torchvision VGG under encoder., Caffe names under decoder.; U-Net with BatchNorm has milesial keys', () => {
-    const fcn = createModel('fcn8s', { classes: 2, fcChannels: 8 });
-    const unet = createModel('unet-original', { batchNorm: true });
-    try {
-      const keys = Object.keys(fcn.stateDict());
-      assert.equal(keys[0], 'encoder.features.0.weight');
-      assert.deepEqual(keys.filter((k) => k.startsWith('decoder.')), [
-        'decoder.fc6.weight', 'decoder.fc6.bias', 'decoder.fc7.weight', 'decoder.fc7.bias', 'decoder.score_fr.weight', 'decoder.score_fr.bias',
-        'decoder.upscore2.weight', 'decoder.score_pool4.weight', 'decoder.score_pool4.bias', 'decoder.upscore_pool4.weight',
-        'decoder.score_pool3.weight', 'decoder.score_pool3.bias', 'decoder.upscore8.weight',
-      ]);
-      const u = unet.stateDict();
-      for (const k of ['encoder.inc.double_conv.0.weight', 'encoder.inc.double_conv.1.running_mean', 'encoder.down4.maxpool_conv.1.double_conv.3.weight',
-        'decoder.up1.up.weight', 'decoder.up1.up.bias', 'decoder.up4.conv.double_conv.4.weight', 'segmentation_head.0.weight']) {
-        assert.ok(k in u, k);
+  tensorTest(
+    'state-dict layout: torchvision VGG under encoder., Caffe names under decoder.; U-Net with BatchNorm has milesial keys',
+    () => {
+      const fcn = createModel('fcn8s', { classes: 2, fcChannels: 8 });
+      const unet = createModel('unet-original', { batchNorm: true });
+      try {
+        const keys = Object.keys(fcn.stateDict());
+        assert.equal(keys[0], 'encoder.features.0.weight');
+        assert.deepEqual(
+          keys.filter((k) => k.startsWith('decoder.')),
+          [
+            'decoder.fc6.weight',
+            'decoder.fc6.bias',
+            'decoder.fc7.weight',
+            'decoder.fc7.bias',
+            'decoder.score_fr.weight',
+            'decoder.score_fr.bias',
+            'decoder.upscore2.weight',
+            'decoder.score_pool4.weight',
+            'decoder.score_pool4.bias',
+            'decoder.upscore_pool4.weight',
+            'decoder.score_pool3.weight',
+            'decoder.score_pool3.bias',
+            'decoder.upscore8.weight',
+          ],
+        );
+        const u = unet.stateDict();
+        for (const k of [
+          'encoder.inc.double_conv.0.weight',
+          'encoder.inc.double_conv.1.running_mean',
+          'encoder.down4.maxpool_conv.1.double_conv.3.weight',
+          'decoder.up1.up.weight',
+          'decoder.up1.up.bias',
+          'decoder.up4.conv.double_conv.4.weight',
+          'segmentation_head.0.weight',
+        ]) {
+          assert.ok(k in u, k);
+        }
+        assert.ok(!('encoder.inc.double_conv.0.bias' in u), 'no conv bias before BatchNorm');
+        torch.tidy(() => {
+          const y = unet.forward(torch.randn([2, 3, 21, 19]));
+          assert.deepEqual([...y.shape], [2, 1, 21, 19]);
+        });
+      } finally {
+        fcn.dispose();
+        unet.dispose();
       }
-      assert.ok(!('encoder.inc.double_conv.0.bias' in u), 'no conv bias before BatchNorm');
-      torch.tidy(() => {
-        const y = unet.forward(torch.randn([2, 3, 21, 19]));
-        assert.deepEqual([...y.shape], [2, 1, 21, 19]);
-      });
-    } finally {
-      fcn.dispose();
-      unet.dispose();
-    }
-  });
+    },
+  );
 });
 
 describe('FCN deconvolutions', () => {
@@ -197,7 +246,11 @@ describe('FCN deconvolutions', () => {
     const fcn32 = createModel('fcn32s', { classes: 2, fcChannels: 8 }) as FCN;
     try {
       const decks: [nn.ConvTranspose2d, number][] = [
-        [model.decoder.upscore2!, 2], [model.decoder.upscorePool4!, 2], [model.decoder.upscore, 8], [fcn16.decoder.upscore, 16], [fcn32.decoder.upscore, 32],
+        [model.decoder.upscore2!, 2],
+        [model.decoder.upscorePool4!, 2],
+        [model.decoder.upscore, 8],
+        [fcn16.decoder.upscore, 16],
+        [fcn32.decoder.upscore, 32],
       ];
       for (const [deconv, stride] of decks) {
         const k = 2 * stride;
@@ -207,7 +260,8 @@ describe('FCN deconvolutions', () => {
         const c = deconv.inChannels;
         const k1 = kernel1d(k);
         const expected = new Float32Array(c * c * k * k);
-        for (let i = 0; i < c; i++) for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) expected[((i * c + i) * k + y) * k + x] = k1[y]! * k1[x]!;
+        for (let i = 0; i < c; i++)
+          for (let y = 0; y < k; y++) for (let x = 0; x < k; x++) expected[((i * c + i) * k + y) * k + x] = k1[y]! * k1[x]!;
         torch.tidy(() => assert.ok(torch.equal(deconv.weight, torch.tensor(expected, { shape: [c, c, k, k] })), `upscore x${stride}`));
       }
       // Padding s/2 makes each one half-pixel-aligned bilinear interpolation: equal to F.interpolate away from the border.
@@ -319,14 +373,29 @@ describe('DeepLab v1', () => {
       assert.equal(enc.outputStride, 8);
       assert.equal(model.divisor, 8);
       const pools = enc.features.children().filter((m): m is nn.MaxPool2d => m instanceof nn.MaxPool2d);
-      assert.deepEqual(pools.map((p) => [p.kernelSize, p.stride, p.padding]), [[3, 2, 1], [3, 2, 1], [3, 2, 1], [3, 1, 1], [3, 1, 1]]);
+      assert.deepEqual(
+        pools.map((p) => [p.kernelSize, p.stride, p.padding]),
+        [
+          [3, 2, 1],
+          [3, 2, 1],
+          [3, 2, 1],
+          [3, 1, 1],
+          [3, 1, 1],
+        ],
+      );
       const convs = enc.features.children().filter((m): m is nn.Conv2d => m instanceof nn.Conv2d);
-      assert.deepEqual(convs.map((c) => c.dilation[0]), [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2]);
+      assert.deepEqual(
+        convs.map((c) => c.dilation[0]),
+        [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2],
+      );
       assert.deepEqual([...model.decoder.fc6.dilation], [12, 12]);
       assert.equal(model.decoder.fc6.outChannels, 1024);
       torch.tidy(() => {
         const feats = torch.noGrad(() => enc.forward(torch.randn([1, 3, 64, 64])));
-        assert.deepEqual(feats.map((f) => f.shape[2]), [64, 32, 16, 8, 8, 8]);
+        assert.deepEqual(
+          feats.map((f) => f.shape[2]),
+          [64, 32, 16, 8, 8, 8],
+        );
       });
     } finally {
       model.dispose();
@@ -339,12 +408,24 @@ describe('options', () => {
     assertThrows(() => createModel('fcn8s', { encoderName: 'resnet34' }), TypeError, /FCN8s: encoderName must be 'vgg16', got 'resnet34'/);
     assertThrows(() => createModel('segnet', { encoderName: 'vgg16' }), TypeError, /SegNet: encoderName must be 'vgg16_bn', got 'vgg16'/);
     assertThrows(() => createModel('deeplabv1', { encoderDepth: 4 }), RangeError, /DeepLabV1: encoderDepth must be 5, got 4/);
-    assertThrows(() => createModel('unet-original', { encoderName: 'resnet34' }), TypeError, /UNetOriginal: unknown option 'encoderName' \(.*own contracting path/);
+    assertThrows(
+      () => createModel('unet-original', { encoderName: 'resnet34' }),
+      TypeError,
+      /UNetOriginal: unknown option 'encoderName' \(.*own contracting path/,
+    );
     assertThrows(() => createModel('fcn32s', { classes: 0 }), RangeError, /FCN32s: classes must be a positive integer, got 0/);
     assertThrows(() => createModel('fcn16s', { fcChannels: 1.5 }), RangeError, /FCN16s: fcChannels must be a positive integer, got 1.5/);
     assertThrows(() => createModel('segnet', { decoderChannels: [16] }), TypeError, /SegNet: unknown option 'decoderChannels' \(known: /);
-    assertThrows(() => createModel('unet-original', { dropout: 1.5 }), RangeError, /UNetOriginal: dropout must be a number from 0 to 1, got 1.5/);
-    assertThrows(() => createModel('unet-original', { batchNorm: 'yes' }), TypeError, /UNetOriginal: batchNorm must be true or false, got 'yes'/);
+    assertThrows(
+      () => createModel('unet-original', { dropout: 1.5 }),
+      RangeError,
+      /UNetOriginal: dropout must be a number from 0 to 1, got 1.5/,
+    );
+    assertThrows(
+      () => createModel('unet-original', { batchNorm: 'yes' }),
+      TypeError,
+      /UNetOriginal: batchNorm must be true or false, got 'yes'/,
+    );
     // The defaults the paper fixes are accepted when spelled out.
     const m = createModel('fcn32s', { encoderName: 'vgg16', encoderDepth: 5, encoderWeights: null, classes: 2, fcChannels: 4 });
     m.dispose();

@@ -25,7 +25,10 @@ export function exact(actual: Tensor, expected: Tensor | string, what = String(e
   assert.deepEqual([...actual.shape], [...e.shape], `${what}: shape`);
   const a = actual.toArray();
   const b = e.toArray();
-  assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `${what}: values differ`);
+  assert.ok(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)),
+    `${what}: values differ`,
+  );
 }
 
 /**

@@ -4,7 +4,7 @@
 // runs through tensorTest: it fails if a tensor is left alive.
 import { describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { torch, type Tensor } from '../src/index.js';
+import { torch } from '../src/index.js';
 import * as nn from '../src/torch/nn/index.js';
 import { tensorTest } from './helpers.js';
 import { J, close, exact, fx, seeded } from './nn-fixture.js';
@@ -24,7 +24,10 @@ describe('default initialisation per layer (seed 0)', () => {
     tensorTest(`${name}: ${J.layers[name].repr}`, () => {
       using m = seeded(0, make);
       const sd = m.stateDict();
-      assert.deepEqual(Object.entries(sd).map(([k, t]) => [k, [...t.shape], t.dtype]), J.layers[name].keys);
+      assert.deepEqual(
+        Object.entries(sd).map(([k, t]) => [k, [...t.shape], t.dtype]),
+        J.layers[name].keys,
+      );
       for (const [k, t] of Object.entries(sd)) exact(t, `init.${name}.${k}`);
       assert.equal(m.toString(), J.layers[name].repr);
       for (const p of m.parameters()) assert.ok(p.requiresGrad && p.isLeaf);
@@ -42,10 +45,12 @@ describe('layers against PyTorch', () => {
       using bn = make();
       assert.equal(bn.toString(), J.bn[name].repr);
       assert.deepEqual(Object.keys(bn.stateDict()), J.bn[name].keys);
-      torch.noGrad(() => torch.tidy(() => {
-        bn.weight?.copy_(torch.tensor([1.5, -0.5, 2.0]));
-        bn.bias?.copy_(torch.tensor([0.1, 0.2, -0.3]));
-      }));
+      torch.noGrad(() =>
+        torch.tidy(() => {
+          bn.weight?.copy_(torch.tensor([1.5, -0.5, 2.0]));
+          bn.bias?.copy_(torch.tensor([0.1, 0.2, -0.3]));
+        }),
+      );
       torch.tidy(() => {
         close(bn.forward(fx('bn.x1')), `bn.${name}.train1`);
         close(bn.forward(fx('bn.x2')), `bn.${name}.train2`);
@@ -63,10 +68,12 @@ describe('layers against PyTorch', () => {
   tensorTest('GroupNorm with and without affine', () => {
     using gn = new nn.GroupNorm(3, 6, { eps: 1e-4 });
     using gnNa = new nn.GroupNorm(2, 6, { affine: false });
-    torch.noGrad(() => torch.tidy(() => {
-      gn.weight!.copy_(torch.linspace(-1, 2, 6));
-      gn.bias!.copy_(torch.linspace(0.5, -0.5, 6));
-    }));
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        gn.weight!.copy_(torch.linspace(-1, 2, 6));
+        gn.bias!.copy_(torch.linspace(0.5, -0.5, 6));
+      }),
+    );
     torch.tidy(() => {
       close(gn.forward(fx('gn.x')), 'gn.out');
       close(gnNa.forward(fx('gn.x')), 'gn.noaffine');
@@ -93,7 +100,10 @@ describe('layers against PyTorch', () => {
 
   tensorTest('ConvTranspose2d: outputSize, outputPadding, groups, dilation', () => {
     using ct = seeded(20, () => new nn.ConvTranspose2d(4, 2, 3, { stride: 2, padding: 1 }));
-    using ct2 = seeded(21, () => new nn.ConvTranspose2d(4, 6, 3, { stride: [2, 3], padding: [0, 1], outputPadding: [1, 2], groups: 2, dilation: [1, 2] }));
+    using ct2 = seeded(
+      21,
+      () => new nn.ConvTranspose2d(4, 6, 3, { stride: [2, 3], padding: [0, 1], outputPadding: [1, 2], groups: 2, dilation: [1, 2] }),
+    );
     torch.tidy(() => {
       close(ct.forward(fx('conv.x'), [14, 12]), 'conv.convt_size');
       close(ct.forward(fx('conv.x'), [2, 2, 14, 12]), 'conv.convt_size');
@@ -102,7 +112,10 @@ describe('layers against PyTorch', () => {
     });
     assert.equal(ct.toString(), J.conv.convt);
     assert.equal(ct2.toString(), J.conv.convt_full);
-    assert.throws(() => ct.forward(fx('conv.x'), [20, 12]), /ConvTranspose2d: requested an output size of \[20, 12\], but valid sizes range from \[13, 11\] to \[14, 12\]/);
+    assert.throws(
+      () => ct.forward(fx('conv.x'), [20, 12]),
+      /ConvTranspose2d: requested an output size of \[20, 12\], but valid sizes range from \[13, 11\] to \[14, 12\]/,
+    );
   });
 
   tensorTest('MaxPool2d with indices and ceilMode, MaxUnpool2d round trip, AvgPool2d, AdaptiveAvgPool2d', () => {
@@ -150,10 +163,20 @@ describe('layers against PyTorch', () => {
 
   tensorTest('activations, in place ones overwriting and returning their input', () => {
     const acts: Record<string, nn.Module> = {
-      relu: new nn.ReLU(), relu_inplace: new nn.ReLU({ inplace: true }), relu6: new nn.ReLU6(), relu6_inplace: new nn.ReLU6({ inplace: true }),
-      leaky: new nn.LeakyReLU(), leaky02_inplace: new nn.LeakyReLU({ negativeSlope: 0.2, inplace: true }), sigmoid: new nn.Sigmoid(),
-      tanh: new nn.Tanh(), gelu: new nn.GELU(), gelu_tanh: new nn.GELU({ approximate: 'tanh' }), silu: new nn.SiLU(),
-      silu_inplace: new nn.SiLU({ inplace: true }), hardswish: new nn.Hardswish(), hardswish_inplace: new nn.Hardswish({ inplace: true }),
+      relu: new nn.ReLU(),
+      relu_inplace: new nn.ReLU({ inplace: true }),
+      relu6: new nn.ReLU6(),
+      relu6_inplace: new nn.ReLU6({ inplace: true }),
+      leaky: new nn.LeakyReLU(),
+      leaky02_inplace: new nn.LeakyReLU({ negativeSlope: 0.2, inplace: true }),
+      sigmoid: new nn.Sigmoid(),
+      tanh: new nn.Tanh(),
+      gelu: new nn.GELU(),
+      gelu_tanh: new nn.GELU({ approximate: 'tanh' }),
+      silu: new nn.SiLU(),
+      silu_inplace: new nn.SiLU({ inplace: true }),
+      hardswish: new nn.Hardswish(),
+      hardswish_inplace: new nn.Hardswish({ inplace: true }),
       softmax2d: new nn.Softmax2d(),
     };
     for (const [k, m] of Object.entries(acts)) {
@@ -167,7 +190,7 @@ describe('layers against PyTorch', () => {
     }
   });
 
-  tensorTest('Dropout and Dropout2d draw PyTorch\'s mask for the same seed; identity in eval', () => {
+  tensorTest("Dropout and Dropout2d draw PyTorch's mask for the same seed; identity in eval", () => {
     const drops: Record<string, [nn.Module, number[]]> = {
       dropout: [new nn.Dropout({ p: 0.3 }), [4, 8]],
       dropout_inplace: [new nn.Dropout({ p: 0.6, inplace: true }), [3, 5]],
@@ -223,26 +246,66 @@ describe('layer options and validation', () => {
 
   tensorTest('constructor errors name the layer, the argument and the values', () => {
     const cases: [() => unknown, ErrorConstructor, RegExp][] = [
-      [() => new nn.Conv2d(6, 8, 3, { groups: 4 }), RangeError, /^Conv2d: inChannels must be divisible by groups \(inChannels=6, groups=4\)$/],
-      [() => new nn.Conv2d(4, 6, 3, { groups: 4 }), RangeError, /Conv2d: outChannels must be divisible by groups \(outChannels=6, groups=4\)/],
+      [
+        () => new nn.Conv2d(6, 8, 3, { groups: 4 }),
+        RangeError,
+        /^Conv2d: inChannels must be divisible by groups \(inChannels=6, groups=4\)$/,
+      ],
+      [
+        () => new nn.Conv2d(4, 6, 3, { groups: 4 }),
+        RangeError,
+        /Conv2d: outChannels must be divisible by groups \(outChannels=6, groups=4\)/,
+      ],
       [() => new nn.Conv2d(4, 6, 3, { groups: 0 }), RangeError, /Conv2d: groups must be a positive integer, got 0/],
-      [() => new nn.Conv2d(4, 6, 3, { padding: 'same', stride: 2 }), RangeError, /padding='same' is not supported for strided convolutions/],
-      [() => new nn.Conv2d(4, 6, 3, { padding: 'full' as never }), TypeError, /Conv2d: padding must be an integer, \[h, w\], 'same' or 'valid', got 'full'/],
-      [() => new nn.Conv2d(4, 6, 3, { paddingMode: 'mirror' as never }), TypeError, /paddingMode must be one of 'zeros', 'reflect', 'replicate', 'circular', got 'mirror'/],
-      [() => new nn.Conv2d(4, 6, [3, 3, 3] as never), RangeError, /Conv2d: kernelSize must be an integer or an array of 2 positive integers, got \[3, 3, 3\]/],
+      [
+        () => new nn.Conv2d(4, 6, 3, { padding: 'same', stride: 2 }),
+        RangeError,
+        /padding='same' is not supported for strided convolutions/,
+      ],
+      [
+        () => new nn.Conv2d(4, 6, 3, { padding: 'full' as never }),
+        TypeError,
+        /Conv2d: padding must be an integer, \[h, w\], 'same' or 'valid', got 'full'/,
+      ],
+      [
+        () => new nn.Conv2d(4, 6, 3, { paddingMode: 'mirror' as never }),
+        TypeError,
+        /paddingMode must be one of 'zeros', 'reflect', 'replicate', 'circular', got 'mirror'/,
+      ],
+      [
+        () => new nn.Conv2d(4, 6, [3, 3, 3] as never),
+        RangeError,
+        /Conv2d: kernelSize must be an integer or an array of 2 positive integers, got \[3, 3, 3\]/,
+      ],
       [() => new nn.Conv2d(4, 6, 3, { strides: 2 } as never), TypeError, /Conv2d: unknown option 'strides'/],
       [() => new nn.Conv2d(4.5, 6, 3), RangeError, /Conv2d: inChannels must be a positive integer, got 4\.5/],
-      [() => new nn.ConvTranspose2d(4, 6, 3, { paddingMode: 'reflect' as never }), TypeError, /ConvTranspose2d: paddingMode must be 'zeros', got 'reflect'/],
-      [() => new nn.Linear(4, 2, { dtype: 'int64' as never }), TypeError, /Linear: dtype must be one of 'float32', 'float64', 'float16', 'bfloat16', got 'int64'/],
+      [
+        () => new nn.ConvTranspose2d(4, 6, 3, { paddingMode: 'reflect' as never }),
+        TypeError,
+        /ConvTranspose2d: paddingMode must be 'zeros', got 'reflect'/,
+      ],
+      [
+        () => new nn.Linear(4, 2, { dtype: 'int64' as never }),
+        TypeError,
+        /Linear: dtype must be one of 'float32', 'float64', 'float16', 'bfloat16', got 'int64'/,
+      ],
       [() => new nn.Linear(4, 2, { bias: 1 as never }), TypeError, /Linear: bias must be true or false, got 1/],
       [() => new nn.Conv2d(4, 2, 3, { bias: null as never }), TypeError, /Conv2d: bias must be true or false, got null/],
       [() => new nn.BatchNorm2d(4, { momentum: '0.1' as never }), TypeError, /BatchNorm2d: momentum must be a number, got '0\.1'/],
       [() => new nn.GroupNorm(4, 6), RangeError, /GroupNorm: numChannels must be divisible by numGroups \(numChannels=6, numGroups=4\)/],
       [() => new nn.Dropout({ p: 1.5 }), RangeError, /Dropout: p must be a number from 0 to 1, got 1\.5/],
       [() => new nn.Upsample({ size: 4, scaleFactor: 2 }), TypeError, /Upsample: give exactly one of size and scaleFactor/],
-      [() => new nn.Upsample({ scaleFactor: 2, alignCorners: true }), TypeError, /alignCorners only applies to modes 'bilinear' and 'bicubic', not 'nearest'/],
+      [
+        () => new nn.Upsample({ scaleFactor: 2, alignCorners: true }),
+        TypeError,
+        /alignCorners only applies to modes 'bilinear' and 'bicubic', not 'nearest'/,
+      ],
       [() => new nn.MaxPool2d(0), RangeError, /MaxPool2d: kernelSize must be a positive integer, got 0/],
-      [() => new nn.AdaptiveAvgPool2d([0, 2]), RangeError, /AdaptiveAvgPool2d: outputSize must be a positive integer or \[h, w\] of positive integers or nulls, got \[0, 2\]/],
+      [
+        () => new nn.AdaptiveAvgPool2d([0, 2]),
+        RangeError,
+        /AdaptiveAvgPool2d: outputSize must be a positive integer or \[h, w\] of positive integers or nulls, got \[0, 2\]/,
+      ],
       [() => new nn.GELU({ approximate: 'fast' as never }), TypeError, /GELU: approximate must be 'none' or 'tanh', got 'fast'/],
       [() => new nn.ReLU({ inplace: 1 } as never), TypeError, /ReLU: inplace must be true or false, got 1/],
     ];
@@ -256,10 +319,19 @@ describe('layer options and validation', () => {
     using gn = new nn.GroupNorm(1, 3);
     using conv = new nn.Conv2d(3, 2, 1);
     torch.tidy(() => {
-      assert.throws(() => bn.forward(torch.ones([2, 3, 4])), /BatchNorm2d: expected 4-D input \(N, C, H, W\), got 3-D input of shape \[2, 3, 4\]/);
-      assert.throws(() => bn.forward(torch.ones([1, 3, 1, 1])), /expected more than 1 value per channel when training, got input of shape \[1, 3, 1, 1\]/);
+      assert.throws(
+        () => bn.forward(torch.ones([2, 3, 4])),
+        /BatchNorm2d: expected 4-D input \(N, C, H, W\), got 3-D input of shape \[2, 3, 4\]/,
+      );
+      assert.throws(
+        () => bn.forward(torch.ones([1, 3, 1, 1])),
+        /expected more than 1 value per channel when training, got input of shape \[1, 3, 1, 1\]/,
+      );
       assert.equal(bn.numBatchesTracked!.item(), 1, 'PyTorch counts the batch before the check too');
-      assert.throws(() => gn.forward(torch.ones([2, 4, 2, 2])), /GroupNorm: expected input \(N, 3, \.\.\.\) with 3 channels, got shape \[2, 4, 2, 2\]/);
+      assert.throws(
+        () => gn.forward(torch.ones([2, 4, 2, 2])),
+        /GroupNorm: expected input \(N, 3, \.\.\.\) with 3 channels, got shape \[2, 4, 2, 2\]/,
+      );
       assert.throws(() => conv.forward(torch.ones([1, 4, 2, 2])), /F\.conv2d: input has 4 channels/);
       assert.throws(() => new nn.Softmax2d().forward(torch.ones([2, 2])), /Softmax2d: requires a 3-D or 4-D input/);
     });

@@ -19,7 +19,12 @@ import { J, close, exact, fx, seeded, stripCounts } from './nn-fixture.js';
 // ---------------------------------------------------------------- the nested model (same as the Python script)
 
 class BasicBlock extends nn.Module {
-  conv1: nn.Conv2d; bn1: nn.BatchNorm2d; relu: nn.ReLU; conv2: nn.Conv2d; bn2: nn.BatchNorm2d; downsample: nn.Sequential | null;
+  conv1: nn.Conv2d;
+  bn1: nn.BatchNorm2d;
+  relu: nn.ReLU;
+  conv2: nn.Conv2d;
+  bn2: nn.BatchNorm2d;
+  downsample: nn.Sequential | null;
   constructor(inplanes: number, planes: number, stride = 1) {
     super();
     this.conv1 = this.registerModule('conv1', new nn.Conv2d(inplanes, planes, 3, { stride, padding: 1, bias: false }));
@@ -27,9 +32,13 @@ class BasicBlock extends nn.Module {
     this.relu = this.registerModule('relu', new nn.ReLU({ inplace: true }));
     this.conv2 = this.registerModule('conv2', new nn.Conv2d(planes, planes, 3, { padding: 1, bias: false }));
     this.bn2 = this.registerModule('bn2', new nn.BatchNorm2d(planes));
-    this.downsample = stride !== 1 || inplanes !== planes
-      ? this.registerModule('downsample', new nn.Sequential(new nn.Conv2d(inplanes, planes, 1, { stride, bias: false }), new nn.BatchNorm2d(planes)))
-      : null;
+    this.downsample =
+      stride !== 1 || inplanes !== planes
+        ? this.registerModule(
+            'downsample',
+            new nn.Sequential(new nn.Conv2d(inplanes, planes, 1, { stride, bias: false }), new nn.BatchNorm2d(planes)),
+          )
+        : null;
   }
 
   forward(x: Tensor): Tensor {
@@ -42,19 +51,46 @@ class BasicBlock extends nn.Module {
 }
 
 class Net extends nn.Module {
-  stem: nn.Sequential; layers: nn.ModuleList; heads: nn.ModuleDict; classifier: nn.Sequential; upsample: nn.Upsample;
+  stem: nn.Sequential;
+  layers: nn.ModuleList;
+  heads: nn.ModuleDict;
+  classifier: nn.Sequential;
+  upsample: nn.Upsample;
   constructor() {
     super();
-    this.stem = this.registerModule('stem', new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.GroupNorm(2, 8),
-      new nn.SiLU({ inplace: true }), new nn.MaxPool2d(2)));
+    this.stem = this.registerModule(
+      'stem',
+      new nn.Sequential(
+        new nn.Conv2d(3, 8, 3, { padding: 1 }),
+        new nn.GroupNorm(2, 8),
+        new nn.SiLU({ inplace: true }),
+        new nn.MaxPool2d(2),
+      ),
+    );
     this.layers = this.registerModule('layers', new nn.ModuleList([new BasicBlock(8, 16, 2), new BasicBlock(16, 16)]));
-    this.heads = this.registerModule('heads', new nn.ModuleDict({
-      seg: new nn.Sequential(new nn.Conv2d(16, 8, 3, { padding: 1, paddingMode: 'reflect' }), new nn.BatchNorm2d(8, { momentum: null }),
-        new nn.LeakyReLU({ negativeSlope: 0.2 }), new nn.Conv2d(8, 2, 1)),
-      up: new nn.ConvTranspose2d(16, 4, 4, { stride: 2, padding: 1, groups: 2 }),
-    }));
-    this.classifier = this.registerModule('classifier', new nn.Sequential(new nn.AdaptiveAvgPool2d(1), new nn.Flatten(), new nn.Linear(16, 5),
-      new nn.Hardswish(), new nn.Identity(), new nn.Linear(5, 3, { bias: false })));
+    this.heads = this.registerModule(
+      'heads',
+      new nn.ModuleDict({
+        seg: new nn.Sequential(
+          new nn.Conv2d(16, 8, 3, { padding: 1, paddingMode: 'reflect' }),
+          new nn.BatchNorm2d(8, { momentum: null }),
+          new nn.LeakyReLU({ negativeSlope: 0.2 }),
+          new nn.Conv2d(8, 2, 1),
+        ),
+        up: new nn.ConvTranspose2d(16, 4, 4, { stride: 2, padding: 1, groups: 2 }),
+      }),
+    );
+    this.classifier = this.registerModule(
+      'classifier',
+      new nn.Sequential(
+        new nn.AdaptiveAvgPool2d(1),
+        new nn.Flatten(),
+        new nn.Linear(16, 5),
+        new nn.Hardswish(),
+        new nn.Identity(),
+        new nn.Linear(5, 3, { bias: false }),
+      ),
+    );
     this.upsample = this.registerModule('upsample', new nn.Upsample({ scaleFactor: 2, mode: 'bilinear', alignCorners: false }));
   }
 
@@ -62,7 +98,11 @@ class Net extends nn.Module {
     return torch.tidy(() => {
       let f = this.stem.forward(x) as Tensor;
       for (const block of this.layers) f = block.forward(f);
-      return { seg: this.upsample.forward(this.heads.get('seg').forward(f)), up: this.heads.get('up').forward(f), cls: this.classifier.forward(f) };
+      return {
+        seg: this.upsample.forward(this.heads.get('seg').forward(f)),
+        up: this.heads.get('up').forward(f),
+        cls: this.classifier.forward(f),
+      };
     });
   }
 }
@@ -71,21 +111,33 @@ describe('nested model against PyTorch', () => {
   tensorTest('state-dict keys in order, shapes, dtypes, names and parameter count', () => {
     using model = new Net();
     const sd = model.stateDict();
-    assert.deepEqual(Object.entries(sd).map(([k, t]) => [k, [...t.shape], t.dtype]), J.model.keys);
-    assert.deepEqual(model.namedParameters().map(([k]) => k), J.model.parameters);
-    assert.deepEqual(model.namedBuffers().map(([k]) => k), J.model.buffers);
-    assert.deepEqual(model.namedModules().map(([k]) => k), J.model.modules);
+    assert.deepEqual(
+      Object.entries(sd).map(([k, t]) => [k, [...t.shape], t.dtype]),
+      J.model.keys,
+    );
+    assert.deepEqual(
+      model.namedParameters().map(([k]) => k),
+      J.model.parameters,
+    );
+    assert.deepEqual(
+      model.namedBuffers().map(([k]) => k),
+      J.model.buffers,
+    );
+    assert.deepEqual(
+      model.namedModules().map(([k]) => k),
+      J.model.modules,
+    );
     assert.equal(model.numParameters(), J.model.numParameters);
   });
 
-  tensorTest('toString() is PyTorch\'s repr plus the parameter count', () => {
+  tensorTest("toString() is PyTorch's repr plus the parameter count", () => {
     using model = new Net();
     const s = model.toString();
     assert.equal(stripCounts(s), J.model.repr);
     assert.match(s.split('\n').at(-1)!, new RegExp(`^\\) # ${J.model.numParameters.toLocaleString('en-US')} parameters$`));
   });
 
-  tensorTest('default initialisation for seed 0 equals PyTorch\'s, value for value', () => {
+  tensorTest("default initialisation for seed 0 equals PyTorch's, value for value", () => {
     using model = seeded(0, () => new Net());
     for (const [k, t] of Object.entries(model.stateDict())) exact(t, `model.init.${k}`);
   });
@@ -103,23 +155,27 @@ describe('nested model against PyTorch', () => {
     close(loss, 'model.loss');
     loss.dispose();
     for (const [k, p] of model.namedParameters()) close(p.grad!, `model.grad.${k}`);
-    torch.noGrad(() => torch.tidy(() => {
-      const { seg, up, cls } = model.forward(fx('model.x2'));
-      close(seg, 'model.train2.seg');
-      close(up, 'model.train2.up');
-      close(cls, 'model.train2.cls');
-    }));
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        const { seg, up, cls } = model.forward(fx('model.x2'));
+        close(seg, 'model.train2.seg');
+        close(up, 'model.train2.up');
+        close(cls, 'model.train2.cls');
+      }),
+    );
     for (const [k, b] of model.namedBuffers()) {
       if (b.dtype === 'int64') exact(b, `model.after.${k}`);
       else close(b, `model.after.${k}`);
     }
     model.eval();
-    torch.noGrad(() => torch.tidy(() => {
-      const { seg, up, cls } = model.forward(fx('model.x'));
-      close(seg, 'model.eval.seg');
-      close(up, 'model.eval.up');
-      close(cls, 'model.eval.cls');
-    }));
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        const { seg, up, cls } = model.forward(fx('model.x'));
+        close(seg, 'model.eval.seg');
+        close(up, 'model.eval.up');
+        close(cls, 'model.eval.cls');
+      }),
+    );
     model.zeroGrad();
   });
 });
@@ -161,15 +217,21 @@ describe('nn.init', () => {
   tensorTest('calculateGain matches PyTorch, snake_case names accepted too', () => {
     const g = J.gains;
     const ours: Record<string, number> = {
-      linear: init.calculateGain('linear'), conv2d: init.calculateGain('conv2d'), conv_transpose2d: init.calculateGain('convTranspose2d'),
-      sigmoid: init.calculateGain('sigmoid'), tanh: init.calculateGain('tanh'), relu: init.calculateGain('relu'),
-      leaky_relu: init.calculateGain('leakyRelu'), 'leaky_relu_0.2': init.calculateGain('leaky_relu', 0.2),
-      leaky_relu_sqrt5: init.calculateGain('leakyRelu', Math.sqrt(5)), selu: init.calculateGain('selu'),
+      linear: init.calculateGain('linear'),
+      conv2d: init.calculateGain('conv2d'),
+      conv_transpose2d: init.calculateGain('convTranspose2d'),
+      sigmoid: init.calculateGain('sigmoid'),
+      tanh: init.calculateGain('tanh'),
+      relu: init.calculateGain('relu'),
+      leaky_relu: init.calculateGain('leakyRelu'),
+      'leaky_relu_0.2': init.calculateGain('leaky_relu', 0.2),
+      leaky_relu_sqrt5: init.calculateGain('leakyRelu', Math.sqrt(5)),
+      selu: init.calculateGain('selu'),
     };
     assert.deepEqual(ours, g);
   });
 
-  tensorTest('erf equals Python\'s math.erf (1 ulp allowed where V8\'s and glibc\'s exp differ)', () => {
+  tensorTest("erf equals Python's math.erf (1 ulp allowed where V8's and glibc's exp differ)", () => {
     for (const [x, y] of J.erf as [number, number][]) {
       const a = Math.abs(x);
       if (a >= 1.25 && a < 1 / 0.35) assert.ok(Math.abs(erf(x) - y) <= 2.3e-16 * Math.abs(y), `erf(${x}) = ${erf(x)}, Python ${y}`);
@@ -179,15 +241,20 @@ describe('nn.init', () => {
 
   tensorTest('errors name the function and the problem', () => {
     torch.tidy(() => {
-      assert.throws(() => init.kaimingUniform_(torch.empty([5])), /init\.kaimingUniform_: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions \(shape \[5\]\)/);
-      assert.throws(() => init.kaimingNormal_(torch.empty([2, 2]), { mode: 'fan' as never }), /mode must be 'fanIn' or 'fanOut', got 'fan'/);
+      assert.throws(
+        () => init.kaimingUniform_(torch.empty([5])),
+        /init\.kaimingUniform_: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions \(shape \[5\]\)/,
+      );
+      assert.throws(
+        () => init.kaimingNormal_(torch.empty([2, 2]), { mode: 'fan' as never }),
+        /mode must be 'fanIn' or 'fanOut', got 'fan'/,
+      );
       assert.throws(() => init.calculateGain('swish' as never), TypeError);
       assert.throws(() => init.xavierUniform_(torch.empty([2, 2]), { gian: 2 } as never), /unknown option 'gian'/);
       assert.throws(() => init.uniform_(null as never), TypeError);
     });
   });
 });
-
 
 describe('Module behaviour', () => {
   tensorTest('stateDict -> saveSafetensors -> loadSafetensors -> loadStateDict gives identical outputs', () => {
@@ -205,11 +272,13 @@ describe('Module behaviour', () => {
       const result = b.loadStateDict(loaded);
       torch.dispose(loaded);
       assert.deepEqual(result, { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [] });
-      torch.noGrad(() => torch.tidy(() => {
-        const ya = a.forward(fx('model.x'));
-        const yb = b.forward(fx('model.x'));
-        for (const k of ['seg', 'up', 'cls'] as const) exact(yb[k], ya[k], k);
-      }));
+      torch.noGrad(() =>
+        torch.tidy(() => {
+          const ya = a.forward(fx('model.x'));
+          const yb = b.forward(fx('model.x'));
+          for (const k of ['seg', 'up', 'cls'] as const) exact(yb[k], ya[k], k);
+        }),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -224,19 +293,25 @@ describe('Module behaviour', () => {
     const wrong = torch.zeros([4, 16, 3, 3]);
     dict['extra.weight'] = extra;
     dict['heads.seg.3.weight'] = wrong;
-    assert.throws(() => model.loadStateDict(dict), (e: Error) => {
-      assert.match(e.message, /missing keys: stem\.0\.bias/);
-      assert.match(e.message, /unexpected keys: extra\.weight/);
-      assert.match(e.message, /size mismatch for heads\.seg\.3\.weight: expected \[2, 8, 1, 1\], got \[4, 16, 3, 3\]/);
-      return true;
-    });
+    assert.throws(
+      () => model.loadStateDict(dict),
+      (e: Error) => {
+        assert.match(e.message, /missing keys: stem\.0\.bias/);
+        assert.match(e.message, /unexpected keys: extra\.weight/);
+        assert.match(e.message, /size mismatch for heads\.seg\.3\.weight: expected \[2, 8, 1, 1\], got \[4, 16, 3, 3\]/);
+        return true;
+      },
+    );
     const before = model.getModule('stem')!.getModule('0')!.getParameter('bias')!.clone();
     const seg3 = (model.heads.get('seg') as nn.Sequential).at(3) as nn.Conv2d;
     const seg3Before = seg3.weight.clone();
     const r = model.loadStateDict(dict, { strict: false });
     assert.deepEqual(r.missingKeys, ['stem.0.bias']);
     assert.deepEqual(r.unexpectedKeys, ['extra.weight']);
-    assert.deepEqual(r.mismatchedKeys.map((m) => m.key), ['heads.seg.3.weight']);
+    assert.deepEqual(
+      r.mismatchedKeys.map((m) => m.key),
+      ['heads.seg.3.weight'],
+    );
     exact(model.layers.at(0).getModule('conv1')!.getParameter('weight')!, dict['layers.0.conv1.weight']!, 'loaded');
     exact((model.stem.at(0) as nn.Conv2d).bias!, before, 'missing key left alone');
     exact(seg3.weight, seg3Before, 'mis-shaped key left alone');
@@ -258,7 +333,13 @@ describe('Module behaviour', () => {
 
   tensorTest('zeroGrad clears gradients (to null, or zeros with setToNone false)', () => {
     using model = new nn.Sequential(new nn.Linear(3, 2), new nn.ReLU(), new nn.Linear(2, 1));
-    const step = () => torch.tidy(() => model.forward(torch.ones([4, 3])).sum().backward());
+    const step = () =>
+      torch.tidy(() =>
+        model
+          .forward(torch.ones([4, 3]))
+          .sum()
+          .backward(),
+      );
     step();
     assert.ok(model.parameters().every((p) => p.grad !== null));
     model.zeroGrad({ setToNone: false });
@@ -284,12 +365,19 @@ describe('Module behaviour', () => {
     const weight = conv.weight;
     const before = torch.tidy(() => Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.double()])));
     model.to({ dtype: 'float64' });
-    assert.ok(model.parameters().every((p, i) => p === params[i]), 'same parameter objects');
+    assert.ok(
+      model.parameters().every((p, i) => p === params[i]),
+      'same parameter objects',
+    );
     assert.equal(conv.weight, weight);
     for (const [k, t] of Object.entries(model.stateDict())) {
       assert.equal(t.dtype, k.endsWith('num_batches_tracked') ? 'int64' : 'float64', k);
       if (t.dtype === 'float64') exact(t, before[k]!, k);
-      assert.equal(t.requiresGrad, model.namedParameters().some(([n]) => n === k), `${k}: requiresGrad kept`);
+      assert.equal(
+        t.requiresGrad,
+        model.namedParameters().some(([n]) => n === k),
+        `${k}: requiresGrad kept`,
+      );
     }
     torch.tidy(() => assert.equal(model.forward(fx('model.x').double()).seg.dtype, 'float64'));
     torch.dispose(before);
@@ -301,13 +389,19 @@ describe('Module behaviour', () => {
     const expected = torch.noGrad(() => model.forward(fx('model.x')));
     model.to({ memoryFormat: 'channelsLast' });
     for (const [k, t] of Object.entries(model.stateDict())) {
-      if (t.ndim === 4) assert.ok(t.isContiguous({ memoryFormat: 'channelsLast' }) && (t.shape[2]! * t.shape[3]! === 1 || !t.isContiguous()), `${k} channels-last`);
+      if (t.ndim === 4)
+        assert.ok(
+          t.isContiguous({ memoryFormat: 'channelsLast' }) && (t.shape[2]! * t.shape[3]! === 1 || !t.isContiguous()),
+          `${k} channels-last`,
+        );
       else assert.ok(t.isContiguous(), `${k} untouched`);
     }
-    torch.noGrad(() => torch.tidy(() => {
-      const y = model.forward(fx('model.x'));
-      for (const k of ['seg', 'up', 'cls'] as const) assert.ok(torch.allclose(y[k], expected[k], { atol: 1e-5, rtol: 1e-5 }), k);
-    }));
+    torch.noGrad(() =>
+      torch.tidy(() => {
+        const y = model.forward(fx('model.x'));
+        for (const k of ['seg', 'up', 'cls'] as const) assert.ok(torch.allclose(y[k], expected[k], { atol: 1e-5, rtol: 1e-5 }), k);
+      }),
+    );
     torch.dispose(expected);
   });
 

@@ -32,8 +32,10 @@ function assertExact(actual: Tensor, expected: Tensor, what: string): void {
   assert.deepEqual([...actual.shape], [...expected.shape], `${what}: shape`);
   const a = actual.toArray();
   const e = expected.toArray();
-  assert.ok(Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(e.buffer, e.byteOffset, e.byteLength)),
-    `${what}: values differ\n  got      ${String(actual)}\n  expected ${String(expected)}`);
+  assert.ok(
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(e.buffer, e.byteOffset, e.byteLength)),
+    `${what}: values differ\n  got      ${String(actual)}\n  expected ${String(expected)}`,
+  );
 }
 
 /** Compares with fixture tensor `name`: dtype always, then exact (ints, bools, `exact`) or close. */
@@ -45,7 +47,12 @@ function check(actual: Tensor, name: string, o: CaseOptions = {}): void {
 }
 
 type Out = Tensor | Tensor[] | ValuesIndices | Record<string, Tensor>;
-interface CaseOptions { atol?: number; rtol?: number; exact?: boolean; key?: string }
+interface CaseOptions {
+  atol?: number;
+  rtol?: number;
+  exact?: boolean;
+  key?: string;
+}
 
 /**
  * One test per case: runs `fn` in tidy and compares each output with the fixture's outputs of
@@ -57,9 +64,11 @@ function cases(table: Record<string, () => Out>, o: CaseOptions = {}): void {
       torch.tidy(() => {
         const key = o.key ?? name.replace(/ \(.*\)$/, '');
         const got = fn();
-        const entries: [string, Tensor][] = got instanceof torch.Tensor ? [['out', got]]
-          : Array.isArray(got) ? got.map((t, i) => [`out${i}`, t]) : Object.entries(got);
-        const want = Object.keys(fixture).filter((k) => k.startsWith(`${key}.`) && !/\.in\d+$/.test(k)).map((k) => k.slice(key.length + 1));
+        const entries: [string, Tensor][] =
+          got instanceof torch.Tensor ? [['out', got]] : Array.isArray(got) ? got.map((t, i) => [`out${i}`, t]) : Object.entries(got);
+        const want = Object.keys(fixture)
+          .filter((k) => k.startsWith(`${key}.`) && !/\.in\d+$/.test(k))
+          .map((k) => k.slice(key.length + 1));
         assert.ok(want.length > 0, `no expected outputs for ${key}`);
         assert.deepEqual(entries.map(([k]) => k).sort(), want.sort(), `${key}: outputs`);
         for (const [k, t] of entries) check(t, `${key}.${k}`, o);
@@ -71,43 +80,59 @@ function cases(table: Record<string, () => Out>, o: CaseOptions = {}): void {
 // ---------------------------------------------------------------- creation and RNG
 
 describe('creation', () => {
-  cases({
-    arange_end: () => torch.arange(5),
-    arange_step: () => torch.arange(0, 10, 3),
-    arange_neg: () => torch.arange(5, -3, -2),
-    arange_float: () => torch.arange(1, 2.5, 0.5),
-    arange_float2: () => torch.arange(-1, 1, 0.25),
-    linspace: () => torch.linspace(0, 1, 5),
-    linspace2: () => torch.linspace(-3, 2.5, 7),
-    linspace_f64: () => torch.linspace(0, 1, 11, { dtype: 'float64' }),
-    eye: () => torch.eye(3),
-    eye_rect: () => torch.eye(2, 4),
-    zeros: () => torch.zeros([2, 3]),
-    ones_i64: () => torch.ones([2, 3], { dtype: 'int64' }),
-    full: () => torch.full([2, 2], 1.5),
-    full_bool: () => torch.full([3], true),
-  }, { exact: true });
+  cases(
+    {
+      arange_end: () => torch.arange(5),
+      arange_step: () => torch.arange(0, 10, 3),
+      arange_neg: () => torch.arange(5, -3, -2),
+      arange_float: () => torch.arange(1, 2.5, 0.5),
+      arange_float2: () => torch.arange(-1, 1, 0.25),
+      linspace: () => torch.linspace(0, 1, 5),
+      linspace2: () => torch.linspace(-3, 2.5, 7),
+      linspace_f64: () => torch.linspace(0, 1, 11, { dtype: 'float64' }),
+      eye: () => torch.eye(3),
+      eye_rect: () => torch.eye(2, 4),
+      zeros: () => torch.zeros([2, 3]),
+      ones_i64: () => torch.ones([2, 3], { dtype: 'int64' }),
+      full: () => torch.full([2, 2], 1.5),
+      full_bool: () => torch.full([3], true),
+    },
+    { exact: true },
+  );
 });
 
 describe('rng parity with torch.manual_seed', () => {
-  const seeded = (seed: number, fn: () => Out) => () => { torch.manualSeed(seed); return fn(); };
-  cases({
-    rng_randn: seeded(123, () => torch.randn(5)),
-    rng_rand: seeded(123, () => torch.rand(5)),
-    rng_randint: seeded(123, () => torch.randint(0, 10, [5])),
-    rng_seq: seeded(123, () => [torch.randn(5), torch.rand(5), torch.randint(0, 10, 5), torch.randn([2, 3])]),
-    rng_randperm: seeded(7, () => torch.randperm(10)),
-    rng_uniform: seeded(7, () => torch.empty([6]).uniform_(-2, 3)),
-    rng_normal: seeded(7, () => torch.empty([6]).normal_(1, 0.5)),
-    rng_dropout: seeded(7, () => F.dropout(torch.ones([4, 5]), { p: 0.5, training: true })),
-  }, { exact: true });
+  const seeded = (seed: number, fn: () => Out) => () => {
+    torch.manualSeed(seed);
+    return fn();
+  };
+  cases(
+    {
+      rng_randn: seeded(123, () => torch.randn(5)),
+      rng_rand: seeded(123, () => torch.rand(5)),
+      rng_randint: seeded(123, () => torch.randint(0, 10, [5])),
+      rng_seq: seeded(123, () => [torch.randn(5), torch.rand(5), torch.randint(0, 10, 5), torch.randn([2, 3])]),
+      rng_randperm: seeded(7, () => torch.randperm(10)),
+      rng_uniform: seeded(7, () => torch.empty([6]).uniform_(-2, 3)),
+      rng_normal: seeded(7, () => torch.empty([6]).normal_(1, 0.5)),
+      rng_dropout: seeded(7, () => F.dropout(torch.ones([4, 5]), { p: 0.5, training: true })),
+    },
+    { exact: true },
+  );
 });
 
 // ---------------------------------------------------------------- arithmetic
 
 describe('arithmetic, broadcasting, scalars and promotion', () => {
-  const a = fx('arith.a'), b = fx('arith.b'), c = fx('arith.c'), pos = fx('arith.pos');
-  const ai = fx('arith.ai'), bi = fx('arith.bi'), ai32 = fx('arith.ai32'), a64 = fx('arith.a64'), s0 = fx('arith.s0');
+  const a = fx('arith.a'),
+    b = fx('arith.b'),
+    c = fx('arith.c'),
+    pos = fx('arith.pos');
+  const ai = fx('arith.ai'),
+    bi = fx('arith.bi'),
+    ai32 = fx('arith.ai32'),
+    a64 = fx('arith.a64'),
+    s0 = fx('arith.s0');
   cases({
     add: () => a.add(b),
     'add (torch.add)': () => torch.add(a, b),
@@ -159,7 +184,9 @@ describe('arithmetic, broadcasting, scalars and promotion', () => {
 // ---------------------------------------------------------------- comparisons, where, clamp
 
 describe('comparisons and logical ops', () => {
-  const q = fx('cmp.q'), r = fx('cmp.r'), ai = fx('arith.ai');
+  const q = fx('cmp.q'),
+    r = fx('cmp.r'),
+    ai = fx('arith.ai');
   cases({
     eq: () => q.eq(r),
     ne: () => q.ne(r),
@@ -185,7 +212,11 @@ describe('comparisons and logical ops', () => {
 });
 
 describe('where', () => {
-  const cond = fx('where.cond'), q = fx('cmp.q'), r = fx('cmp.r'), ai = fx('arith.ai'), bi = fx('arith.bi');
+  const cond = fx('where.cond'),
+    q = fx('cmp.q'),
+    r = fx('cmp.r'),
+    ai = fx('arith.ai'),
+    bi = fx('arith.bi');
   cases({
     where_tt: () => torch.where(cond, q, r),
     'where_tt (method)': () => q.where(cond, r),
@@ -198,7 +229,10 @@ describe('where', () => {
 });
 
 describe('clamp', () => {
-  const a = fx('arith.a'), ai = fx('arith.ai'), lo = fx('clamp.lo'), hi = fx('clamp.hi');
+  const a = fx('arith.a'),
+    ai = fx('arith.ai'),
+    lo = fx('clamp.lo'),
+    hi = fx('clamp.hi');
   cases({
     clamp_both: () => a.clamp(-0.5, 0.5),
     clamp_min: () => a.clamp(0.2),
@@ -268,7 +302,10 @@ describe('activations and softmax', () => {
 // ---------------------------------------------------------------- reductions
 
 describe('reductions', () => {
-  const x = fx('red.x'), xb = fx('red.xb'), ai = fx('arith.ai'), ai32 = fx('arith.ai32');
+  const x = fx('red.x'),
+    xb = fx('red.xb'),
+    ai = fx('arith.ai'),
+    ai32 = fx('arith.ai32');
   cases({
     sum_all: () => x.sum(),
     sum_dim: () => x.sum({ dim: 1 }),
@@ -326,7 +363,11 @@ describe('reductions', () => {
 // ---------------------------------------------------------------- matmul
 
 describe('matmul', () => {
-  const m1 = fx('mat.m1'), m2 = fx('mat.m2'), mb = fx('mat.mb'), mb2 = fx('mat.mb2'), v6 = fx('mat.v6');
+  const m1 = fx('mat.m1'),
+    m2 = fx('mat.m2'),
+    mb = fx('mat.mb'),
+    mb2 = fx('mat.mb2'),
+    v6 = fx('mat.v6');
   cases({
     matmul_2d: () => m1.matmul(m2),
     matmul_batch_bcast: () => mb.matmul(m2),
@@ -342,7 +383,11 @@ describe('matmul', () => {
 // ---------------------------------------------------------------- topk, sort, scans, oneHot
 
 describe('topk, sort, cumsum, oneHot', () => {
-  const s = fx('sort.s'), si = fx('sort.si'), x = fx('red.x'), ai32 = fx('arith.ai32'), labels = fx('one_hot.labels');
+  const s = fx('sort.s'),
+    si = fx('sort.si'),
+    x = fx('red.x'),
+    ai32 = fx('arith.ai32'),
+    labels = fx('one_hot.labels');
   cases({
     topk: () => s.topk(3),
     topk_smallest_dim1: () => s.topk(2, { dim: 1, largest: false }),
@@ -368,81 +413,97 @@ describe('topk, sort, cumsum, oneHot', () => {
 // ---------------------------------------------------------------- views and indexing
 
 describe('views, joins and indexing', () => {
-  const v = fx('view.v'), idx = fx('view.idx'), idx0 = fx('view.idx0'), idx2 = fx('view.idx2');
-  const gidx = fx('view.gidx'), sidx = fx('view.sidx'), ssrc = fx('view.ssrc'), mask = fx('view.mask'), maskB = fx('view.mask_b');
-  const v1 = fx('squeeze.in0'), b = fx('arith.b'), m1 = fx('mat.m1'), w1 = fx('cat.w1');
-  cases({
-    view_shape: () => v.view([6, 20]),
-    view_infer: () => v.view([-1, 5]),
-    reshape_noncontig: () => v.permute([0, 2, 1, 3]).reshape([8, 15]),
-    permute: () => v.permute([3, 1, 0, 2]),
-    transpose: () => v.transpose(1, 3),
-    t: () => m1.t(),
-    squeeze_all: () => v1.squeeze(),
-    squeeze_dim: () => v1.squeeze(2),
-    squeeze_noop: () => v1.squeeze(1),
-    unsqueeze: () => v.unsqueeze(1),
-    unsqueeze_neg: () => v.unsqueeze(-1),
-    flatten: () => v.flatten(),
-    flatten_1: () => v.flatten(1),
-    flatten_1_2: () => torch.flatten(v, 1, 2),
-    unflatten: () => v.unflatten(3, [5, 1]),
-    expand: () => b.expand([2, 3, 5, 7]),
-    expand_neg: () => v1.expand([2, -1, 5, -1]),
-    narrow: () => v.narrow(2, 1, 2),
-    select: () => v.select(1, 2),
-    select_neg: () => v.select(-1, -1),
-    slice: () => v.slice(1, 1, 3),
-    slice_mid: () => v.slice(2, 1, 3),
-    'slice_mid (torch.slice)': () => torch.slice(v, 2, 1, 3),
-    slice_step: () => v.slice(2, null, null, 2),
-    'slice_step (torch.slice)': () => torch.slice(v, 2, null, null, 2),
-    slice_neg: () => v.slice(3, -3),
-    slice_step_range: () => v.slice(2, 1, 4, 2),
-    'slice_step_range (torch.slice)': () => torch.slice(v, 2, 1, 4, 2),
-    index_select: () => v.indexSelect(2, idx),
-    index_adv: () => v.index([null, idx]),
-    index_adv2: () => v.index([idx0, null, idx2]),
-    gather: () => v.gather(2, gidx),
-    scatter_src: () => torch.zeros([2, 3, 4, 5]).scatter(2, sidx, ssrc),
-    scatter_value: () => v.scatter(2, sidx, -1.5),
-    scatter_add_reduce: () => v.scatter(2, gidx, ssrc, { reduce: 'add' }),
-    scatter_add: () => v.scatterAdd(2, gidx, ssrc),
-    scatter_multiply: () => v.scatter(2, gidx, ssrc, { reduce: 'multiply' }),
-    scatter_value_add: () => v.scatter(2, gidx, 0.5, { reduce: 'add' }),
-    masked_fill: () => v.maskedFill(mask, -2),
-    masked_fill_bcast: () => v.maskedFill(maskB, 0.5),
-    masked_fill_tensor: () => v.maskedFill(mask, torch.tensor(3)),
-    masked_select: () => v.maskedSelect(mask),
-    nonzero: () => mask.nonzero(),
-    cat_1: () => torch.cat([v, w1], 1),
-    cat_0: () => torch.cat([v, v]),
-    cat_neg: () => torch.cat([v, v, v], -1),
-    stack_0: () => torch.stack([v, v.mul(2)]),
-    stack_2: () => torch.stack([v, v.mul(2), v.mul(3)], 2),
-    split_2: () => v.split(2, 2),
-    split_sizes: () => torch.split(v, [1, 3, 1], 3),
-    chunk: () => v.chunk(2, 3),
-    unbind: () => v.unbind(1),
-    flip: () => v.flip(3),
-    flip_2: () => v.flip([1, 2]),
-    rot90: () => v.rot90(1, [2, 3]),
-    rot90_k2: () => v.rot90(2, [2, 3]),
-    rot90_km1: () => torch.rot90(v, -1, [2, 3]),
-    rot90_default: () => v.rot90(),
-    roll: () => v.roll(2, 3),
-    roll_multi: () => v.roll([1, -2], [2, 3]),
-    roll_flat: () => v.roll(7),
-    repeat: () => b.repeat([2, 1, 3, 1]),
-    tril: () => v.tril(-1),
-    triu: () => v.triu(1),
-  }, { exact: true });
+  const v = fx('view.v'),
+    idx = fx('view.idx'),
+    idx0 = fx('view.idx0'),
+    idx2 = fx('view.idx2');
+  const gidx = fx('view.gidx'),
+    sidx = fx('view.sidx'),
+    ssrc = fx('view.ssrc'),
+    mask = fx('view.mask'),
+    maskB = fx('view.mask_b');
+  const v1 = fx('squeeze.in0'),
+    b = fx('arith.b'),
+    m1 = fx('mat.m1'),
+    w1 = fx('cat.w1');
+  cases(
+    {
+      view_shape: () => v.view([6, 20]),
+      view_infer: () => v.view([-1, 5]),
+      reshape_noncontig: () => v.permute([0, 2, 1, 3]).reshape([8, 15]),
+      permute: () => v.permute([3, 1, 0, 2]),
+      transpose: () => v.transpose(1, 3),
+      t: () => m1.t(),
+      squeeze_all: () => v1.squeeze(),
+      squeeze_dim: () => v1.squeeze(2),
+      squeeze_noop: () => v1.squeeze(1),
+      unsqueeze: () => v.unsqueeze(1),
+      unsqueeze_neg: () => v.unsqueeze(-1),
+      flatten: () => v.flatten(),
+      flatten_1: () => v.flatten(1),
+      flatten_1_2: () => torch.flatten(v, 1, 2),
+      unflatten: () => v.unflatten(3, [5, 1]),
+      expand: () => b.expand([2, 3, 5, 7]),
+      expand_neg: () => v1.expand([2, -1, 5, -1]),
+      narrow: () => v.narrow(2, 1, 2),
+      select: () => v.select(1, 2),
+      select_neg: () => v.select(-1, -1),
+      slice: () => v.slice(1, 1, 3),
+      slice_mid: () => v.slice(2, 1, 3),
+      'slice_mid (torch.slice)': () => torch.slice(v, 2, 1, 3),
+      slice_step: () => v.slice(2, null, null, 2),
+      'slice_step (torch.slice)': () => torch.slice(v, 2, null, null, 2),
+      slice_neg: () => v.slice(3, -3),
+      slice_step_range: () => v.slice(2, 1, 4, 2),
+      'slice_step_range (torch.slice)': () => torch.slice(v, 2, 1, 4, 2),
+      index_select: () => v.indexSelect(2, idx),
+      index_adv: () => v.index([null, idx]),
+      index_adv2: () => v.index([idx0, null, idx2]),
+      gather: () => v.gather(2, gidx),
+      scatter_src: () => torch.zeros([2, 3, 4, 5]).scatter(2, sidx, ssrc),
+      scatter_value: () => v.scatter(2, sidx, -1.5),
+      scatter_add_reduce: () => v.scatter(2, gidx, ssrc, { reduce: 'add' }),
+      scatter_add: () => v.scatterAdd(2, gidx, ssrc),
+      scatter_multiply: () => v.scatter(2, gidx, ssrc, { reduce: 'multiply' }),
+      scatter_value_add: () => v.scatter(2, gidx, 0.5, { reduce: 'add' }),
+      masked_fill: () => v.maskedFill(mask, -2),
+      masked_fill_bcast: () => v.maskedFill(maskB, 0.5),
+      masked_fill_tensor: () => v.maskedFill(mask, torch.tensor(3)),
+      masked_select: () => v.maskedSelect(mask),
+      nonzero: () => mask.nonzero(),
+      cat_1: () => torch.cat([v, w1], 1),
+      cat_0: () => torch.cat([v, v]),
+      cat_neg: () => torch.cat([v, v, v], -1),
+      stack_0: () => torch.stack([v, v.mul(2)]),
+      stack_2: () => torch.stack([v, v.mul(2), v.mul(3)], 2),
+      split_2: () => v.split(2, 2),
+      split_sizes: () => torch.split(v, [1, 3, 1], 3),
+      chunk: () => v.chunk(2, 3),
+      unbind: () => v.unbind(1),
+      flip: () => v.flip(3),
+      flip_2: () => v.flip([1, 2]),
+      rot90: () => v.rot90(1, [2, 3]),
+      rot90_k2: () => v.rot90(2, [2, 3]),
+      rot90_km1: () => torch.rot90(v, -1, [2, 3]),
+      rot90_default: () => v.rot90(),
+      roll: () => v.roll(2, 3),
+      roll_multi: () => v.roll([1, -2], [2, 3]),
+      roll_flat: () => v.roll(7),
+      repeat: () => b.repeat([2, 1, 3, 1]),
+      tril: () => v.tril(-1),
+      triu: () => v.triu(1),
+    },
+    { exact: true },
+  );
 });
 
 // ---------------------------------------------------------------- in-place
 
 describe('in-place variants', () => {
-  const a = fx('inplace.a'), b = fx('inplace.b'), c = fx('inplace.c'), r = fx('inplace.r');
+  const a = fx('inplace.a'),
+    b = fx('inplace.b'),
+    c = fx('inplace.c'),
+    r = fx('inplace.r');
   /** Runs an in-place op on a clone, checks it returned the same handle, and gives the clone. */
   const inplace = (base: Tensor, op: (t: Tensor) => Tensor) => () => {
     const t = base.clone();
@@ -470,8 +531,15 @@ describe('in-place variants', () => {
     fill_: inplace(a, (t) => t.fill_(2.25)),
     pow_: inplace(c, (t) => t.pow_(1.5)),
     masked_fill_: inplace(a, (t) => t.maskedFill_(b.gt(0), -1)),
-    view_copy_: inplace(a, (t) => { t.slice(1, 1, 3).copy_(b.slice(1, 1, 3).mul(10)); return t; }),
-    view_inplace_: inplace(a, (t) => { t.select(2, 1).zero_(); t.narrow(0, 1, 1).mul_(3); return t; }),
+    view_copy_: inplace(a, (t) => {
+      t.slice(1, 1, 3).copy_(b.slice(1, 1, 3).mul(10));
+      return t;
+    }),
+    view_inplace_: inplace(a, (t) => {
+      t.select(2, 1).zero_();
+      t.narrow(0, 1, 1).mul_(3);
+      return t;
+    }),
   });
 
   tensorTest('zero_ clears every element and keeps the dtype', () => {
@@ -489,9 +557,9 @@ describe('in-place variants', () => {
 
 describe('dtype conversions', () => {
   cases({
-    'dtype_to_int': () => torch.tensor([-2.7, -0.5, 0.5, 2.7, 3.0]).to({ dtype: 'int64' }),
-    'dtype_to_uint8': () => torch.tensor([0.0, 1.9, 255.0, 17.5]).byte(),
-    'dtype_to_bool': () => torch.tensor([0.0, -0.0, 0.1, -2.0]).bool(),
+    dtype_to_int: () => torch.tensor([-2.7, -0.5, 0.5, 2.7, 3.0]).to({ dtype: 'int64' }),
+    dtype_to_uint8: () => torch.tensor([0.0, 1.9, 255.0, 17.5]).byte(),
+    dtype_to_bool: () => torch.tensor([0.0, -0.0, 0.1, -2.0]).bool(),
   });
   const vals = [0.1, -1 / 3, 1000.7, 65504.0, 1e-8, 3.0];
   for (const dtype of ['float16', 'bfloat16'] as const) {
@@ -514,20 +582,36 @@ describe('dtype conversions', () => {
 describe('tensor API basics', () => {
   tensorTest('torch.tensor from nested arrays: float32 by default, dtype and shape options', () => {
     torch.tidy(() => {
-      const t = torch.tensor([[1, 2, 3], [4, 5, 6.5]]);
+      const t = torch.tensor([
+        [1, 2, 3],
+        [4, 5, 6.5],
+      ]);
       assert.equal(t.dtype, 'float32');
       assert.deepEqual([...t.shape], [2, 3]);
       assert.ok(t.toArray() instanceof Float32Array);
       assert.deepEqual(nums(t), [1, 2, 3, 4, 5, 6.5]);
-      assert.deepEqual(t.tolist(), [[1, 2, 3], [4, 5, 6.5]]);
+      assert.deepEqual(t.tolist(), [
+        [1, 2, 3],
+        [4, 5, 6.5],
+      ]);
 
-      const i = torch.tensor([[1, -2], [3, 4]], { dtype: 'int64' });
+      const i = torch.tensor(
+        [
+          [1, -2],
+          [3, 4],
+        ],
+        { dtype: 'int64' },
+      );
       assert.equal(i.dtype, 'int64');
       assert.deepEqual(Array.from(i.toArray() as BigInt64Array), [1n, -2n, 3n, 4n]);
 
       const r = torch.tensor([1, 2, 3, 4, 5, 6], { shape: [3, 2] });
       assert.deepEqual([...r.shape], [3, 2]);
-      assert.deepEqual(r.tolist(), [[1, 2], [3, 4], [5, 6]]);
+      assert.deepEqual(r.tolist(), [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]);
 
       const s = torch.tensor(3.5);
       assert.deepEqual([...s.shape], []);
@@ -542,11 +626,17 @@ describe('tensor API basics', () => {
 
   tensorTest('torch.tensor from booleans gives bool; a dtype converts them', () => {
     torch.tidy(() => {
-      const b = torch.tensor([[true, false], [false, true]]);
+      const b = torch.tensor([
+        [true, false],
+        [false, true],
+      ]);
       assert.equal(b.dtype, 'bool');
       assert.ok(b.toArray() instanceof Uint8Array);
       assert.deepEqual(nums(b), [1, 0, 0, 1]);
-      assert.deepEqual(b.tolist(), [[true, false], [false, true]]);
+      assert.deepEqual(b.tolist(), [
+        [true, false],
+        [false, true],
+      ]);
       const f = torch.tensor([true, false, true], { dtype: 'float32' });
       assert.equal(f.dtype, 'float32');
       assert.deepEqual(nums(f), [1, 0, 1]);
@@ -557,19 +647,30 @@ describe('tensor API basics', () => {
   tensorTest('torch.tensor from typed arrays keeps their dtype; shape and dtype options apply', () => {
     torch.tidy(() => {
       const cases: [ArrayBufferView, DType][] = [
-        [new Float32Array([1.5, -2]), 'float32'], [new Float64Array([1.5, -2]), 'float64'],
-        [new BigInt64Array([1n, -2n]), 'int64'], [new Int32Array([1, -2]), 'int32'], [new Int16Array([1, -2]), 'int16'],
-        [new Int8Array([1, -2]), 'int8'], [new Uint8Array([1, 254]), 'uint8'],
+        [new Float32Array([1.5, -2]), 'float32'],
+        [new Float64Array([1.5, -2]), 'float64'],
+        [new BigInt64Array([1n, -2n]), 'int64'],
+        [new Int32Array([1, -2]), 'int32'],
+        [new Int16Array([1, -2]), 'int16'],
+        [new Int8Array([1, -2]), 'int8'],
+        [new Uint8Array([1, 254]), 'uint8'],
       ];
       for (const [data, dtype] of cases) {
         const t = torch.tensor(data);
         assert.equal(t.dtype, dtype, data.constructor.name);
         assert.deepEqual([...t.shape], [2]);
-        assert.deepEqual(Array.from(t.toArray() as ArrayLike<unknown>), Array.from(data as unknown as ArrayLike<unknown>), data.constructor.name);
+        assert.deepEqual(
+          Array.from(t.toArray() as ArrayLike<unknown>),
+          Array.from(data as unknown as ArrayLike<unknown>),
+          data.constructor.name,
+        );
       }
       const shaped = torch.tensor(new Float32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] });
       assert.deepEqual([...shaped.shape], [2, 3]);
-      assert.deepEqual(shaped.tolist(), [[1, 2, 3], [4, 5, 6]]);
+      assert.deepEqual(shaped.tolist(), [
+        [1, 2, 3],
+        [4, 5, 6],
+      ]);
       const conv = torch.tensor(new Int32Array([1, 2, 3]), { dtype: 'float64' });
       assert.equal(conv.dtype, 'float64');
       assert.ok(conv.toArray() instanceof Float64Array);
@@ -586,9 +687,17 @@ describe('tensor API basics', () => {
   tensorTest('every dtype round-trips through toArray() with the right typed array class', () => {
     torch.tidy(() => {
       const values = [0, 1, 2, 100, 7];
-      const expectClass: Record<DType, Function> = {
-        float32: Float32Array, float16: Float32Array, bfloat16: Float32Array, float64: Float64Array, int64: BigInt64Array,
-        int32: Int32Array, int16: Int16Array, int8: Int8Array, uint8: Uint8Array, bool: Uint8Array,
+      const expectClass: Record<DType, new (n: number) => unknown> = {
+        float32: Float32Array,
+        float16: Float32Array,
+        bfloat16: Float32Array,
+        float64: Float64Array,
+        int64: BigInt64Array,
+        int32: Int32Array,
+        int16: Int16Array,
+        int8: Int8Array,
+        uint8: Uint8Array,
+        bool: Uint8Array,
       };
       for (const dtype of torch.dtypes) {
         const t = torch.tensor(values, { dtype });
@@ -609,7 +718,10 @@ describe('tensor API basics', () => {
 
   tensorTest('item() and 0-d results of reductions without dim', () => {
     torch.tidy(() => {
-      const t = torch.tensor([[1, 2], [3, 4]]);
+      const t = torch.tensor([
+        [1, 2],
+        [3, 4],
+      ]);
       for (const r of [t.sum(), t.mean(), t.max(), t.min(), t.argmax(), t.std(), t.prod(), t.amax(), t.norm()]) {
         assert.deepEqual([...r.shape], [], 'reduction without dim is 0-d');
         assert.equal(r.ndim, 0);
@@ -695,17 +807,36 @@ describe('tensor API basics', () => {
       const row = base.select(0, 1);
       assert.ok(torch.sharesStorage(row, base));
       row.copy_(torch.tensor([1, 2, 3, 4]));
-      assert.deepEqual(base.tolist(), [[0, 0, 0, 0], [1, 2, 3, 4], [0, 0, 0, 0]]);
+      assert.deepEqual(base.tolist(), [
+        [0, 0, 0, 0],
+        [1, 2, 3, 4],
+        [0, 0, 0, 0],
+      ]);
 
       const col = base.transpose(0, 1).narrow(0, 3, 1);
       col.copy_(torch.full([1, 3], 9));
-      assert.deepEqual(base.tolist(), [[0, 0, 0, 9], [1, 2, 3, 9], [0, 0, 0, 9]]);
+      assert.deepEqual(base.tolist(), [
+        [0, 0, 0, 9],
+        [1, 2, 3, 9],
+        [0, 0, 0, 9],
+      ]);
 
       const flat = base.view([12]);
       flat.slice(0, 0, 12, 5).fill_(-1);
-      assert.deepEqual(base.tolist(), [[-1, 0, 0, 9], [1, -1, 3, 9], [0, 0, -1, 9]]);
+      assert.deepEqual(base.tolist(), [
+        [-1, 0, 0, 9],
+        [1, -1, 3, 9],
+        [0, 0, -1, 9],
+      ]);
 
-      for (const vw of [base.permute([1, 0]), base.unsqueeze(0), base.flatten(), base.expand([2, 3, 4]), base.slice(1, 1, 3), base.detach()]) {
+      for (const vw of [
+        base.permute([1, 0]),
+        base.unsqueeze(0),
+        base.flatten(),
+        base.expand([2, 3, 4]),
+        base.slice(1, 1, 3),
+        base.detach(),
+      ]) {
         assert.ok(torch.sharesStorage(vw, base));
       }
       assert.deepEqual(base.expand([2, 3, 4]).stride(), [0, 4, 1]);
@@ -713,7 +844,10 @@ describe('tensor API basics', () => {
       const b2 = torch.arange(6).float();
       const v2 = b2.view([2, 3]);
       b2.dispose();
-      assert.deepEqual(v2.tolist(), [[0, 1, 2], [3, 4, 5]]);
+      assert.deepEqual(v2.tolist(), [
+        [0, 1, 2],
+        [3, 4, 5],
+      ]);
       // reshape of a non-contiguous tensor copies
       const r = base.transpose(0, 1).reshape([12]);
       assert.ok(!torch.sharesStorage(r, base));

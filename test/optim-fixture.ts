@@ -7,7 +7,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { torch, F, type Tensor } from '../src/index.js';
 import {
-  SGD, Adam, AdamW, RMSprop, CosineAnnealingLR, OneCycleLR, clipGradNorm_, type Optimizer, type LRScheduler, type OptimizerStateDict,
+  SGD,
+  Adam,
+  AdamW,
+  RMSprop,
+  CosineAnnealingLR,
+  OneCycleLR,
+  clipGradNorm_,
+  type Optimizer,
+  type LRScheduler,
+  type OptimizerStateDict,
 } from '../src/torch/optim/index.js';
 import { FIXTURES, maxAbsDiff } from './helpers.js';
 
@@ -33,7 +42,12 @@ export function near(actual: Tensor, name: string, tol = TOL): void {
 
 export const PARAM_NAMES = ['conv1.weight', 'bn.weight', 'bn.bias', 'conv2.weight', 'conv2.bias'];
 export const N_PARAMS = PARAM_NAMES.length;
-export interface Net { params: Tensor[]; rm: Tensor; rv: Tensor; nbt: number }
+export interface Net {
+  params: Tensor[];
+  rm: Tensor;
+  rv: Tensor;
+  nbt: number;
+}
 
 export function makeNet(from = (k: number) => fx(`init.${PARAM_NAMES[k]}`)): Net {
   return torch.tidy(() => ({
@@ -53,16 +67,26 @@ export function forward(net: Net): Tensor {
   return F.binaryCrossEntropyWithLogits(out, fx('data.y'));
 }
 
-export interface Run { losses: number[]; norms: number[] }
-export function train(net: Net, opt: Optimizer<any>, steps: number, o: { sched?: LRScheduler; clip?: number; sign?: number; onStep?: (i: number) => void } = {}): Run {
+export interface Run {
+  losses: number[];
+  norms: number[];
+}
+export function train(
+  net: Net,
+  opt: Optimizer<any>,
+  steps: number,
+  o: { sched?: LRScheduler; clip?: number; sign?: number; onStep?: (i: number) => void } = {},
+): Run {
   const run: Run = { losses: [], norms: [] };
   for (let i = 0; i < steps; i++) {
     opt.zeroGrad();
-    run.losses.push(torch.tidy(() => {
-      const loss = forward(net);
-      (o.sign === -1 ? loss.neg() : loss).backward();
-      return loss.item();
-    }));
+    run.losses.push(
+      torch.tidy(() => {
+        const loss = forward(net);
+        (o.sign === -1 ? loss.neg() : loss).backward();
+        return loss.item();
+      }),
+    );
     net.nbt += 1;
     if (o.clip !== undefined) run.norms.push(clipGradNorm_(net.params, o.clip));
     opt.step();
@@ -72,7 +96,11 @@ export function train(net: Net, opt: Optimizer<any>, steps: number, o: { sched?:
   return run;
 }
 
-export interface Case { opt: (p: Tensor[]) => Optimizer<any>; sched?: (o: Optimizer<any>) => LRScheduler; clip?: number }
+export interface Case {
+  opt: (p: Tensor[]) => Optimizer<any>;
+  sched?: (o: Optimizer<any>) => LRScheduler;
+  clip?: number;
+}
 export const CASES: Record<string, Case> = {
   sgd_nesterov: { opt: (p) => new SGD(p, { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4 }) },
   adam: { opt: (p) => new Adam(p, { lr: 1e-2, weightDecay: 1e-4 }) },
@@ -80,11 +108,21 @@ export const CASES: Record<string, Case> = {
   rmsprop: { opt: (p) => new RMSprop(p, { lr: 1e-3, alpha: 0.9, weightDecay: 1e-4, momentum: 0.5, centered: true }) },
   rmsprop_plain: { opt: (p) => new RMSprop(p, { lr: 1e-2 }) },
   sgd_groups: {
-    opt: (p) => new SGD([{ params: p.slice(0, 2), lr: 0.05 }, { params: p.slice(2), momentum: 0.5, dampening: 0.1 }], { lr: 0.1, momentum: 0.9 }),
+    opt: (p) =>
+      new SGD(
+        [
+          { params: p.slice(0, 2), lr: 0.05 },
+          { params: p.slice(2), momentum: 0.5, dampening: 0.1 },
+        ],
+        { lr: 0.1, momentum: 0.9 },
+      ),
   },
   sgd_plain: { opt: (p) => new SGD(p, { lr: 0.2 }) },
   adam_amsgrad: { opt: (p) => new Adam(p, { lr: 5e-3, betas: [0.8, 0.99], amsgrad: true }) },
-  adamw_onecycle: { opt: (p) => new AdamW(p, { lr: 1e-3, amsgrad: true }), sched: (o) => new OneCycleLR(o, { maxLr: 0.02, totalSteps: 20 }) },
+  adamw_onecycle: {
+    opt: (p) => new AdamW(p, { lr: 1e-3, amsgrad: true }),
+    sched: (o) => new OneCycleLR(o, { maxLr: 0.02, totalSteps: 20 }),
+  },
   sgd_clip: { opt: (p) => new SGD(p, { lr: 0.5, momentum: 0.9 }), clip: 0.5 },
 };
 
@@ -97,7 +135,11 @@ export function checkStateDict(name: string, sd: OptimizerStateDict): void {
       if (v instanceof torch.Tensor) near(v, `${name}.state10.${idx}.${key}`);
       else assert.equal(v, py.state[idx]![key], `${name}: state[${idx}].${key}`);
     }
-    const pyKeys = Object.keys(py.state[idx]!).concat(Object.keys(fixture).filter((k) => k.startsWith(`${name}.state10.${idx}.`)).map((k) => k.split('.').pop()!));
+    const pyKeys = Object.keys(py.state[idx]!).concat(
+      Object.keys(fixture)
+        .filter((k) => k.startsWith(`${name}.state10.${idx}.`))
+        .map((k) => k.split('.').pop()!),
+    );
     assert.deepEqual(Object.keys(entry).sort(), pyKeys.sort(), `${name}: state[${idx}] keys`);
   }
   assert.equal(sd.param_groups.length, py.param_groups.length);
@@ -106,7 +148,11 @@ export function checkStateDict(name: string, sd: OptimizerStateDict): void {
     for (const [k, v] of Object.entries(g)) assert.deepEqual(v, pg[k], `${name}: param_groups[${i}].${k}`);
     // What PyTorch has beyond ours is only its implementation switches.
     const extra = Object.keys(pg).filter((k) => !(k in g));
-    assert.deepEqual(extra.filter((k) => !['foreach', 'differentiable', 'capturable', 'fused'].includes(k)), [], `${name}: missing group keys`);
+    assert.deepEqual(
+      extra.filter((k) => !['foreach', 'differentiable', 'capturable', 'fused'].includes(k)),
+      [],
+      `${name}: missing group keys`,
+    );
   });
 }
 
@@ -119,7 +165,9 @@ export function checkFinal(name: string, net: Net, run: Run): void {
   assert.equal(net.nbt, Number(fx(`${name}.num_batches_tracked`).item()));
   if (run.norms.length > 0) {
     const norms = fx(`${name}.clip_norms`).toArray() as Float64Array;
-    run.norms.forEach((n, i) => assert.ok(Math.abs(n - norms[i]!) <= TOL * Math.max(1, norms[i]!), `${name}: clip norm ${i} ${n} vs ${norms[i]}`));
+    run.norms.forEach((n, i) =>
+      assert.ok(Math.abs(n - norms[i]!) <= TOL * Math.max(1, norms[i]!), `${name}: clip norm ${i} ${n} vs ${norms[i]}`),
+    );
   }
 }
 
@@ -134,7 +182,7 @@ export function checkpoint(net: Net, opt: Optimizer<any>, sched?: LRScheduler) {
     weights: torch.keep(torch.tidy(() => [...net.params, net.rm, net.rv].map((t) => t.detach().clone()))),
     nbt: net.nbt,
     opt: { state, param_groups: JSON.parse(JSON.stringify(sd.param_groups)) } as OptimizerStateDict,
-    sched: sched === undefined ? undefined : JSON.parse(JSON.stringify(sched.stateDict())) as Record<string, unknown>,
+    sched: sched === undefined ? undefined : (JSON.parse(JSON.stringify(sched.stateDict())) as Record<string, unknown>),
   };
 }
 

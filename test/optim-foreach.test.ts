@@ -23,19 +23,24 @@ const COMBOS: Record<string, Make> = {
   'sgd nesterov weightDecay': (p, f) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3, foreach: f }),
   'sgd nesterov maximize': (p, f) => new SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, maximize: true, foreach: f }),
   'sgd weightDecay maximize': (p, f) => new SGD(p, { lr: 0.05, weightDecay: 1e-2, maximize: true, foreach: f }),
-  'adam': (p, f) => new Adam(p, { lr: 1e-2, foreach: f }),
+  adam: (p, f) => new Adam(p, { lr: 1e-2, foreach: f }),
   'adam weightDecay': (p, f) => new Adam(p, { lr: 1e-2, weightDecay: 1e-2, foreach: f }),
   'adam amsgrad maximize': (p, f) => new Adam(p, { lr: 1e-2, betas: [0.8, 0.95], amsgrad: true, maximize: true, foreach: f }),
   'adam amsgrad weightDecay': (p, f) => new Adam(p, { lr: 1e-2, amsgrad: true, weightDecay: 1e-3, foreach: f }),
-  'adamw': (p, f) => new AdamW(p, { lr: 1e-2, foreach: f }),
+  adamw: (p, f) => new AdamW(p, { lr: 1e-2, foreach: f }),
   'adamw amsgrad maximize': (p, f) => new AdamW(p, { lr: 1e-2, weightDecay: 0.1, amsgrad: true, maximize: true, foreach: f }),
-  'rmsprop': (p, f) => new RMSprop(p, { lr: 1e-2, foreach: f }),
-  'rmsprop centered momentum weightDecay': (p, f) => new RMSprop(p, { lr: 1e-3, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 1e-2, foreach: f }),
+  rmsprop: (p, f) => new RMSprop(p, { lr: 1e-2, foreach: f }),
+  'rmsprop centered momentum weightDecay': (p, f) =>
+    new RMSprop(p, { lr: 1e-3, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 1e-2, foreach: f }),
   'rmsprop momentum maximize': (p, f) => new RMSprop(p, { lr: 1e-3, momentum: 0.9, maximize: true, foreach: f }),
-  'sgd param groups': (p, f) => new SGD([
-    { params: p.slice(0, 2), lr: 0.02, momentum: 0.5 },
-    { params: p.slice(2), nesterov: true, weightDecay: 1e-3, foreach: !f },
-  ], { lr: 0.05, momentum: 0.9, foreach: f }),
+  'sgd param groups': (p, f) =>
+    new SGD(
+      [
+        { params: p.slice(0, 2), lr: 0.02, momentum: 0.5 },
+        { params: p.slice(2), nesterov: true, weightDecay: 1e-3, foreach: !f },
+      ],
+      { lr: 0.05, momentum: 0.9, foreach: f },
+    ),
 };
 
 const SHAPES = [[4, 3, 3, 3], [4], [4], [2, 4, 1, 1], [2], [5, 7]];
@@ -56,7 +61,17 @@ function run(make: Make, foreach: boolean): { params: Tensor[]; opt: Optimizer<a
   for (let i = 0; i < 20; i++) {
     opt.zeroGrad();
     torch.tidy(() => {
-      const loss = params.slice(0, 5).map((p, k) => p.mul(p).mul(0.5 + 0.1 * k).add(p.mul(3).sin()).sum().float()).reduce((a, b) => a.add(b));
+      const loss = params
+        .slice(0, 5)
+        .map((p, k) =>
+          p
+            .mul(p)
+            .mul(0.5 + 0.1 * k)
+            .add(p.mul(3).sin())
+            .sum()
+            .float(),
+        )
+        .reduce((a, b) => a.add(b));
       loss.backward();
     });
     if (i % 3 === 2) params[3]!.grad = null;
@@ -89,7 +104,10 @@ describe('foreach: true gives exactly what foreach: false gives (CPU, 20 steps)'
         }
       }
       if ('step' in (sa.state[0] ?? {})) assert.equal(sa.state[3]!.step, 14, 'parameter 3 skipped 6 of 20 steps');
-      assert.deepEqual(sb.param_groups.map((g) => g.foreach), sa.param_groups.map((g) => !g.foreach));
+      assert.deepEqual(
+        sb.param_groups.map((g) => g.foreach),
+        sa.param_groups.map((g) => !g.foreach),
+      );
       for (const r of [a, b]) {
         r.opt.dispose();
         torch.dispose(r.params);
@@ -141,18 +159,38 @@ describe('foreach behaviour', () => {
 
   tensorTest('buckets split by device, dtype and key, keeping order', () => {
     torch.tidy(() => {
-      const ps = [torch.zeros([1]), torch.zeros([1], { dtype: 'float64' }), torch.zeros([1]), torch.zeros([1], { dtype: 'float64' }), torch.zeros([1])];
-      assert.deepEqual(buckets(ps), [[0, 2, 4], [1, 3]]);
-      assert.deepEqual(buckets(ps, (i) => (i < 2 ? 1 : 2)), [[0], [1], [2, 4], [3]]);
+      const ps = [
+        torch.zeros([1]),
+        torch.zeros([1], { dtype: 'float64' }),
+        torch.zeros([1]),
+        torch.zeros([1], { dtype: 'float64' }),
+        torch.zeros([1]),
+      ];
+      assert.deepEqual(buckets(ps), [
+        [0, 2, 4],
+        [1, 3],
+      ]);
+      assert.deepEqual(
+        buckets(ps, (i) => (i < 2 ? 1 : 2)),
+        [[0], [1], [2, 4], [3]],
+      );
     });
   });
 
-  tensorTest('gradients are left untouched (PyTorch\'s foreach Nesterov adds into .grad; segkit does not)', () => {
-    for (const make of [COMBOS['sgd nesterov weightDecay']!, COMBOS['rmsprop centered momentum weightDecay']!, COMBOS['adam weightDecay']!]) {
+  tensorTest("gradients are left untouched (PyTorch's foreach Nesterov adds into .grad; segkit does not)", () => {
+    for (const make of [
+      COMBOS['sgd nesterov weightDecay']!,
+      COMBOS['rmsprop centered momentum weightDecay']!,
+      COMBOS['adam weightDecay']!,
+    ]) {
       const params = makeParams();
       const opt = make(params, true);
       for (let i = 0; i < 2; i++) {
-        torch.tidy(() => params.forEach((p) => { p.grad = p.mul(2).detach(); }));
+        torch.tidy(() =>
+          params.forEach((p) => {
+            p.grad = p.mul(2).detach();
+          }),
+        );
         const before = torch.tidy(() => params.map((p) => p.grad!.clone()));
         opt.step();
         params.forEach((p, k) => same(p.grad!, before[k]!, `${opt.name} grad ${k}`));
@@ -166,7 +204,11 @@ describe('foreach behaviour', () => {
   tensorTest('step() keeps the live-tensor count flat with foreach on', () => {
     for (const make of Object.values(COMBOS)) {
       const params = makeParams();
-      torch.tidy(() => params.forEach((p) => { p.grad = p.mul(0.1).detach(); }));
+      torch.tidy(() =>
+        params.forEach((p) => {
+          p.grad = p.mul(0.1).detach();
+        }),
+      );
       const opt = make(params, true);
       opt.step();
       const live = torch.liveTensors();
@@ -182,17 +224,29 @@ describe('foreach behaviour', () => {
     assertThrows(() => new SGD(p, { lr: 0.1, foreach: 1 as never }), TypeError, /^SGD: foreach must be true, false or null, got 1$/);
     assertThrows(() => new Adam(p, { foreach: 'true' as never }), TypeError, /^Adam: foreach must be true, false or null, got 'true'$/);
     assertThrows(() => new AdamW(p, { foreach: [true] as never }), TypeError, /^AdamW: foreach must be true, false or null, got \[true\]$/);
-    assertThrows(() => new RMSprop(p, { foreach: {} as never }), TypeError, /^RMSprop: foreach must be true, false or null, got an object$/);
-    assertThrows(() => new SGD([{ params: p, foreach: 0 as never }], { lr: 0.1 }), TypeError, /^SGD: param group 0: foreach must be true, false or null, got 0$/);
+    assertThrows(
+      () => new RMSprop(p, { foreach: {} as never }),
+      TypeError,
+      /^RMSprop: foreach must be true, false or null, got an object$/,
+    );
+    assertThrows(
+      () => new SGD([{ params: p, foreach: 0 as never }], { lr: 0.1 }),
+      TypeError,
+      /^SGD: param group 0: foreach must be true, false or null, got 0$/,
+    );
     const opt = new SGD(p, { lr: 0.1, foreach: true });
     assert.equal(opt.defaults.foreach, true);
     assert.equal(new SGD(p, { lr: 0.1, foreach: undefined }).defaults.foreach, null);
     const sd = opt.stateDict();
     sd.param_groups[0]!.foreach = 'yes';
-    assertThrows(() => opt.loadStateDict(sd), TypeError, /SGD: loadStateDict: param_groups\[0\]: foreach must be true, false or null, got 'yes'/);
+    assertThrows(
+      () => opt.loadStateDict(sd),
+      TypeError,
+      /SGD: loadStateDict: param_groups\[0\]: foreach must be true, false or null, got 'yes'/,
+    );
     sd.param_groups[0]!.foreach = false;
     opt.loadStateDict(sd);
-    assert.equal(opt.paramGroups[0]!.foreach, false, 'a PyTorch state dict\'s foreach is loaded');
+    assert.equal(opt.paramGroups[0]!.foreach, false, "a PyTorch state dict's foreach is loaded");
     torch.dispose(p);
   });
 });

@@ -8,11 +8,33 @@ import { describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { torch, F, type Tensor } from '../src/index.js';
 import {
-  SGD, Adam, AdamW, RMSprop, CosineAnnealingLR, clipGradNorm_, AveragedModel, updateBn, ModelEma, type OptimizerStateDict,
+  SGD,
+  Adam,
+  AdamW,
+  RMSprop,
+  CosineAnnealingLR,
+  clipGradNorm_,
+  AveragedModel,
+  updateBn,
+  ModelEma,
+  type OptimizerStateDict,
 } from '../src/torch/optim/index.js';
 import { assertThrows, maxAbsDiff, tensorTest } from './helpers.js';
 import {
-  CASES, N_PARAMS, TOL, checkFinal, checkStateDict, checkpoint, disposeNet, forward, fx, inits, makeNet, near, snap, train,
+  CASES,
+  N_PARAMS,
+  TOL,
+  checkFinal,
+  checkStateDict,
+  checkpoint,
+  disposeNet,
+  forward,
+  fx,
+  inits,
+  makeNet,
+  near,
+  snap,
+  train,
 } from './optim-fixture.js';
 
 describe('optimizers match PyTorch 1.13 over 20 training steps', () => {
@@ -21,7 +43,13 @@ describe('optimizers match PyTorch 1.13 over 20 training steps', () => {
       const net = makeNet();
       const opt = c.opt(net.params);
       const sched = c.sched?.(opt);
-      const run = train(net, opt, 20, { sched, clip: c.clip, onStep: (i) => { if (i === 9) checkStateDict(name, opt.stateDict()); } });
+      const run = train(net, opt, 20, {
+        sched,
+        clip: c.clip,
+        onStep: (i) => {
+          if (i === 9) checkStateDict(name, opt.stateDict());
+        },
+      });
       checkFinal(name, net, run);
       opt.dispose();
       disposeNet(net);
@@ -67,7 +95,9 @@ describe('resuming from state dicts', () => {
     const sched2 = new CosineAnnealingLR(opt2, { tMax: 20 });
     sched2.loadStateDict(ck.sched!);
     assert.equal(opt2.paramGroups[0]!.lr, opt.paramGroups[0]!.lr, 'loading the scheduler restores the lr');
-    const steps = torch.tidy(() => Object.fromEntries(Object.entries(ck.opt.state).map(([k, e]) => [k, { ...e, step: torch.tensor(e.step as number) }])));
+    const steps = torch.tidy(() =>
+      Object.fromEntries(Object.entries(ck.opt.state).map(([k, e]) => [k, { ...e, step: torch.tensor(e.step as number) }])),
+    );
     opt2.loadStateDict({ state: steps, param_groups: ck.opt.param_groups });
     assert.equal(opt2.stateDict().state[0]!.step, 10);
     assert.deepEqual(opt2.paramGroups[0], { ...opt.paramGroups[0], params: opt2.paramGroups[0]!.params });
@@ -83,14 +113,26 @@ describe('resuming from state dicts', () => {
     train(net, opt, 2);
     const sd = opt.stateDict();
     const other = new Adam([{ params: net.params.slice(0, 3) }, { params: net.params.slice(3) }]);
-    assertThrows(() => other.loadStateDict(sd), RangeError, /Adam\.loadStateDict: the state dict has 1 parameter groups, this optimizer has 2/);
+    assertThrows(
+      () => other.loadStateDict(sd),
+      RangeError,
+      /Adam\.loadStateDict: the state dict has 1 parameter groups, this optimizer has 2/,
+    );
     const fewer = new Adam(net.params.slice(1));
     assertThrows(() => fewer.loadStateDict(sd), RangeError, /parameter group 0 has 5 parameters in the state dict but 4 in this optimizer/);
     const swapped = { state: { 0: sd.state[1]!, 1: sd.state[0]! }, param_groups: sd.param_groups };
     const fresh = new Adam(net.params);
-    assertThrows(() => fresh.loadStateDict(swapped), RangeError, /state\[0\]\.exp_avg has shape \[8\] but its parameter has shape \[8, 3, 3, 3\]/);
+    assertThrows(
+      () => fresh.loadStateDict(swapped),
+      RangeError,
+      /state\[0\]\.exp_avg has shape \[8\] but its parameter has shape \[8, 3, 3, 3\]/,
+    );
     assert.equal(fresh.state.size, 0, 'nothing loaded');
-    assertThrows(() => fresh.loadStateDict({} as OptimizerStateDict), TypeError, /the state dict must be \{ state, param_groups \}, got an object/);
+    assertThrows(
+      () => fresh.loadStateDict({} as OptimizerStateDict),
+      TypeError,
+      /the state dict must be \{ state, param_groups \}, got an object/,
+    );
     const bad = { state: {}, param_groups: [{ ...sd.param_groups[0], lr: -1 }] };
     assertThrows(() => fresh.loadStateDict(bad), RangeError, /lr must be a non-negative number, got -1/);
     // Loading its own state dict (whose tensors it owns) works: values are copied before the old state goes.
@@ -106,12 +148,24 @@ describe('resuming from state dicts', () => {
 describe('optimizer behaviour', () => {
   tensorTest('param groups keep their own options and inherit the rest', () => {
     const net = makeNet();
-    const opt = new SGD([{ params: net.params.slice(0, 2), lr: 0.05 }, { params: net.params.slice(2), momentum: 0.5, dampening: 0.1 }], { lr: 0.1, momentum: 0.9 });
+    const opt = new SGD(
+      [
+        { params: net.params.slice(0, 2), lr: 0.05 },
+        { params: net.params.slice(2), momentum: 0.5, dampening: 0.1 },
+      ],
+      { lr: 0.1, momentum: 0.9 },
+    );
     assert.equal(opt.paramGroups[0]!.lr, 0.05);
     assert.equal(opt.paramGroups[0]!.momentum, 0.9);
     assert.equal(opt.paramGroups[1]!.lr, 0.1);
     assert.equal(opt.paramGroups[1]!.dampening, 0.1);
-    assert.deepEqual(opt.stateDict().param_groups.map((g) => g.params), [[0, 1], [2, 3, 4]]);
+    assert.deepEqual(
+      opt.stateDict().param_groups.map((g) => g.params),
+      [
+        [0, 1],
+        [2, 3, 4],
+      ],
+    );
     opt.dispose();
     disposeNet(net);
   });
@@ -135,7 +189,10 @@ describe('optimizer behaviour', () => {
     const opt = new SGD(net.params, { lr: 0.1 });
     torch.tidy(() => forward(net).backward());
     opt.zeroGrad({ setToNone: false });
-    assert.equal(torch.tidy(() => net.params[0]!.grad!.abs().sum().item()), 0);
+    assert.equal(
+      torch.tidy(() => net.params[0]!.grad!.abs().sum().item()),
+      0,
+    );
     opt.zeroGrad();
     assert.ok(net.params.every((p) => p.grad === null));
     assertThrows(() => opt.zeroGrad({ setToNone: true, foo: 1 } as never), TypeError, /unknown option 'foo'/);
@@ -190,12 +247,16 @@ describe('optimizer behaviour', () => {
   tensorTest('step(closure) runs the closure with grad enabled and returns its value', () => {
     const net = makeNet();
     const opt = new SGD(net.params, { lr: 0.1 });
-    const loss = torch.noGrad(() => opt.step(() => torch.tidy(() => {
-      opt.zeroGrad();
-      const l = forward(net);
-      l.backward();
-      return l.item();
-    })));
+    const loss = torch.noGrad(() =>
+      opt.step(() =>
+        torch.tidy(() => {
+          opt.zeroGrad();
+          const l = forward(net);
+          l.backward();
+          return l.item();
+        }),
+      ),
+    );
     assert.ok(Math.abs(loss! - (fx('sgd_plain.losses').toArray() as Float64Array)[0]!) < TOL);
     opt.dispose();
     disposeNet(net);
@@ -208,21 +269,37 @@ describe('option errors', () => {
     assertThrows(() => new SGD(p, { lr: -1 }), RangeError, /^SGD: lr must be a non-negative number, got -1$/);
     assertThrows(() => new SGD(p, { lr: '0.1' as never }), TypeError, /^SGD: lr must be a non-negative number, got '0\.1'$/);
     assertThrows(() => new SGD(p), TypeError, /SGD: param group 0: lr is required/);
-    assertThrows(() => new SGD(p, { lr: 0.1, nesterov: true }), RangeError, /SGD: nesterov needs momentum > 0 and dampening 0, got momentum 0/);
+    assertThrows(
+      () => new SGD(p, { lr: 0.1, nesterov: true }),
+      RangeError,
+      /SGD: nesterov needs momentum > 0 and dampening 0, got momentum 0/,
+    );
     assertThrows(() => new SGD(p, { lr: 0.1, momentum: -0.5 }), RangeError, /SGD: momentum must be a non-negative number, got -0\.5/);
-    assertThrows(() => new SGD(p, { lr: 0.1, weight_decay: 1 } as never), TypeError, /SGD: unknown option 'weight_decay' \(known: lr, momentum, dampening, weightDecay/);
+    assertThrows(
+      () => new SGD(p, { lr: 0.1, weight_decay: 1 } as never),
+      TypeError,
+      /SGD: unknown option 'weight_decay' \(known: lr, momentum, dampening, weightDecay/,
+    );
     assertThrows(() => new Adam(p, { betas: [1, 0.999] }), RangeError, /^Adam: betas\[0\] must be a number in \[0, 1\), got 1$/);
     assertThrows(() => new Adam(p, { betas: [0.9] as never }), TypeError, /Adam: betas must be an array of 2 numbers, got \[0\.9\]/);
     assertThrows(() => new AdamW(p, { eps: -1 }), RangeError, /AdamW: eps must be a non-negative number, got -1/);
     assertThrows(() => new AdamW(p, { amsgrad: 1 as never }), TypeError, /AdamW: amsgrad must be true or false, got 1/);
     assertThrows(() => new RMSprop(p, { alpha: -0.1 }), RangeError, /RMSprop: alpha must be a non-negative number, got -0\.1/);
     assertThrows(() => new RMSprop(p, { centered: 'yes' as never }), TypeError, /RMSprop: centered must be true or false, got 'yes'/);
-    assertThrows(() => new SGD([{ params: p, lr: -2 }], { lr: 0.1 }), RangeError, /^SGD: param group 0: lr must be a non-negative number, got -2$/);
+    assertThrows(
+      () => new SGD([{ params: p, lr: -2 }], { lr: 0.1 }),
+      RangeError,
+      /^SGD: param group 0: lr must be a non-negative number, got -2$/,
+    );
     assertThrows(() => new SGD([{ params: p, lrr: 2 }], { lr: 0.1 }), TypeError, /SGD: param group 0: unknown option 'lrr'/);
     assertThrows(() => new SGD([], { lr: 0.1 }), Error, /SGD: got an empty parameter list/);
     assertThrows(() => new SGD(p[0] as never, { lr: 0.1 }), TypeError, /SGD: params must be an array of Tensors or of param groups/);
     assertThrows(() => new SGD([p[0], 3] as never, { lr: 0.1 }), TypeError, /SGD: param group 0: params\[1\] must be a Tensor, got 3/);
-    assertThrows(() => new SGD([{ params: p }, { params: p }], { lr: 0.1 }), Error, /param group 1: some parameters appear in more than one parameter group/);
+    assertThrows(
+      () => new SGD([{ params: p }, { params: p }], { lr: 0.1 }),
+      Error,
+      /param group 1: some parameters appear in more than one parameter group/,
+    );
     assertThrows(() => new SGD([p[0]!, p[0]!], { lr: 0.1 }), Error, /the same tensor appears twice/);
     torch.tidy(() => {
       const nonLeaf = p[0]!.mul(2);
@@ -230,14 +307,24 @@ describe('option errors', () => {
     });
     const opt = new SGD(p, { lr: 0.1 });
     const q = torch.zeros([1]);
-    assertThrows(() => opt.addParamGroup({ params: [q], momentum: -1 }), RangeError, /SGD: param group 1: momentum must be a non-negative number, got -1/);
+    assertThrows(
+      () => opt.addParamGroup({ params: [q], momentum: -1 }),
+      RangeError,
+      /SGD: param group 1: momentum must be a non-negative number, got -1/,
+    );
     assert.equal(opt.paramGroups.length, 1);
     torch.dispose([p, q]);
   });
 });
 
 describe('clipGradNorm_', () => {
-  for (const [name, maxNorm, normType] of [['l2', 0.1, 2], ['l1', 0.5, 1], ['inf', 0.05, Infinity], ['p3', 0.2, 3], ['noclip', 100, 2]] as const) {
+  for (const [name, maxNorm, normType] of [
+    ['l2', 0.1, 2],
+    ['l1', 0.5, 1],
+    ['inf', 0.05, Infinity],
+    ['p3', 0.2, 3],
+    ['noclip', 100, 2],
+  ] as const) {
     tensorTest(`${name}: total norm and clipped gradients equal PyTorch's`, () => {
       const net = makeNet();
       torch.tidy(() => forward(net).backward());
@@ -253,7 +340,11 @@ describe('clipGradNorm_', () => {
     const a = torch.ones([3], { requiresGrad: true });
     assert.equal(clipGradNorm_([a], 1), 0);
     torch.tidy(() => a.mul(Infinity).sum().backward());
-    assertThrows(() => clipGradNorm_(a, 1, { errorIfNonfinite: true }), Error, /clipGradNorm_: the total norm of order 2 of the gradients is (Infinity|NaN)/);
+    assertThrows(
+      () => clipGradNorm_(a, 1, { errorIfNonfinite: true }),
+      Error,
+      /clipGradNorm_: the total norm of order 2 of the gradients is (Infinity|NaN)/,
+    );
     assertThrows(() => clipGradNorm_([a], 1, { norm: 2 } as never), TypeError, /unknown option 'norm'/);
     assertThrows(() => clipGradNorm_([a], '1' as never), TypeError, /maxNorm must be a number/);
     assertThrows(() => clipGradNorm_(5 as never, 1), TypeError, /params must be a Tensor or an array of Tensors/);
@@ -261,9 +352,8 @@ describe('clipGradNorm_', () => {
   });
 });
 
-
 describe('SWA and EMA', () => {
-  tensorTest('AveragedModel: the equal average of the snapshots, as PyTorch\'s AveragedModel', () => {
+  tensorTest("AveragedModel: the equal average of the snapshots, as PyTorch's AveragedModel", () => {
     const swa = new AveragedModel(inits());
     for (let i = 0; i < 4; i++) swa.updateParameters(snap(i));
     assert.equal(swa.nAveraged, Number(fx('swa.n_averaged').item()));
@@ -286,7 +376,10 @@ describe('SWA and EMA', () => {
   });
 
   tensorTest('ModelEma: lerp towards the weights, plain and with the warm-up decay', () => {
-    for (const [name, opts] of [['plain', { decay: 0.9 }], ['warmup', { decay: 0.999, warmup: true, warmupPower: 0.75 }]] as const) {
+    for (const [name, opts] of [
+      ['plain', { decay: 0.9 }],
+      ['warmup', { decay: 0.999, warmup: true, warmupPower: 0.75 }],
+    ] as const) {
       const ema = new ModelEma(inits(), opts);
       for (let i = 0; i < 4; i++) ema.update(snap(i));
       assert.equal(ema.numUpdates, 4);
@@ -314,17 +407,23 @@ describe('SWA and EMA', () => {
     for (const e of [ema, withBuffer, loaded]) e.dispose();
   });
 
-  tensorTest('updateBn recomputes BN statistics as the equal average over the loader, as PyTorch\'s update_bn', () => {
+  tensorTest("updateBn recomputes BN statistics as the equal average over the loader, as PyTorch's update_bn", () => {
     // A stand-in for a module: conv + a batch norm that averages cumulatively when momentum is null.
     const bn = {
-      runningMean: torch.full([4], 5), runningVar: torch.full([4], 7), numBatchesTracked: torch.tensor(0, { dtype: 'int64' }),
+      runningMean: torch.full([4], 5),
+      runningVar: torch.full([4], 7),
+      numBatchesTracked: torch.tensor(0, { dtype: 'int64' }),
       momentum: 0.1 as number | null,
     };
     let mode = false;
     const model = {
       training: false,
       modules: () => [model, { notBn: true }, bn],
-      train(m = true) { mode = m; model.training = m; return model; },
+      train(m = true) {
+        mode = m;
+        model.training = m;
+        return model;
+      },
       forward(x: Tensor) {
         bn.numBatchesTracked.add_(1);
         const factor = bn.momentum ?? 1 / Number(bn.numBatchesTracked.item());
@@ -339,8 +438,16 @@ describe('SWA and EMA', () => {
     assert.equal(Number(bn.numBatchesTracked.item()), Number(fx('update_bn.num_batches_tracked').item()));
     assert.equal(bn.momentum, 0.1, 'momentum restored');
     assert.equal(model.training, false, 'mode restored');
-    assertThrows(() => updateBn([3 as never], model), TypeError, /updateBn: each batch must be a Tensor or an array starting with one, got 3/);
-    assertThrows(() => updateBn([], {} as never), TypeError, /updateBn: model must be an object with modules\(\), train\(\) and forward\(\)/);
+    assertThrows(
+      () => updateBn([3 as never], model),
+      TypeError,
+      /updateBn: each batch must be a Tensor or an array starting with one, got 3/,
+    );
+    assertThrows(
+      () => updateBn([], {} as never),
+      TypeError,
+      /updateBn: model must be an object with modules\(\), train\(\) and forward\(\)/,
+    );
     torch.dispose([bn.runningMean, bn.runningVar, bn.numBatchesTracked]);
   });
 });

@@ -15,14 +15,18 @@ test('dist/ is built (npm test compiles first)', () => {
 });
 
 test('plain node imports segkit and segkit/torch by package name', () => {
-  const out = run(['--input-type=module', '-e', `
+  const out = run([
+    '--input-type=module',
+    '-e',
+    `
     import { torch } from 'segkit';
     import { torch as t2, F } from 'segkit/torch';
     const a = torch.tensor([1, 2, 3]);
     const b = t2.add(a, 1);
     console.log(JSON.stringify([Array.from(b.toArray()), typeof F.conv2d, torch === t2]));
     torch.dispose([a, b]);
-  `]);
+  `,
+  ]);
   assert.deepEqual(JSON.parse(out), [[2, 3, 4], 'function', true]);
 });
 
@@ -39,13 +43,17 @@ test('segkit info prints the libtorch version, build, threads and CPU features',
 });
 
 test('the CLI rejects a bad option with a clear message', () => {
-  assert.throws(() => execFileSync(process.execPath, ['dist/cli/main.js', 'demo', '--epochs', 'zero'], { cwd: root, encoding: 'utf8', stdio: 'pipe' }),
-    (e: { stderr: string }) => /expected a positive integer, got "zero"/.test(e.stderr));
+  assert.throws(
+    () => execFileSync(process.execPath, ['dist/cli/main.js', 'demo', '--epochs', 'zero'], { cwd: root, encoding: 'utf8', stdio: 'pipe' }),
+    (e: { stderr: string }) => /expected a positive integer, got "zero"/.test(e.stderr),
+  );
 });
 
 test('a missing libtorch stops the build with one message naming the package', () => {
   const r = spawnSync(process.execPath, ['scripts/build-native.mjs'], {
-    cwd: root, encoding: 'utf8', env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' },
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' },
   });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /LIBTORCH=\/nonexistent\/libtorch does not look like libtorch/);

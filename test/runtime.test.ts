@@ -46,21 +46,39 @@ tensorTest('ops.call reaches any aten op, picking the overload by argument types
   torch.tidy(() => {
     const x = torch.tensor([0.25, 0.5]);
     const erfinv = torch.ops.call('aten::erfinv', x);
-    assert.ok(erfinv.sub(torch.tensor([0.2253121, 0.4769363])).abs().max().item() < 1e-6);
+    assert.ok(
+      erfinv
+        .sub(torch.tensor([0.2253121, 0.4769363]))
+        .abs()
+        .max()
+        .item() < 1e-6,
+    );
     // add.Tensor vs add.Scalar, and a keyword argument
     assert.deepEqual(Array.from(torch.ops.call('add', x, x, { alpha: 2 }).toArray()), [0.75, 1.5]);
     assert.deepEqual(Array.from(torch.ops.call('add', x, 1).toArray()), [1.25, 1.5]);
     // an explicit overload, int lists, a tuple return
     const up = torch.ops.call('upsample_nearest2d.vec', torch.ones([1, 1, 2, 2]), [4, 4], null);
     assert.deepEqual([...up.shape], [1, 1, 4, 4]);
-    const [values, indices] = torch.ops.call('aten::max.dim', torch.tensor([[1, 5], [7, 2]]), 1) as [typeof x, typeof x];
+    const [values, indices] = torch.ops.call(
+      'aten::max.dim',
+      torch.tensor([
+        [1, 5],
+        [7, 2],
+      ]),
+      1,
+    ) as [typeof x, typeof x];
     assert.deepEqual(Array.from<number | bigint>(values.toArray()), [5, 7]);
     assert.deepEqual(Array.from<number | bigint>(indices.toArray()), [1n, 0n]);
     assert.ok(torch.ops.schemas('aten::erfinv')[0]!.startsWith('aten::erfinv('));
   });
   assertThrows(() => torch.ops.call('aten::no_such_op', 1), Error, /libtorch has no operator aten::no_such_op/);
   const x = torch.ones([1]);
-  assertThrows(() => torch.ops.call('aten::erfinv', 'text'), TypeError, /no overload of aten::erfinv accepts \(string\)/, /erfinv\(Tensor self\)/);
+  assertThrows(
+    () => torch.ops.call('aten::erfinv', 'text'),
+    TypeError,
+    /no overload of aten::erfinv accepts \(string\)/,
+    /erfinv\(Tensor self\)/,
+  );
   x.dispose();
 });
 

@@ -17,8 +17,16 @@ const expected = decodeSafetensors(load('expected.safetensors'), 'expected.safet
 
 const cat = (...parts: (Uint8Array | string)[]): Uint8Array =>
   new Uint8Array(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p))));
-const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigInt64LE(n); return b; };
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+};
+const u64 = (n: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigInt64LE(n);
+  return b;
+};
 const f32 = (t: RawTensor) => Array.from(new Float32Array(t.data.slice().buffer));
 
 /** Asserts `fn` throws an Error whose message contains every fragment (the file name first). */
@@ -61,7 +69,10 @@ test('safetensors: reads the file written by the Python fixture script', () => {
   const { tensors, metadata } = decodeSafetensors(load('expected.safetensors'), 'expected.safetensors');
   assert.deepEqual(metadata, { format: 'pt', source: 'make_serialization_fixtures.py' });
   assert.deepEqual(tensors['views/base'].shape, [4, 6]);
-  assert.deepEqual(f32(tensors['views/base']), Array.from({ length: 24 }, (_, i) => i));
+  assert.deepEqual(
+    f32(tensors['views/base']),
+    Array.from({ length: 24 }, (_, i) => i),
+  );
   const i64 = tensors['dtypes/i64'];
   assert.deepEqual(Array.from(new BigInt64Array(i64.data.slice().buffer)), [0n, -1n, 2n ** 62n, -(2n ** 63n), 2n ** 53n + 1n]);
   assert.deepEqual(tensors['dtypes/scalar'], { dtype: 'float32', shape: [], data: new Uint8Array(new Float32Array([3.5]).buffer) });
@@ -76,7 +87,11 @@ test('safetensors: encode → decode round trip for every dtype, 0-d and zero-si
     const shapes = [[2, 3], [], [0, 4]];
     shapes.forEach((shape, j) => {
       const n = shape.reduce((a, b) => a * b, 1) * itemSize(dtype);
-      tensors[`${dtype}_${j}`] = { dtype, shape, data: Uint8Array.from({ length: n }, (_, k) => (k * 31 + i) & (dtype === 'bool' ? 1 : 255)) };
+      tensors[`${dtype}_${j}`] = {
+        dtype,
+        shape,
+        data: Uint8Array.from({ length: n }, (_, k) => (k * 31 + i) & (dtype === 'bool' ? 1 : 255)),
+      };
     });
   });
   // A file-controlled "__proto__" name must stay an own key, never become a prototype.
@@ -93,8 +108,16 @@ test('safetensors: encode → decode round trip for every dtype, 0-d and zero-si
 });
 
 test('safetensors: encoder rejects inconsistent tensors', () => {
-  throwsWith(() => encodeSafetensors({ w: { dtype: 'float32', shape: [2, 2], data: new Uint8Array(12) } }), 'tensor "w"', 'needs 16 bytes', 'got 12 bytes');
-  throwsWith(() => encodeSafetensors({ w: { dtype: 'complex64' as DType, shape: [1], data: new Uint8Array(8) } }), "unknown dtype 'complex64'");
+  throwsWith(
+    () => encodeSafetensors({ w: { dtype: 'float32', shape: [2, 2], data: new Uint8Array(12) } }),
+    'tensor "w"',
+    'needs 16 bytes',
+    'got 12 bytes',
+  );
+  throwsWith(
+    () => encodeSafetensors({ w: { dtype: 'complex64' as DType, shape: [1], data: new Uint8Array(8) } }),
+    "unknown dtype 'complex64'",
+  );
   throwsWith(() => encodeSafetensors({ __metadata__: { dtype: 'uint8', shape: [], data: new Uint8Array(1) } }), 'reserved');
   throwsWith(() => encodeSafetensors({}, { n: 3 as unknown as string }), 'metadata "n" must be a string');
 });
@@ -104,8 +127,17 @@ test('safetensors: rejects truncated files and corrupt header lengths before all
   for (const cut of [0, 4, 7, 8, 20, 200, good.length - 1]) {
     assert.throws(() => decodeSafetensors(good.subarray(0, cut), 'cut.safetensors'), /cut\.safetensors: /, `cut at ${cut}`);
   }
-  throwsWith(() => decodeSafetensors(cat(u64(2n ** 62n), '{}'), 'big.safetensors'), 'big.safetensors', 'header length is 4611686018427387904', 'at most 100000000');
-  throwsWith(() => decodeSafetensors(cat(u64(1000n), '{}'), 'short.safetensors'), 'short.safetensors', 'header length is 1000 bytes but only 2 bytes follow');
+  throwsWith(
+    () => decodeSafetensors(cat(u64(2n ** 62n), '{}'), 'big.safetensors'),
+    'big.safetensors',
+    'header length is 4611686018427387904',
+    'at most 100000000',
+  );
+  throwsWith(
+    () => decodeSafetensors(cat(u64(1000n), '{}'), 'short.safetensors'),
+    'short.safetensors',
+    'header length is 1000 bytes but only 2 bytes follow',
+  );
   throwsWith(() => decodeSafetensors(craftSt('{"a":'), 'j.safetensors'), 'j.safetensors', 'not valid UTF-8 JSON');
   throwsWith(() => decodeSafetensors(craftSt([1, 2]), 'arr.safetensors'), 'header must be a JSON object, got [1, 2]');
 });
@@ -113,14 +145,19 @@ test('safetensors: rejects truncated files and corrupt header lengths before all
 test('safetensors: validates dtypes, shapes, offsets and metadata', () => {
   const f = 'model.safetensors';
   const w = (info: object) => ({ w: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16], ...info } });
-  throwsWith(() => decodeSafetensors(craftSt(w({ data_offsets: [0, 12] }), new Uint8Array(12)), f),
-    'model.safetensors: tensor "w" has data_offsets [0, 12] (12 bytes) but F32 [2, 2] needs 16 bytes');
+  throwsWith(
+    () => decodeSafetensors(craftSt(w({ data_offsets: [0, 12] }), new Uint8Array(12)), f),
+    'model.safetensors: tensor "w" has data_offsets [0, 12] (12 bytes) but F32 [2, 2] needs 16 bytes',
+  );
   throwsWith(() => decodeSafetensors(craftSt(w({}), new Uint8Array(8)), f), 'data_offsets [0, 16] but the data buffer is [0, 8]');
   throwsWith(() => decodeSafetensors(craftSt(w({ data_offsets: [16, 0] }), new Uint8Array(16)), f), 'data_offsets [16, 0]');
   throwsWith(() => decodeSafetensors(craftSt(w({ dtype: 'C64' }), new Uint8Array(16)), f), "unsupported dtype 'C64'", 'F32');
   throwsWith(() => decodeSafetensors(craftSt(w({ shape: [2, -2] }), new Uint8Array(16)), f), 'shape [2, -2]');
   throwsWith(() => decodeSafetensors(craftSt(w({ data_offsets: [0] }), new Uint8Array(16)), f), 'an array of 2 non-negative integers');
-  throwsWith(() => decodeSafetensors(craftSt({ ...w({}), __metadata__: { a: 1 } }, new Uint8Array(16)), f), 'metadata "a" must be a string, got 1');
+  throwsWith(
+    () => decodeSafetensors(craftSt({ ...w({}), __metadata__: { a: 1 } }, new Uint8Array(16)), f),
+    'metadata "a" must be a string, got 1',
+  );
   throwsWith(() => decodeSafetensors(craftSt({ __metadata__: [] }), f), '"__metadata__" must be an object');
   const two = { a: { dtype: 'U8', shape: [4], data_offsets: [0, 4] }, b: { dtype: 'U8', shape: [4], data_offsets: [2, 6] } };
   throwsWith(() => decodeSafetensors(craftSt(two, new Uint8Array(6)), f), 'tensor "b" starts at byte 2', 'expected 4', 'overlaps');
@@ -136,9 +173,18 @@ test('safetensors: validates dtypes, shapes, offsets and metadata', () => {
 
 test('zip: stored, deflate and ZIP64 entries', () => {
   const zip = readZip(load('deflate.zip'), 'deflate.zip');
-  assert.deepEqual(zip.entries.map((e) => [e.name, e.method]), [['dir/hello.txt', 8], ['raw.bin', 0]]);
+  assert.deepEqual(
+    zip.entries.map((e) => [e.name, e.method]),
+    [
+      ['dir/hello.txt', 8],
+      ['raw.bin', 0],
+    ],
+  );
   assert.equal(Buffer.from(zip.get('dir/hello.txt')!.data()).toString(), 'hello zip '.repeat(50));
-  assert.deepEqual(Array.from(zip.get('raw.bin')!.data()), Array.from({ length: 256 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(zip.get('raw.bin')!.data()),
+    Array.from({ length: 256 }, (_, i) => i),
+  );
   const z64 = readZip(load('zip64.zip'), 'zip64.zip');
   assert.equal(Buffer.from(z64.get('big/entry.bin')!.data()).toString(), 'zip64 payload '.repeat(10));
 });
@@ -172,9 +218,11 @@ test('pickle: refuses globals outside the allowlist, whatever the opcode', () =>
 
 test('pickle: values, big ints, memo and dict keys', () => {
   // {1: [None, True, -3, 2**64, -(2**70)], '__proto__': 1.5, 'b': b'\x01\x02', 'l': <memo 1>}
-  const p = cat('\x80\x02}q\x00(K\x01]q\x01(N\x88J\xfd\xff\xff\xff\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01',
+  const p = cat(
+    '\x80\x02}q\x00(K\x01]q\x01(N\x88J\xfd\xff\xff\xff\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01',
     '\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\xc0eX\x09\x00\x00\x00__proto__G?\xf8\x00\x00\x00\x00\x00\x00',
-    'U\x01bC\x02\x01\x02U\x01lh\x01u.');
+    'U\x01bC\x02\x01\x02U\x01lh\x01u.',
+  );
   const { value, end } = unpickle(p, { fileName: 'v.pkl' });
   assert.equal(end, p.length);
   const v = value as Record<string, unknown>;
@@ -189,7 +237,15 @@ test('pickle: values, big ints, memo and dict keys', () => {
 
 test('pth: Conv+BN state dict, zip / legacy / deflate-repacked, equal to the expected tensors', () => {
   const zip = decodePth(load('convbn_zip.pth'), 'convbn_zip.pth') as Record<string, RawTensor>;
-  assert.deepEqual(Object.keys(zip), ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']);
+  assert.deepEqual(Object.keys(zip), [
+    '0.weight',
+    '0.bias',
+    '1.weight',
+    '1.bias',
+    '1.running_mean',
+    '1.running_var',
+    '1.num_batches_tracked',
+  ]);
   assert.deepEqual(zip['0.weight'].shape, [4, 3, 3, 3]);
   assert.deepEqual(zip['1.num_batches_tracked'], { dtype: 'int64', shape: [], data: new Uint8Array(u64(1n)) });
   assertMatchesExpected('convbn', zip);
@@ -202,7 +258,10 @@ test('pth: views, shared storage, expanded tensors become contiguous copies', ()
     const v = decodePth(load(name), name) as Record<string, RawTensor>;
     assertMatchesExpected('views', v);
     assert.deepEqual(v.t.shape, [6, 4]);
-    assert.deepEqual(f32(v.t), Array.from({ length: 24 }, (_, i) => (i % 4) * 6 + Math.floor(i / 4)));
+    assert.deepEqual(
+      f32(v.t),
+      Array.from({ length: 24 }, (_, i) => (i % 4) * 6 + Math.floor(i / 4)),
+    );
     assert.deepEqual(f32(v.step), [1, 4, 13, 16]);
     assert.deepEqual(f32(v.expand), [7, 8, 7, 8, 7, 8]);
     assert.deepEqual(v.scalar_view, { dtype: 'float32', shape: [], data: new Uint8Array(new Float32Array([15]).buffer) });
@@ -218,7 +277,20 @@ test('pth: nested checkpoint with parameters, subclass state and plain values (p
   for (const name of ['checkpoint_zip.pth', 'checkpoint_p4.pth']) {
     const c = decodePth(load(name), name) as Record<string, unknown>;
     assertMatchesExpected('checkpoint', c);
-    assert.deepEqual(Object.keys(c), ['state_dict', 'epoch', 'lr', 'name', 'big', 'neg', 'flags', 'tup', 'optimizer', 'param', 'tagged', 'param_state']);
+    assert.deepEqual(Object.keys(c), [
+      'state_dict',
+      'epoch',
+      'lr',
+      'name',
+      'big',
+      'neg',
+      'flags',
+      'tup',
+      'optimizer',
+      'param',
+      'tagged',
+      'param_state',
+    ]);
     const { state_dict: _sd, optimizer, param: _p, tagged: _t, param_state: _ps, ...plain } = c;
     assert.deepEqual(plain, { epoch: 3, lr: 0.1, name: 'x', big: 2n ** 60n, neg: -70000, flags: [true, false, null], tup: [1, 'a', 2.5] });
     assert.deepEqual((optimizer as { param_groups: unknown }).param_groups, [{ params: [0], lr: 0.1 }]);
@@ -238,14 +310,21 @@ test('pth: every truncation of a file is a clean Error naming the file', () => {
   for (const name of ['convbn_legacy.pth', 'dtypes_legacy.pth', 'convbn_zip.pth', 'checkpoint_p4.pth']) {
     const bytes = load(name);
     for (let cut = 0; cut < bytes.length; cut++) {
-      assert.throws(() => decodePth(bytes.subarray(0, cut), name), (e: unknown) => e instanceof Error && e.message.startsWith(`${name}: `), `cut at ${cut}`);
+      assert.throws(
+        () => decodePth(bytes.subarray(0, cut), name),
+        (e: unknown) => e instanceof Error && e.message.startsWith(`${name}: `),
+        `cut at ${cut}`,
+      );
     }
   }
 });
 
 test('pth: random byte corruption never escapes as anything but a named Error', () => {
   let seed = 12345;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
   for (const name of ['convbn_legacy.pth', 'views_legacy.pth', 'checkpoint_zip.pth']) {
     const good = load(name);
     for (let i = 0; i < 1500; i++) {
@@ -271,11 +350,24 @@ const U = (s: string) => cat('X', u32(Buffer.byteLength(s)), Buffer.from(s));
 const I = (n: number) => cat('J', Buffer.from(new Int32Array([n]).buffer));
 const T = (...xs: Uint8Array[]) => cat('(', ...xs, 't');
 
-function legacyTensor(o: { numel: number; offset: number; size: number[]; stride: number[]; view?: [string, number, number]; data?: number[] }): Uint8Array {
+function legacyTensor(o: {
+  numel: number;
+  offset: number;
+  size: number[];
+  stride: number[];
+  view?: [string, number, number];
+  data?: number[];
+}): Uint8Array {
   const view = o.view ? T(U(o.view[0]), I(o.view[1]), I(o.view[2])) : cat('N');
   const pid = cat('(', U('storage'), 'ctorch\nFloatStorage\n', U('k'), U('cpu'), I(o.numel), view, 'tQ');
-  const obj = cat('\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(', pid, I(o.offset), T(...o.size.map(I)), T(...o.stride.map(I)),
-    '\x89ccollections\nOrderedDict\n)RtR.');
+  const obj = cat(
+    '\x80\x02ctorch._utils\n_rebuild_tensor_v2\n(',
+    pid,
+    I(o.offset),
+    T(...o.size.map(I)),
+    T(...o.stride.map(I)),
+    '\x89ccollections\nOrderedDict\n)RtR.',
+  );
   const storage = o.data === undefined ? [] : [u64(BigInt(o.data.length)), new Uint8Array(new Float32Array(o.data).buffer)];
   return cat(legacyHeader, obj, '\x80\x02]', o.data === undefined ? '' : U('k'), 'a'.repeat(o.data === undefined ? 0 : 1), '.', ...storage);
 }
@@ -284,15 +376,34 @@ test('pth: legacy storage views, bounds and sizes are checked', () => {
   const data = [0, 1, 2, 3, 4, 5];
   const ok = decodePth(legacyTensor({ numel: 6, offset: 1, size: [2], stride: [1], view: ['v', 2, 3], data }), 'v.pth') as RawTensor;
   assert.deepEqual([ok.shape, f32(ok)], [[2], [3, 4]]);
-  throwsWith(() => decodePth(legacyTensor({ numel: 6, offset: 0, size: [4], stride: [2], data }), 'b.pth'),
-    'b.pth', 'reaches element 6 but the storage has 6 elements');
-  throwsWith(() => decodePth(legacyTensor({ numel: 6, offset: 0, size: [3], stride: [1], view: ['v', 4, 3], data }), 'w.pth'),
-    'w.pth', 'does not fit in storage "k" of 6 elements');
-  throwsWith(() => decodePth(legacyTensor({ numel: 6, offset: 0, size: [1 << 20, 1 << 10], stride: [0, 0], data }), 'x.pth'),
-    'x.pth', 'expanding 6 stored elements to 1073741824');
-  throwsWith(() => decodePth(legacyTensor({ numel: 7, offset: 0, size: [1], stride: [1], data }), 'n.pth'),
-    'n.pth', 'storage "k" should hold 7 float32 elements, the file says 6');
-  throwsWith(() => decodePth(legacyTensor({ numel: 6, offset: 0, size: [1], stride: [1] }), 'm.pth'),
-    'm.pth', 'storage "k" is referenced but its data is missing');
-  throwsWith(() => decodePth(legacyTensor({ numel: 6, offset: 0, size: [2], stride: [1, 1], data }), 's.pth'), 's.pth', '2 strides for 1 dimensions');
+  throwsWith(
+    () => decodePth(legacyTensor({ numel: 6, offset: 0, size: [4], stride: [2], data }), 'b.pth'),
+    'b.pth',
+    'reaches element 6 but the storage has 6 elements',
+  );
+  throwsWith(
+    () => decodePth(legacyTensor({ numel: 6, offset: 0, size: [3], stride: [1], view: ['v', 4, 3], data }), 'w.pth'),
+    'w.pth',
+    'does not fit in storage "k" of 6 elements',
+  );
+  throwsWith(
+    () => decodePth(legacyTensor({ numel: 6, offset: 0, size: [1 << 20, 1 << 10], stride: [0, 0], data }), 'x.pth'),
+    'x.pth',
+    'expanding 6 stored elements to 1073741824',
+  );
+  throwsWith(
+    () => decodePth(legacyTensor({ numel: 7, offset: 0, size: [1], stride: [1], data }), 'n.pth'),
+    'n.pth',
+    'storage "k" should hold 7 float32 elements, the file says 6',
+  );
+  throwsWith(
+    () => decodePth(legacyTensor({ numel: 6, offset: 0, size: [1], stride: [1] }), 'm.pth'),
+    'm.pth',
+    'storage "k" is referenced but its data is missing',
+  );
+  throwsWith(
+    () => decodePth(legacyTensor({ numel: 6, offset: 0, size: [2], stride: [1, 1], data }), 's.pth'),
+    's.pth',
+    '2 strides for 1 dimensions',
+  );
 });

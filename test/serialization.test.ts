@@ -168,10 +168,23 @@ describe('saveSafetensors / loadSafetensors round trip', () => {
     });
     torch.saveSafetensors(path, tensors);
     const back = torch.loadSafetensors(path);
-    assert.deepEqual(nums(back.t!), Array.from({ length: 24 }, (_, i) => (i % 4) * 6 + Math.floor(i / 4)));
-    assert.deepEqual(back.step!.tolist(), [[1, 4], [13, 16]]);
-    assert.deepEqual(back.expanded!.tolist(), [[7, 8], [7, 8], [7, 8]]);
-    assert.deepEqual(nums(back.channelsLast!), Array.from({ length: 24 }, (_, i) => i));
+    assert.deepEqual(
+      nums(back.t!),
+      Array.from({ length: 24 }, (_, i) => (i % 4) * 6 + Math.floor(i / 4)),
+    );
+    assert.deepEqual(back.step!.tolist(), [
+      [1, 4],
+      [13, 16],
+    ]);
+    assert.deepEqual(back.expanded!.tolist(), [
+      [7, 8],
+      [7, 8],
+      [7, 8],
+    ]);
+    assert.deepEqual(
+      nums(back.channelsLast!),
+      Array.from({ length: 24 }, (_, i) => i),
+    );
     assert.equal(back.param!.requiresGrad, false);
     assert.equal(back.t!.isContiguous(), true);
     torch.dispose([tensors, back]);
@@ -199,7 +212,11 @@ describe('saveSafetensors / loadSafetensors round trip', () => {
     const path = join(freshDir(), 'names.safetensors');
     const t = torch.tidy(() => ({ a: torch.ones([1]), b: torch.zeros([1]), c: torch.full([1], 2) }));
     const tensors: Record<string, Tensor> = {};
-    for (const [k, v] of [['layer.0.weight', t.a], ['ünïcödé/名前', t.b], ['__proto__', t.c]] as const) {
+    for (const [k, v] of [
+      ['layer.0.weight', t.a],
+      ['ünïcödé/名前', t.b],
+      ['__proto__', t.c],
+    ] as const) {
       Object.defineProperty(tensors, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
     torch.saveSafetensors(path, tensors);
@@ -212,14 +229,16 @@ describe('saveSafetensors / loadSafetensors round trip', () => {
 
   tensorTest('loading a file with a "__proto__" tensor keeps it as an own key and frees it with the rest', () => {
     const path = join(freshDir(), 'proto.safetensors');
-    const header = Buffer.from('{"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}');
+    const header = Buffer.from(
+      '{"__proto__":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}',
+    );
     const len = Buffer.alloc(8);
     len.writeBigUInt64LE(BigInt(header.length));
     writeFileSync(path, Buffer.concat([len, header, Buffer.from([7, 9])]));
     const before = torch.liveTensors();
     const back = torch.loadSafetensors(path);
     const proto = Object.getPrototypeOf(back);
-    assert.equal(proto, Object.prototype, 'the result\'s prototype is untouched');
+    assert.equal(proto, Object.prototype, "the result's prototype is untouched");
     assert.deepEqual(Object.keys(back), ['__proto__', 'a']);
     assert.equal(Object.getOwnPropertyDescriptor(back, '__proto__')?.value.item(), 7);
     torch.dispose(back);
@@ -251,7 +270,12 @@ describe('saveSafetensors writes atomically', () => {
     const missing = join(dir, 'no', 'such', 'dir');
     const path = join(missing, 'model.safetensors');
     const t = torch.ones([2]);
-    assertThrows(() => torch.saveSafetensors(path, { t }), Error, new RegExp(path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), /ENOENT|no such file/);
+    assertThrows(
+      () => torch.saveSafetensors(path, { t }),
+      Error,
+      new RegExp(path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')),
+      /ENOENT|no such file/,
+    );
     assert.equal(existsSync(join(dir, 'no')), false);
     assert.deepEqual(readdirSync(dir), []);
     assertThrows(() => torch.saveSafetensors(path, { t }), Error, /saveSafetensors/);
@@ -278,11 +302,24 @@ describe('saveSafetensors writes atomically', () => {
     const good = readFileSync(path);
     const gone = torch.ones([1]);
     gone.dispose();
-    assertThrows(() => torch.saveSafetensors(path, { t, bad: 'x' as unknown as Tensor }), TypeError, /saveSafetensors: tensors\['bad'\] must be a Tensor, got 'x'/);
-    assertThrows(() => torch.saveSafetensors(path, { t }, { metadata: { n: 3 as unknown as string } }), Error, /metadata "n" must be a string/);
+    assertThrows(
+      () => torch.saveSafetensors(path, { t, bad: 'x' as unknown as Tensor }),
+      TypeError,
+      /saveSafetensors: tensors\['bad'\] must be a Tensor, got 'x'/,
+    );
+    assertThrows(
+      () => torch.saveSafetensors(path, { t }, { metadata: { n: 3 as unknown as string } }),
+      Error,
+      /metadata "n" must be a string/,
+    );
     assertThrows(() => torch.saveSafetensors(path, { t, gone }), Error, /disposed/);
     assertThrows(() => torch.saveSafetensors(path, { __metadata__: t }), Error, /__metadata__/, /reserved/);
-    assertThrows(() => torch.saveSafetensors(path, null as unknown as Record<string, Tensor>), TypeError, /saveSafetensors/, /tensors must be an object/);
+    assertThrows(
+      () => torch.saveSafetensors(path, null as unknown as Record<string, Tensor>),
+      TypeError,
+      /saveSafetensors/,
+      /tensors must be an object/,
+    );
     assert.deepEqual(readFileSync(path), good);
     assert.deepEqual(readdirSync(dir), ['keep.safetensors']);
     t.dispose();
@@ -295,7 +332,11 @@ describe('loadPth', () => {
   tensorTest('Conv+BN state dict: zip, legacy and deflate-repacked files give the expected Tensors', () => {
     for (const name of ['convbn_zip.pth', 'convbn_legacy.pth', 'convbn_deflate.pth']) {
       const sd = torch.loadPth(fixture(name)) as Record<string, Tensor>;
-      assert.deepEqual(Object.keys(sd), ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked'], name);
+      assert.deepEqual(
+        Object.keys(sd),
+        ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked'],
+        name,
+      );
       assert.ok(Object.values(sd).every(isTensor));
       assert.deepEqual([...sd['0.weight']!.shape], [4, 3, 3, 3]);
       assert.equal(sd['1.num_batches_tracked']!.dtype, 'int64');
@@ -318,15 +359,28 @@ describe('loadPth', () => {
       const v = torch.loadPth(fixture(name)) as Record<string, Tensor>;
       assertMatchesExpected('views', v);
       assert.deepEqual([...v.t!.shape], [6, 4]);
-      assert.deepEqual(v.step!.tolist(), [[1, 4], [13, 16]]);
-      assert.deepEqual(v.expand!.tolist(), [[7, 8], [7, 8], [7, 8]]);
+      assert.deepEqual(v.step!.tolist(), [
+        [1, 4],
+        [13, 16],
+      ]);
+      assert.deepEqual(v.expand!.tolist(), [
+        [7, 8],
+        [7, 8],
+        [7, 8],
+      ]);
       assert.deepEqual([...v.scalar_view!.shape], []);
       assert.equal(v.scalar_view!.item(), 15);
       assert.equal(v.narrow!.dtype, 'int64');
       // no aliasing: writing into one does not show in the others
       v.base!.add_(100);
-      assert.equal(torch.tidy(() => v.same!.select(0, 0).select(0, 0).item()), 0);
-      assert.equal(torch.tidy(() => v.row!.select(0, 0).item()), 6);
+      assert.equal(
+        torch.tidy(() => v.same!.select(0, 0).select(0, 0).item()),
+        0,
+      );
+      assert.equal(
+        torch.tidy(() => v.row!.select(0, 0).item()),
+        6,
+      );
       assert.equal(torch.sharesStorage(v.base!, v.t!), false);
       torch.dispose(v);
     }
@@ -338,8 +392,19 @@ describe('loadPth', () => {
       assertMatchesExpected('dtypes', d);
       const dtypes = Object.fromEntries(Object.entries(d).map(([k, t]) => [k, t.dtype]));
       assert.deepEqual(dtypes, {
-        f32: 'float32', f64: 'float64', f16: 'float16', bf16: 'bfloat16', i64: 'int64', i32: 'int32', i16: 'int16',
-        i8: 'int8', u8: 'uint8', bool: 'bool', scalar: 'float32', scalar_i64: 'int64', empty: 'float32',
+        f32: 'float32',
+        f64: 'float64',
+        f16: 'float16',
+        bf16: 'bfloat16',
+        i64: 'int64',
+        i32: 'int32',
+        i16: 'int16',
+        i8: 'int8',
+        u8: 'uint8',
+        bool: 'bool',
+        scalar: 'float32',
+        scalar_i64: 'int64',
+        empty: 'float32',
       });
       assert.deepEqual(Array.from(d.i64!.toArray() as BigInt64Array), [0n, -1n, 2n ** 62n, -(2n ** 63n), 2n ** 53n + 1n]);
       assert.deepEqual(d.bool!.tolist(), [true, false, true]);
@@ -360,16 +425,40 @@ describe('loadPth', () => {
   tensorTest('nested checkpoint: dicts, lists, tuples, numbers, big ints and Tensors (protocols 2 and 4)', () => {
     for (const name of ['checkpoint_zip.pth', 'checkpoint_p4.pth']) {
       const c = torch.loadPth(fixture(name)) as Record<string, unknown>;
-      assert.deepEqual(Object.keys(c), ['state_dict', 'epoch', 'lr', 'name', 'big', 'neg', 'flags', 'tup', 'optimizer', 'param', 'tagged', 'param_state']);
+      assert.deepEqual(Object.keys(c), [
+        'state_dict',
+        'epoch',
+        'lr',
+        'name',
+        'big',
+        'neg',
+        'flags',
+        'tup',
+        'optimizer',
+        'param',
+        'tagged',
+        'param_state',
+      ]);
       assertMatchesExpected('checkpoint', c);
       const { state_dict: sd, optimizer, param, tagged, param_state: ps, ...plain } = c;
-      assert.deepEqual(plain, { epoch: 3, lr: 0.1, name: 'x', big: 2n ** 60n, neg: -70000, flags: [true, false, null], tup: [1, 'a', 2.5] });
+      assert.deepEqual(plain, {
+        epoch: 3,
+        lr: 0.1,
+        name: 'x',
+        big: 2n ** 60n,
+        neg: -70000,
+        flags: [true, false, null],
+        tup: [1, 'a', 2.5],
+      });
       assert.ok(Object.values(sd as object).every(isTensor));
       const opt = optimizer as { state: Record<string, { momentum_buffer: Tensor }>; param_groups: unknown };
       assert.deepEqual(opt.param_groups, [{ params: [0], lr: 0.1 }]);
       assert.deepEqual(opt.state['0']!.momentum_buffer.tolist(), [1, 1]);
       assert.ok(isTensor(param) && isTensor(tagged) && isTensor(ps));
-      assert.deepEqual((param as Tensor).tolist(), [[1, 1], [1, 1]]);
+      assert.deepEqual((param as Tensor).tolist(), [
+        [1, 1],
+        [1, 1],
+      ]);
       assert.equal((param as Tensor).requiresGrad, false, 'nn.Parameter loads as a plain tensor');
       assert.deepEqual((tagged as Tensor).tolist(), [1, 2]);
       assert.deepEqual((ps as Tensor).tolist(), [[5]]);
@@ -383,8 +472,13 @@ describe('loadPth', () => {
     const existed = existsSync(marker);
     for (const name of ['malicious_zip.pth', 'malicious_legacy.pth']) {
       const path = fixture(name);
-      assertThrows(() => torch.loadPth(path), Error, new RegExp(name.replace('.', '\\.')),
-        /refusing to load global "os\.system"/, /only PyTorch state-dict types are allowed/);
+      assertThrows(
+        () => torch.loadPth(path),
+        Error,
+        new RegExp(name.replace('.', '\\.')),
+        /refusing to load global "os\.system"/,
+        /only PyTorch state-dict types are allowed/,
+      );
     }
     if (!existed) assert.equal(existsSync(marker), false, 'the payload never ran');
   });
@@ -409,16 +503,33 @@ describe('truncated files', () => {
     const dir = freshDir();
     for (const name of ['convbn_zip.pth', 'convbn_legacy.pth', 'checkpoint_p4.pth', 'dtypes_zip.pth']) {
       const bytes = readFileSync(fixture(name));
-      const cuts = new Set([0, 1, 2, 10, 64, 100, 200, 512, bytes.length >> 2, bytes.length >> 1, bytes.length - 100, bytes.length - 22, bytes.length - 1]);
+      const cuts = new Set([
+        0,
+        1,
+        2,
+        10,
+        64,
+        100,
+        200,
+        512,
+        bytes.length >> 2,
+        bytes.length >> 1,
+        bytes.length - 100,
+        bytes.length - 22,
+        bytes.length - 1,
+      ]);
       for (const cut of cuts) {
         if (cut < 0 || cut >= bytes.length) continue;
         const path = join(dir, `cut-${cut}-${name}`);
         writeFileSync(path, bytes.subarray(0, cut));
-        assert.throws(() => torch.loadPth(path), (e: unknown) => {
-          assert.ok(e instanceof Error, `${name} cut at ${cut}: ${String(e)}`);
-          assert.ok(e.message.includes(path), `${name} cut at ${cut}: "${e.message}" should name ${path}`);
-          return true;
-        });
+        assert.throws(
+          () => torch.loadPth(path),
+          (e: unknown) => {
+            assert.ok(e instanceof Error, `${name} cut at ${cut}: ${String(e)}`);
+            assert.ok(e.message.includes(path), `${name} cut at ${cut}: "${e.message}" should name ${path}`);
+            return true;
+          },
+        );
       }
     }
   });

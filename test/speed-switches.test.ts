@@ -20,10 +20,12 @@ function net(p: Params, x: Tensor): Tensor {
 }
 
 function run(mode: 'fp32' | 'channels_last' | 'bf16') {
-  const p = Object.fromEntries((['w1', 'b1', 'bn_w', 'bn_b', 'w2', 'b2'] as const).map((k) => {
-    const base = mode === 'channels_last' && (k === 'w1' || k === 'w2') ? fx[k]!.to({ memoryFormat: 'channelsLast' }) : fx[k]!.clone();
-    return [k, base.requiresGrad_()];
-  })) as Params;
+  const p = Object.fromEntries(
+    (['w1', 'b1', 'bn_w', 'bn_b', 'w2', 'b2'] as const).map((k) => {
+      const base = mode === 'channels_last' && (k === 'w1' || k === 'w2') ? fx[k]!.to({ memoryFormat: 'channelsLast' }) : fx[k]!.clone();
+      return [k, base.requiresGrad_()];
+    }),
+  ) as Params;
   const x = mode === 'channels_last' ? fx.x!.contiguous({ memoryFormat: 'channelsLast' }) : fx.x!;
   const out = mode === 'bf16' ? torch.autocast({ dtype: 'bfloat16' }, () => net(p, x)) : net(p, x);
   out.float().pow(2).mean().backward();
@@ -46,10 +48,12 @@ describe('speed switches', () => {
     torch.tidy(() => {
       const { out, p } = run('bf16');
       assert.equal(out.dtype, 'bfloat16', 'the last conv runs in bfloat16');
-      for (const k of Object.keys(p) as (keyof Params)[]) assert.equal(p[k].grad!.dtype, 'float32', `master weight ${k} keeps float32 grads`);
+      for (const k of Object.keys(p) as (keyof Params)[])
+        assert.equal(p[k].grad!.dtype, 'float32', `master weight ${k} keeps float32 grads`);
       // Same kernels as PyTorch's autocast: identical up to float32 accumulation order.
       assertClose(out, fx['bf16.out']!, 1e-2, 1e-2, 'bf16 output vs PyTorch bf16');
-      for (const k of ['w1', 'b1', 'bn_w', 'w2'] as const) assertClose(p[k].grad!, fx[`bf16.grad_${k}`]!, 2e-2, 2e-2, `bf16 grad ${k} vs PyTorch`);
+      for (const k of ['w1', 'b1', 'bn_w', 'w2'] as const)
+        assertClose(p[k].grad!, fx[`bf16.grad_${k}`]!, 2e-2, 2e-2, `bf16 grad ${k} vs PyTorch`);
       // Against float32: the error is bfloat16's (a few parts in a thousand of the range).
       const ref = fx['fp32.out']!;
       const scale = ref.abs().max().item();
@@ -61,11 +65,27 @@ describe('speed switches', () => {
 
   tensorTest('autocast restores the previous state, also after a throw; options are checked', () => {
     assert.equal(torch.isAutocastEnabled(), false);
-    assert.throws(() => torch.autocast({ dtype: 'bfloat16' }, () => { throw new Error('boom'); }), /boom/);
+    assert.throws(
+      () =>
+        torch.autocast({ dtype: 'bfloat16' }, () => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(torch.isAutocastEnabled(), false);
-    const nested = torch.autocast({}, () => [torch.isAutocastEnabled(), torch.autocast({ enabled: false }, () => torch.isAutocastEnabled()), torch.isAutocastEnabled()]);
+    const nested = torch.autocast({}, () => [
+      torch.isAutocastEnabled(),
+      torch.autocast({ enabled: false }, () => torch.isAutocastEnabled()),
+      torch.isAutocastEnabled(),
+    ]);
     assert.deepEqual(nested, [true, false, true]);
-    assert.throws(() => torch.autocast({ dtype: 'float16' }, () => 0), (e: Error) => e instanceof TypeError && /dtype must be 'bfloat16' on the CPU/.test(e.message));
-    assert.throws(() => torch.autocast({ dtpye: 'bfloat16' } as object, () => 0), (e: Error) => e instanceof TypeError && /unknown option 'dtpye'/.test(e.message));
+    assert.throws(
+      () => torch.autocast({ dtype: 'float16' }, () => 0),
+      (e: Error) => e instanceof TypeError && /dtype must be 'bfloat16' on the CPU/.test(e.message),
+    );
+    assert.throws(
+      () => torch.autocast({ dtpye: 'bfloat16' } as object, () => 0),
+      (e: Error) => e instanceof TypeError && /unknown option 'dtpye'/.test(e.message),
+    );
   });
 });

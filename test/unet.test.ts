@@ -20,10 +20,14 @@ const keysJson = JSON.parse(readFileSync(join(FIXTURE, 'unet-resnet34.keys.json'
 };
 
 const smpUnet = () => createModel('unet', { encoderName: 'resnet34', classes: 1 }) as Unet;
-const sizes: [number, number][] = [[64, 64], [70, 45], [33, 97]];
+const sizes: [number, number][] = [
+  [64, 64],
+  [70, 45],
+  [33, 97],
+];
 
 describe('smp parity: Unet(resnet34, classes=1)', () => {
-  tensorTest('state-dict keys, order, shapes and dtypes equal smp\'s; same parameter count', () => {
+  tensorTest("state-dict keys, order, shapes and dtypes equal smp's; same parameter count", () => {
     const model = smpUnet();
     try {
       const ours = Object.entries(model.stateDict()).map(([k, t]) => [k, [...t.shape], t.dtype]);
@@ -44,18 +48,21 @@ describe('smp parity: Unet(resnet34, classes=1)', () => {
     }
   });
 
-  tensorTest('output equals smp\'s (float64 reference) within 1e-5 in eval mode', () => {
+  tensorTest("output equals smp's (float64 reference) within 1e-5 in eval mode", () => {
     const model = smpUnet();
     const io = torch.loadSafetensors(join(FIXTURE, 'unet-resnet34.io.safetensors'));
     try {
       fillByRule(model);
       torch.tidy(() => {
-        const rule = torch.tensor(Float32Array.from(ruleUniforms('input', 3 * 256 * 256), (u) => 2 * u - 1), { shape: [1, 3, 256, 256] });
+        const rule = torch.tensor(
+          Float32Array.from(ruleUniforms('input', 3 * 256 * 256), (u) => 2 * u - 1),
+          { shape: [1, 3, 256, 256] },
+        );
         assert.ok(torch.equal(rule, io.input!), 'the input follows the rule too');
         const y = model.predict(io.input!);
         const err = maxAbsDiff(y, io.output_f64!);
         assert.ok(err <= 1e-5, `max |segkit - smp float64| = ${err}`);
-        assert.ok(maxAbsDiff(y, io.output!) <= 1e-5, 'and smp\'s float32 output');
+        assert.ok(maxAbsDiff(y, io.output!) <= 1e-5, "and smp's float32 output");
       });
     } finally {
       model.dispose();
@@ -77,19 +84,51 @@ modelHarness({
   name: 'unet / resnet18, encoderDepth 4',
   build: () => new Unet({ encoderName: 'resnet18', encoderDepth: 4, classes: 2 }),
   classes: 2,
-  sizes: [[64, 64], [70, 45]],
+  sizes: [
+    [64, 64],
+    [70, 45],
+  ],
   // layer4 is built (smp keeps torchvision's whole ResNet) but not run at depth 4.
   noGradOk: (n) => n.startsWith('encoder.layer4.'),
 });
-modelHarness({ name: 'unet / resnet18, inChannels 1', build: () => new Unet({ encoderName: 'resnet18', inChannels: 1 }), inChannels: 1, classes: 1, sizes: [[64, 64], [45, 70]] });
-modelHarness({ name: 'unet / resnet18, inChannels 4', build: () => new Unet({ encoderName: 'resnet18', inChannels: 4 }), inChannels: 4, classes: 1, sizes: [[64, 64], [45, 70]] });
+modelHarness({
+  name: 'unet / resnet18, inChannels 1',
+  build: () => new Unet({ encoderName: 'resnet18', inChannels: 1 }),
+  inChannels: 1,
+  classes: 1,
+  sizes: [
+    [64, 64],
+    [45, 70],
+  ],
+});
+modelHarness({
+  name: 'unet / resnet18, inChannels 4',
+  build: () => new Unet({ encoderName: 'resnet18', inChannels: 4 }),
+  inChannels: 4,
+  classes: 1,
+  sizes: [
+    [64, 64],
+    [45, 70],
+  ],
+});
 modelHarness({
   name: 'unet / resnet18, auxParams',
   build: () => new Unet({ encoderName: 'resnet18', classes: 2, auxParams: { classes: 5, dropout: 0.2 } }),
   classes: 2,
-  sizes: [[64, 64], [70, 45]],
+  sizes: [
+    [64, 64],
+    [70, 45],
+  ],
 });
-modelHarness({ name: 'unet / resnet18, sigmoid', build: () => new Unet({ encoderName: 'resnet18', activation: 'sigmoid' }), classes: 1, sizes: [[64, 64], [70, 45]] });
+modelHarness({
+  name: 'unet / resnet18, sigmoid',
+  build: () => new Unet({ encoderName: 'resnet18', activation: 'sigmoid' }),
+  classes: 1,
+  sizes: [
+    [64, 64],
+    [70, 45],
+  ],
+});
 
 describe('Unet options', () => {
   tensorTest('auxParams: forward returns { mask, label } with label [N, classes]', () => {
@@ -145,7 +184,7 @@ describe('Unet options', () => {
     }
   });
 
-  tensorTest('scse attention and decoderUseBatchnorm false carry smp\'s keys', () => {
+  tensorTest("scse attention and decoderUseBatchnorm false carry smp's keys", () => {
     const scse = new Unet({ encoderName: 'resnet18', decoderAttentionType: 'scse' });
     const plain = new Unet({ encoderName: 'resnet18', decoderUseBatchnorm: false });
     try {
@@ -184,7 +223,7 @@ describe('Unet options', () => {
     try {
       assert.equal(model.divisor, 1, 'as smp, the Unet runs any size unpadded');
       assert.ok(!('decoder.blocks.3.conv1.0.weight' in model.stateDict()));
-      torch.tidy(() => assert.deepEqual([...(model.predict(torch.randn([1, 3, 37, 50]))).shape], [1, 1, 37, 50]));
+      torch.tidy(() => assert.deepEqual([...model.predict(torch.randn([1, 3, 37, 50])).shape], [1, 1, 37, 50]));
     } finally {
       model.dispose();
     }
@@ -192,7 +231,12 @@ describe('Unet options', () => {
 
   tensorTest("decoderInterpolation 'bilinear' upsamples bilinearly (same weights, another output)", () => {
     const nearest = new Unet({ encoderName: 'resnet18', encoderDepth: 3, decoderChannels: [32, 16, 16] });
-    const bilinear = new Unet({ encoderName: 'resnet18', encoderDepth: 3, decoderChannels: [32, 16, 16], decoderInterpolation: 'bilinear' });
+    const bilinear = new Unet({
+      encoderName: 'resnet18',
+      encoderDepth: 3,
+      decoderChannels: [32, 16, 16],
+      decoderInterpolation: 'bilinear',
+    });
     try {
       bilinear.loadStateDict(nearest.stateDict());
       torch.tidy(() => {
@@ -210,24 +254,68 @@ describe('Unet options', () => {
 
   tensorTest('bad options name the option, the expected and the received value', () => {
     assertThrows(() => new Unet({ encoderDepth: 6 }), RangeError, /encoderDepth must be an integer from 3 to 5, got 6/);
-    assertThrows(() => new Unet({ encoderDepth: 4, decoderChannels: [256, 128, 64, 32, 16] }), RangeError, /decoderChannels must be an array of 4 positive integers \(one per decoder block: encoderDepth is 4\), got \[256, 128, 64, 32, 16\]/);
-    assertThrows(() => new Unet({ decoderChannels: [256, 128, 0, 32, 16] }), RangeError, /decoderChannels must be an array of 5 positive integers/);
-    assertThrows(() => new Unet({ decoderChannels: [256, 128, '64', 32, 16] as never }), TypeError, /decoderChannels must be an array of 5 positive integers/);
-    assertThrows(() => new Unet({ decoderUseBatchnorm: 'group' as never }), TypeError, /Unet: decoderUseBatchnorm must be true, false, 'batchnorm', 'identity', 'inplace', 'layernorm', 'instancenorm' or \{ type, \.\.\.options \}, got 'group'/);
-    assertThrows(() => new Unet({ decoderAttentionType: 'cbam' as never }), TypeError, /decoderAttentionType must be null or 'scse', got 'cbam'/);
-    assertThrows(() => new Unet({ decoderInterpolation: 'linear' as never }), TypeError, /decoderInterpolation must be one of 'nearest', .*got 'linear'/);
-    assertThrows(() => new Unet({ encoderWeights: 1 as never }), TypeError, /encoderWeights must be null, 'imagenet' or a file path, got 1/);
+    assertThrows(
+      () => new Unet({ encoderDepth: 4, decoderChannels: [256, 128, 64, 32, 16] }),
+      RangeError,
+      /decoderChannels must be an array of 4 positive integers \(one per decoder block: encoderDepth is 4\), got \[256, 128, 64, 32, 16\]/,
+    );
+    assertThrows(
+      () => new Unet({ decoderChannels: [256, 128, 0, 32, 16] }),
+      RangeError,
+      /decoderChannels must be an array of 5 positive integers/,
+    );
+    assertThrows(
+      () => new Unet({ decoderChannels: [256, 128, '64', 32, 16] as never }),
+      TypeError,
+      /decoderChannels must be an array of 5 positive integers/,
+    );
+    assertThrows(
+      () => new Unet({ decoderUseBatchnorm: 'group' as never }),
+      TypeError,
+      /Unet: decoderUseBatchnorm must be true, false, 'batchnorm', 'identity', 'inplace', 'layernorm', 'instancenorm' or \{ type, \.\.\.options \}, got 'group'/,
+    );
+    assertThrows(
+      () => new Unet({ decoderAttentionType: 'cbam' as never }),
+      TypeError,
+      /decoderAttentionType must be null or 'scse', got 'cbam'/,
+    );
+    assertThrows(
+      () => new Unet({ decoderInterpolation: 'linear' as never }),
+      TypeError,
+      /decoderInterpolation must be one of 'nearest', .*got 'linear'/,
+    );
+    assertThrows(
+      () => new Unet({ encoderWeights: 1 as never }),
+      TypeError,
+      /encoderWeights must be null, 'imagenet' or a file path, got 1/,
+    );
     assertThrows(() => new Unet({ inChannels: 0 }), RangeError, /inChannels must be a positive integer, got 0/);
     assertThrows(() => new Unet({ classes: 0 }), RangeError, /classes must be a positive integer, got 0/);
     assertThrows(() => new Unet({ decoder_channels: [1] } as never), TypeError, /unknown option 'decoder_channels'.*decoderChannels/);
-    assertThrows(() => new Unet({ activation: 'relu' as never }), TypeError, /Unet: activation must be null, a function or one of 'identity', 'sigmoid', .*got 'relu'/);
-    assertThrows(() => new Unet({ auxParams: { classes: 2, pool: 'avg' } as never }), TypeError, /Unet: auxParams: unknown option 'pool' \(known: classes, pooling, dropout, activation\); did you mean 'pooling'\?/);
-    assertThrows(() => new Unet({ auxParams: { dropout: 1.5 } }), RangeError, /Unet: auxParams.dropout must be a number from 0 to 1, got 1.5/);
+    assertThrows(
+      () => new Unet({ activation: 'relu' as never }),
+      TypeError,
+      /Unet: activation must be null, a function or one of 'identity', 'sigmoid', .*got 'relu'/,
+    );
+    assertThrows(
+      () => new Unet({ auxParams: { classes: 2, pool: 'avg' } as never }),
+      TypeError,
+      /Unet: auxParams: unknown option 'pool' \(known: classes, pooling, dropout, activation\); did you mean 'pooling'\?/,
+    );
+    assertThrows(
+      () => new Unet({ auxParams: { dropout: 1.5 } }),
+      RangeError,
+      /Unet: auxParams.dropout must be a number from 0 to 1, got 1.5/,
+    );
     assertThrows(() => new Unet({ auxParams: { activation: 'nope' as never } }), TypeError, /activation must be/);
   });
 
   tensorTest('unknown encoder and architecture names throw listing the valid ones', () => {
-    assertThrows(() => createModel('unet', { encoderName: 'resnet35' }), TypeError, /Unet: encoderName must be one of .*'resnet18'.*'resnet34'.*, got 'resnet35'/);
+    assertThrows(
+      () => createModel('unet', { encoderName: 'resnet35' }),
+      TypeError,
+      /Unet: encoderName must be one of .*'resnet18'.*'resnet34'.*, got 'resnet35'/,
+    );
     assertThrows(() => createModel('u-net', {}), TypeError, /createModel: arch must be one of 'unet', .*, got 'u-net'/);
     assert.ok(listModels().includes('unet'));
     const byName = createModel('UNet', { encoderName: 'resnet18', encoderDepth: 3, decoderChannels: [16, 16, 16] });
@@ -239,7 +327,9 @@ describe('Unet options', () => {
 describe('Unet encoderWeights from local files', () => {
   let dir = '';
   const savedEnv = process.env.SEGKIT_WEIGHTS_DIR;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'segkit-unet-weights-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'segkit-unet-weights-'));
+  });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
     if (savedEnv === undefined) delete process.env.SEGKIT_WEIGHTS_DIR;
@@ -291,19 +381,30 @@ describe('Unet encoderWeights from local files', () => {
 
   tensorTest('a missing file and a file with wrong shapes give errors naming the file and the keys', () => {
     process.env.SEGKIT_WEIGHTS_DIR = dir;
-    assertThrows(() => new Unet({ encoderName: 'resnet34', encoderWeights: 'imagenet' }), Error,
-      /encoderWeights 'imagenet' for resnet34: no file at .*resnet34-b627a593\.pth/, /SEGKIT_WEIGHTS_DIR/, /does not download/);
+    assertThrows(
+      () => new Unet({ encoderName: 'resnet34', encoderWeights: 'imagenet' }),
+      Error,
+      /encoderWeights 'imagenet' for resnet34: no file at .*resnet34-b627a593\.pth/,
+      /SEGKIT_WEIGHTS_DIR/,
+      /does not download/,
+    );
     assertThrows(() => new Unet({ encoderWeights: join(dir, 'absent.pth') }), Error, /encoderWeights: no file at .*absent\.pth/);
     const source = createEncoder('resnet18');
     const file = join(dir, 'wrong.safetensors');
     torch.tidy(() => torch.saveSafetensors(file, { ...source.stateDict(), 'conv1.weight': torch.zeros([64, 1, 7, 7]) }));
     try {
-      assertThrows(() => new Unet({ encoderName: 'resnet18', encoderWeights: file }), Error,
-        /wrong\.safetensors do not fit encoder resnet18: conv1\.weight: file has \[64, 1, 7, 7\], encoder needs \[64, 3, 7, 7\]/);
+      assertThrows(
+        () => new Unet({ encoderName: 'resnet18', encoderWeights: file }),
+        Error,
+        /wrong\.safetensors do not fit encoder resnet18: conv1\.weight: file has \[64, 1, 7, 7\], encoder needs \[64, 3, 7, 7\]/,
+      );
       // resnet18's weights lack resnet34's extra blocks.
       torch.saveSafetensors(join(dir, 'r18.safetensors'), source.stateDict());
-      assertThrows(() => new Unet({ encoderName: 'resnet34', encoderWeights: join(dir, 'r18.safetensors') }), Error,
-        /do not fit encoder resnet34: missing layer1\.2\.conv1\.weight/);
+      assertThrows(
+        () => new Unet({ encoderName: 'resnet34', encoderWeights: join(dir, 'r18.safetensors') }),
+        Error,
+        /do not fit encoder resnet34: missing layer1\.2\.conv1\.weight/,
+      );
     } finally {
       source.dispose();
     }

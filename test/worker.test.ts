@@ -11,10 +11,13 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'index.
 
 function runWorker(code: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(`import(${JSON.stringify(dist)}).then(async ({ torch, F }) => {
+    const w = new Worker(
+      `import(${JSON.stringify(dist)}).then(async ({ torch, F }) => {
       const { parentPort } = await import('node:worker_threads');
       ${code}
-    }).catch((e) => { throw e; });`, { eval: true });
+    }).catch((e) => { throw e; });`,
+      { eval: true },
+    );
     w.once('message', resolve);
     w.once('error', reject);
     w.once('exit', (c) => c !== 0 && reject(new Error(`worker exited with ${c}`)));

@@ -14,7 +14,12 @@ export interface DemoOptions {
   log?: (line: string) => void;
 }
 
-export interface DemoResult { losses: number[]; valIoU: number; valDice: number; seconds: number }
+export interface DemoResult {
+  losses: number[];
+  valIoU: number;
+  valDice: number;
+  seconds: number;
+}
 
 type Params = Record<string, Tensor>;
 
@@ -33,11 +38,20 @@ function mulberry32(seed: number): () => number {
 /** He-normal conv weights (ReLU nets) and zero biases, from libtorch's seeded generator. */
 function initParams(): Params {
   const conv = (cout: number, cin: number, k: number): [Tensor, Tensor] => [
-    torch.randn([cout, cin, k, k]).mul_(Math.sqrt(2 / (cin * k * k))).requiresGrad_(),
+    torch
+      .randn([cout, cin, k, k])
+      .mul_(Math.sqrt(2 / (cin * k * k)))
+      .requiresGrad_(),
     torch.zeros([cout], { requiresGrad: true }),
   ];
   const p: Params = {};
-  for (const [name, cout, cin, k] of [['c1', 16, 3, 3], ['c2', 32, 16, 3], ['c3', 32, 32, 3], ['d1', 16, 64, 3], ['out', 1, 16, 1]] as const) {
+  for (const [name, cout, cin, k] of [
+    ['c1', 16, 3, 3],
+    ['c2', 32, 16, 3],
+    ['c3', 32, 32, 3],
+    ['d1', 16, 64, 3],
+    ['out', 1, 16, 1],
+  ] as const) {
     [p[`${name}.weight`], p[`${name}.bias`]] = conv(cout, cin, k);
   }
   return p;
@@ -77,7 +91,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const [train, val] = await Promise.all([loadDemoTiles(dir, 'train'), loadDemoTiles(dir, 'val')]);
   const { height: h, width: w } = train.shape;
   log(`demo: ${train.shape.n} training and ${val.shape.n} validation tiles (${w}x${h}) from ${dir}`);
-  log(`demo: libtorch ${torch.buildInfo().libtorch}, ${torch.getNumThreads()} threads; ${epochs} epochs, SGD lr ${lr} momentum 0.9, batch ${batchSize}`);
+  log(
+    `demo: libtorch ${torch.buildInfo().libtorch}, ${torch.getNumThreads()} threads; ${epochs} epochs, SGD lr ${lr} momentum 0.9, batch ${batchSize}`,
+  );
 
   // Standardise with the training set's channel statistics, as any CNN expects.
   const normalise = (t: Tensor, mean: Tensor, std: Tensor) => torch.tidy(() => t.sub(mean).div(std));
@@ -125,13 +141,22 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         });
       }
       losses.push(sum / train.shape.n);
-      last = torch.tidy(() => iouDice(torch.noGrad(() => forward(params, xVal)), yVal));
-      log(`epoch ${String(epoch).padStart(3)}  train loss ${losses[losses.length - 1]!.toFixed(4)}  val IoU ${last.iou.toFixed(3)}  Dice ${last.dice.toFixed(3)}`);
+      last = torch.tidy(() =>
+        iouDice(
+          torch.noGrad(() => forward(params, xVal)),
+          yVal,
+        ),
+      );
+      log(
+        `epoch ${String(epoch).padStart(3)}  train loss ${losses[losses.length - 1]!.toFixed(4)}  val IoU ${last.iou.toFixed(3)}  Dice ${last.dice.toFixed(3)}`,
+      );
     }
   } finally {
     torch.dispose([xTrain, yTrain, xVal, yVal, mean, std, params, momentum]);
   }
   const seconds = (Date.now() - started) / 1000;
-  log(`demo: loss ${losses[0]!.toFixed(4)} -> ${losses[losses.length - 1]!.toFixed(4)} in ${seconds.toFixed(1)} s; validation IoU ${last.iou.toFixed(3)}, Dice ${last.dice.toFixed(3)}`);
+  log(
+    `demo: loss ${losses[0]!.toFixed(4)} -> ${losses[losses.length - 1]!.toFixed(4)} in ${seconds.toFixed(1)} s; validation IoU ${last.iou.toFixed(3)}, Dice ${last.dice.toFixed(3)}`,
+  );
   return { losses, valIoU: last.iou, valDice: last.dice, seconds };
 }

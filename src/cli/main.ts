@@ -24,7 +24,8 @@ function positiveNumber(v: string): number {
 const program = new Command();
 program.name('segkit').description('Semantic segmentation for TypeScript at native speed').version(pkg.version);
 
-program.command('info')
+program
+  .command('info')
   .description('print the libtorch version and build, threads and CPU features')
   .option('--json', 'print JSON')
   .action(async (opts: { json?: boolean }) => {
@@ -38,7 +39,8 @@ program.command('info')
     }
   });
 
-program.command('demo')
+program
+  .command('demo')
   .description('train a small net on the bundled Catanduanes building tiles and report loss and IoU')
   .option('--epochs <n>', 'epochs', positiveInt, 30)
   .option('--lr <x>', 'learning rate', positiveNumber, 0.05)
@@ -46,14 +48,24 @@ program.command('demo')
   .option('--threads <n>', 'intra-op threads (default: all cores)', positiveInt)
   .option('--seed <n>', 'random seed', nonNegativeInt, 0)
   .option('--data <dir>', 'dataset folder (default: the bundled one)')
-  .option('--no-allocator-cache', "return freed tensor memory to the kernel at once (slower: see torch.setAllocatorCache)")
-  .action(async (opts: { epochs: number; lr: number; batchSize: number; threads?: number; seed: number; data?: string; allocatorCache: boolean }) => {
-    const { torch } = await import('../index.js');
-    if (opts.threads) torch.setNumThreads(opts.threads);
-    if (opts.allocatorCache) torch.setAllocatorCache(256 * 2 ** 20);
-    const { runDemo } = await import('./demo.js');
-    await runDemo({ epochs: opts.epochs, lr: opts.lr, batchSize: opts.batchSize, seed: opts.seed, dir: opts.data });
-  });
+  .option('--no-allocator-cache', 'return freed tensor memory to the kernel at once (slower: see torch.setAllocatorCache)')
+  .action(
+    async (opts: {
+      epochs: number;
+      lr: number;
+      batchSize: number;
+      threads?: number;
+      seed: number;
+      data?: string;
+      allocatorCache: boolean;
+    }) => {
+      const { torch } = await import('../index.js');
+      if (opts.threads) torch.setNumThreads(opts.threads);
+      if (opts.allocatorCache) torch.setAllocatorCache(256 * 2 ** 20);
+      const { runDemo } = await import('./demo.js');
+      await runDemo({ epochs: opts.epochs, lr: opts.lr, batchSize: opts.batchSize, seed: opts.seed, dir: opts.data });
+    },
+  );
 
 program.parseAsync().catch((e: Error) => {
   console.error(`segkit: ${e.message}`);

@@ -100,10 +100,7 @@ async function readSplit(dir: string, split: DemoSplit): Promise<string[]> {
 async function findImage(dir: string, name: string): Promise<string> {
   const candidates = ['jpg', 'jpeg', 'png'].map((ext) => join(dir, 'images', `${name}.${ext}`));
   for (const path of candidates) if (await exists(path)) return path;
-  throw new Error(
-    `demo tiles: image for tile "${name}" not found: expected one of ` +
-      `${candidates.join(', ')}; received no such file`,
-  );
+  throw new Error(`demo tiles: image for tile "${name}" not found: expected one of ` + `${candidates.join(', ')}; received no such file`);
 }
 
 async function readBytes(path: string, what: string): Promise<Buffer> {
@@ -121,8 +118,7 @@ async function readBytes(path: string, what: string): Promise<Buffer> {
 function checkSize(path: string, width: number, height: number): void {
   if (width !== DEMO_TILE_SIZE || height !== DEMO_TILE_SIZE) {
     throw new Error(
-      `demo tiles: ${path} has the wrong size: expected ${DEMO_TILE_SIZE}x${DEMO_TILE_SIZE}, ` +
-        `received ${width}x${height}`,
+      `demo tiles: ${path} has the wrong size: expected ${DEMO_TILE_SIZE}x${DEMO_TILE_SIZE}, ` + `received ${width}x${height}`,
     );
   }
 }
@@ -133,17 +129,12 @@ async function decodeImage(path: string, out: Float32Array, offset: number): Pro
   const kind = sniff(bytes);
   if (kind === null) {
     throw new Error(
-      `demo tiles: ${path} is not an image: expected JPEG (ff d8 ff) or PNG ` +
-        `(89 50 4e 47) bytes, received ${byteSummary(bytes)}`,
+      `demo tiles: ${path} is not an image: expected JPEG (ff d8 ff) or PNG ` + `(89 50 4e 47) bytes, received ${byteSummary(bytes)}`,
     );
   }
   // Forcing sRGB + alpha gives 4 interleaved channels whatever the source (grey, RGB,
   // RGBA), so one code path handles JPEG and the RGBA no-data PNGs alike.
-  const { data, info } = await sharp(bytes)
-    .toColourspace('srgb')
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes).toColourspace('srgb').ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   checkSize(path, info.width, info.height);
   if (info.channels !== 4) {
     throw new Error(`demo tiles: ${path}: expected 4 decoded channels, received ${info.channels}`);
@@ -163,21 +154,14 @@ async function decodeMask(path: string, out: Float32Array, offset: number): Prom
   const bytes = await readBytes(path, 'mask');
   // A JPEG mask would be lossy: its edges would hold values that are neither 0 nor 255.
   if (sniff(bytes) !== 'png') {
-    throw new Error(
-      `demo tiles: ${path}: expected a PNG mask (89 50 4e 47), received ${byteSummary(bytes)}`,
-    );
+    throw new Error(`demo tiles: ${path}: expected a PNG mask (89 50 4e 47), received ${byteSummary(bytes)}`);
   }
   // Channel count comes from the header: sharp's raw output widens grey to sRGB.
   const meta = await sharp(bytes).metadata();
   if (meta.channels !== 1) {
-    throw new Error(
-      `demo tiles: ${path}: expected a single-channel mask, received ${meta.channels} channels`,
-    );
+    throw new Error(`demo tiles: ${path}: expected a single-channel mask, received ${meta.channels} channels`);
   }
-  const { data, info } = await sharp(bytes)
-    .extractChannel(0)
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(bytes).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   checkSize(path, info.width, info.height);
   for (let i = 0; i < data.length; i++) {
     const v = data[i];

@@ -5,7 +5,10 @@ import type { Encoder } from './encoders/base.js';
 import { ClassificationHead, type AuxParams } from './heads.js';
 
 /** What forward returns with smp's `auxParams`: the mask and the image-level label logits. */
-export interface ModelOutput { mask: Tensor; label: Tensor }
+export interface ModelOutput {
+  mask: Tensor;
+  label: Tensor;
+}
 
 /** What forward returns in training mode when the model has an auxiliary (deep supervision) head. */
 export interface AuxOutput {
@@ -45,7 +48,10 @@ export abstract class SegmentationModel<Out = Tensor, Aux = never> extends nn.Mo
   }
 
   /** smp's aux_params head on the deepest feature (`channels`: the encoder's last outChannels). */
-  addClassificationHead(auxParams: AuxParams | null | undefined, channels = this.encoder.outChannels[this.encoder.outChannels.length - 1]!): void {
+  addClassificationHead(
+    auxParams: AuxParams | null | undefined,
+    channels = this.encoder.outChannels[this.encoder.outChannels.length - 1]!,
+  ): void {
     if (!auxParams) return;
     this.classificationHead = this.registerModule('classification_head', new ClassificationHead(channels, auxParams));
   }
@@ -58,10 +64,13 @@ export abstract class SegmentationModel<Out = Tensor, Aux = never> extends nn.Mo
   /** Checks an NCHW input against the model's bands. */
   protected checkInput(x: Tensor): void {
     const s = x.shape;
-    if (s.length !== 4) throw new RangeError(`${this.constructor.name}.forward: input must be 4-D (N, C, H, W), got shape [${s.join(', ')}]`);
+    if (s.length !== 4)
+      throw new RangeError(`${this.constructor.name}.forward: input must be 4-D (N, C, H, W), got shape [${s.join(', ')}]`);
     const inChannels = this.encoder.inChannels;
     if (s[1] !== inChannels) {
-      throw new RangeError(`${this.constructor.name}.forward: input has ${s[1]} channels (shape [${s.join(', ')}]) but the model was built with inChannels=${inChannels}`);
+      throw new RangeError(
+        `${this.constructor.name}.forward: input has ${s[1]} channels (shape [${s.join(', ')}]) but the model was built with inChannels=${inChannels}`,
+      );
     }
   }
 

@@ -44,11 +44,18 @@ export class Activation extends nn.Module {
     if (a === null || a === 'identity') return x;
     if (typeof a === 'function') return a(x);
     switch (a) {
-      case 'sigmoid': return x.sigmoid();
-      case 'softmax': case 'softmax2d': return x.softmax(1);
-      case 'logsoftmax': return x.logSoftmax(1);
-      case 'tanh': return x.tanh();
-      case 'argmax': case 'argmax2d': return x.argmax({ dim: 1, keepdim: true });
+      case 'sigmoid':
+        return x.sigmoid();
+      case 'softmax':
+      case 'softmax2d':
+        return x.softmax(1);
+      case 'logsoftmax':
+        return x.logSoftmax(1);
+      case 'tanh':
+        return x.tanh();
+      case 'argmax':
+      case 'argmax2d':
+        return x.argmax({ dim: 1, keepdim: true });
     }
     return x;
   }
@@ -75,7 +82,11 @@ export class UpsamplingBilinear2d extends nn.Module {
 
 /** Conv to `classes` maps, optional upsampling, activation: Sequential(conv, up, act). */
 export class SegmentationHead extends nn.Sequential {
-  constructor(inChannels: number, classes: number, options: { kernelSize?: number; activation?: ActivationOption; upsampling?: number } = {}) {
+  constructor(
+    inChannels: number,
+    classes: number,
+    options: { kernelSize?: number; activation?: ActivationOption; upsampling?: number } = {},
+  ) {
     const k = options.kernelSize ?? 3;
     const up = options.upsampling ?? 1;
     super(

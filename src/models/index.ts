@@ -24,7 +24,15 @@ export * from './decoders/pspnet/index.js';
 export * from './decoders/fcn-resnet/index.js';
 
 export {
-  createModel, listModels, getModelSpec, registerModel, type ModelOptions, type ModelSpec, type ModelFor, type OutputFor, type AuxFor,
+  createModel,
+  listModels,
+  getModelSpec,
+  registerModel,
+  type ModelOptions,
+  type ModelSpec,
+  type ModelFor,
+  type OutputFor,
+  type AuxFor,
 } from './registry.js';
 export { createEncoder, listEncoders, getEncoderSpec, registerEncoder } from './encoders/registry.js';
 export { Encoder, type EncoderOptions, type EncoderSpec } from './encoders/base.js';
@@ -32,4 +40,4 @@ export { loadEncoderWeights, weightsDir, imagenetWeightsPath } from './encoders/
 export { SegmentationModel, type ModelOutput, type AuxOutput, type Criterion } from './base.js';
 export { SegmentationHead, ClassificationHead, Activation, type ActivationOption, type AuxParams } from './heads.js';
 export { VGGEncoder } from './encoders/vgg.js';
-export { type UseNorm, type NormSpec, type NormType } from './decoders/common/norm.js';
+export type { UseNorm, NormSpec, NormType } from './decoders/common/norm.js';

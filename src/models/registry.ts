@@ -27,17 +27,27 @@ type OptionType<O, K extends string> = K extends keyof O ? O[K] : undefined;
  * What forward and predict return for options of type O: a Tensor, `{ mask, label }` when
  * `auxParams` is given, either when the type does not say (a plain ModelOptions).
  */
-export type OutputFor<O> = OptionType<O, 'auxParams'> extends null | undefined ? Tensor
-  : OptionType<O, 'auxParams'> extends AuxParams ? ModelOutput : Tensor | ModelOutput;
+export type OutputFor<O> =
+  OptionType<O, 'auxParams'> extends null | undefined
+    ? Tensor
+    : OptionType<O, 'auxParams'> extends AuxParams
+      ? ModelOutput
+      : Tensor | ModelOutput;
 
 /**
  * What forward returns instead in training mode: `{ mask, aux }` for options that turn on an
  * auxiliary head (`aux: true`, or PSPNet's `variant: 'paper'` unless `aux: false`).
  */
-export type AuxFor<O> = OptionType<O, 'aux'> extends true ? AuxOutput
-  : OptionType<O, 'aux'> extends false ? never
-  : OptionType<O, 'aux'> extends undefined ? (OptionType<O, 'variant'> extends undefined | 'smp' ? never : AuxOutput)
-  : AuxOutput;
+export type AuxFor<O> =
+  OptionType<O, 'aux'> extends true
+    ? AuxOutput
+    : OptionType<O, 'aux'> extends false
+      ? never
+      : OptionType<O, 'aux'> extends undefined
+        ? OptionType<O, 'variant'> extends undefined | 'smp'
+          ? never
+          : AuxOutput
+        : AuxOutput;
 
 /** The model createModel returns for options of type O. */
 export type ModelFor<O> = SegmentationModel<OutputFor<O>, AuxFor<O>>;

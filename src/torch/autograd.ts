@@ -47,7 +47,8 @@ export function isInferenceModeEnabled(): boolean {
 export function backward(tensors: Tensor[], gradTensors?: (Tensor | null)[] | null, options?: BackwardOptions): void {
   const where = 'autograd.backward';
   if (!Array.isArray(tensors)) throw invalidParameterError(where, 'tensors', 'an array of Tensors', tensors);
-  if (gradTensors != null && !Array.isArray(gradTensors)) throw invalidParameterError(where, 'gradTensors', 'an array of Tensors or nulls', gradTensors);
+  if (gradTensors != null && !Array.isArray(gradTensors))
+    throw invalidParameterError(where, 'gradTensors', 'an array of Tensors or nulls', gradTensors);
   if (gradTensors != null && gradTensors.length !== tensors.length) {
     throw new RangeError(`${where}: got ${tensors.length} tensors but ${gradTensors.length} gradients`);
   }
@@ -58,7 +59,11 @@ export function backward(tensors: Tensor[], gradTensors?: (Tensor | null)[] | nu
 
 const AUTOCAST_DEVICES = ['cpu', 'cuda'] as const;
 
-export interface AutocastOptions { deviceType?: 'cpu' | 'cuda'; dtype?: DType; enabled?: boolean }
+export interface AutocastOptions {
+  deviceType?: 'cpu' | 'cuda';
+  dtype?: DType;
+  enabled?: boolean;
+}
 
 /**
  * Mixed precision as torch.autocast: inside fn, ops that benefit (convolutions, matmuls) run in
@@ -72,7 +77,8 @@ export function autocast<T>(options: AutocastOptions, fn: () => T): T {
   const device = o.choice('deviceType', AUTOCAST_DEVICES, 'cpu');
   const enabled = o.bool('enabled', true);
   const dtype = options.dtype ?? (device === 'cpu' ? 'bfloat16' : 'float16');
-  if (device === 'cpu' && dtype !== 'bfloat16') throw invalidParameterError('autocast', 'dtype', "'bfloat16' on the CPU (as in PyTorch)", dtype);
+  if (device === 'cpu' && dtype !== 'bfloat16')
+    throw invalidParameterError('autocast', 'dtype', "'bfloat16' on the CPU (as in PyTorch)", dtype);
   if (device === 'cuda' && dtype !== 'float16' && dtype !== 'bfloat16') {
     throw invalidParameterError('autocast', 'dtype', "'float16' or 'bfloat16' on CUDA", dtype);
   }

@@ -7,7 +7,16 @@ export type TypedArray = Float32Array | Float64Array | BigInt64Array | Int32Arra
 
 /** c10::ScalarType values. */
 export const DTYPE_CODE: Readonly<Record<DType, number>> = {
-  uint8: 0, int8: 1, int16: 2, int32: 3, int64: 4, float16: 5, float32: 6, float64: 7, bool: 11, bfloat16: 15,
+  uint8: 0,
+  int8: 1,
+  int16: 2,
+  int32: 3,
+  int64: 4,
+  float16: 5,
+  float32: 6,
+  float64: 7,
+  bool: 11,
+  bfloat16: 15,
 };
 const CODE_DTYPE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]) => [v, k as DType]));
 
@@ -15,7 +24,16 @@ const CODE_DTYPE = new Map<number, DType>(Object.entries(DTYPE_CODE).map(([k, v]
 export const MEMORY_FORMAT_CODE: Readonly<Record<MemoryFormat, number>> = { contiguous: 0, preserve: 1, channelsLast: 2 };
 
 export const ITEM_SIZE: Readonly<Record<DType, number>> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 export const DTYPES = Object.keys(DTYPE_CODE) as DType[];
@@ -45,13 +63,23 @@ export function memoryFormatCode(f: unknown, where: string): number {
 /** The typed array toArray() returns for each dtype (float16/bfloat16 widen to float32). */
 export function viewAs(dtype: DType, buffer: ArrayBuffer): TypedArray {
   switch (dtype) {
-    case 'float32': case 'float16': case 'bfloat16': return new Float32Array(buffer);
-    case 'float64': return new Float64Array(buffer);
-    case 'int64': return new BigInt64Array(buffer);
-    case 'int32': return new Int32Array(buffer);
-    case 'int16': return new Int16Array(buffer);
-    case 'int8': return new Int8Array(buffer);
-    case 'uint8': case 'bool': return new Uint8Array(buffer);
+    case 'float32':
+    case 'float16':
+    case 'bfloat16':
+      return new Float32Array(buffer);
+    case 'float64':
+      return new Float64Array(buffer);
+    case 'int64':
+      return new BigInt64Array(buffer);
+    case 'int32':
+      return new Int32Array(buffer);
+    case 'int16':
+      return new Int16Array(buffer);
+    case 'int8':
+      return new Int8Array(buffer);
+    case 'uint8':
+    case 'bool':
+      return new Uint8Array(buffer);
   }
 }
 

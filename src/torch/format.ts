@@ -29,9 +29,9 @@ export function formatTensor(t: Tensor): string {
     if (d === shape.length) return fmt(flat[offset]!);
     const n = shape[d]!;
     const idx = summarise && n > 2 * EDGE ? [...range(0, EDGE), -1, ...range(n - EDGE, n)] : range(0, n);
-    const parts = idx.map((i) => (i < 0 ? '...' : render(d + 1, offset + i * strides[d]!, indent + ' ')));
-    const sep = d === shape.length - 1 ? ', ' : ',' + '\n'.repeat(shape.length - d - 1) + indent + ' ';
-    return '[' + parts.join(sep) + ']';
+    const parts = idx.map((i) => (i < 0 ? '...' : render(d + 1, offset + i * strides[d]!, `${indent} `)));
+    const sep = d === shape.length - 1 ? ', ' : `,${'\n'.repeat(shape.length - d - 1)}${indent} `;
+    return `[${parts.join(sep)}]`;
   };
   const body = render(0, 0, '       ');
   const extras: string[] = [];
@@ -41,7 +41,7 @@ export function formatTensor(t: Tensor): string {
   const fn = t.gradFn;
   if (fn) extras.push(`grad_fn=<${fn}>`);
   else if (t.requiresGrad) extras.push('requires_grad=True');
-  return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
+  return `tensor(${body}${extras.length ? `, ${extras.join(', ')}` : ''})`;
 }
 
 function range(a: number, b: number): number[] {

@@ -5,10 +5,27 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-export interface OpArgInfo { name: string; type: string; hasDefault: boolean; kwargOnly: boolean; isWrite: boolean }
-export interface OpInfo { name: string; schema: string; args: OpArgInfo[]; returns: string[] }
+export interface OpArgInfo {
+  name: string;
+  type: string;
+  hasDefault: boolean;
+  kwargOnly: boolean;
+  isWrite: boolean;
+}
+export interface OpInfo {
+  name: string;
+  schema: string;
+  args: OpArgInfo[];
+  returns: string[];
+}
 export interface NativeInfo {
-  version: string; cuda: boolean; cudaDevices: number; config: string; parallel: string; mkldnn: boolean; hardwareConcurrency: number;
+  version: string;
+  cuda: boolean;
+  cudaDevices: number;
+  config: string;
+  parallel: string;
+  mkldnn: boolean;
+  hardwareConcurrency: number;
 }
 
 export interface Native {
@@ -62,9 +79,11 @@ function load(): Native {
   const candidates = [join(root, 'build', 'Release', 'segkit.node'), join(root, 'build', 'Debug', 'segkit.node')];
   const file = candidates.find((f) => existsSync(f));
   if (!file) {
-    throw new Error(`segkit: the native addon is not built (looked for ${candidates[0]}). ` +
-      'Run `npm install` (or `node scripts/build-native.mjs`) in the segkit folder; it needs libtorch ' +
-      '(Debian/Ubuntu: apt-get install libtorch-dev).');
+    throw new Error(
+      `segkit: the native addon is not built (looked for ${candidates[0]}). ` +
+        'Run `npm install` (or `node scripts/build-native.mjs`) in the segkit folder; it needs libtorch ' +
+        '(Debian/Ubuntu: apt-get install libtorch-dev).',
+    );
   }
   return createRequire(import.meta.url)(file) as Native;
 }

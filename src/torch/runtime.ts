@@ -17,7 +17,13 @@ export function setNumThreads(n: number): void {
 /** Seeds libtorch's generators: the same seed gives the same numbers as PyTorch's torch.manual_seed. */
 export function manualSeed(seed: number): void {
   if (!(Number.isSafeInteger(seed) && seed >= 0)) {
-    throw invalidParameterError('manualSeed', 'seed', 'a non-negative safe integer', seed, typeof seed === 'number' ? RangeError : TypeError);
+    throw invalidParameterError(
+      'manualSeed',
+      'seed',
+      'a non-negative safe integer',
+      seed,
+      typeof seed === 'number' ? RangeError : TypeError,
+    );
   }
   native.manualSeed(seed);
 }
@@ -48,7 +54,13 @@ export function setAllocatorCache(bytes: number): boolean {
 function cudaIndex(device: unknown, op: string): number {
   const n = native.info().cudaDevices;
   if (!Number.isInteger(device) || (device as number) < 0 || (device as number) >= n) {
-    const e = invalidParameterError(op, 'device', `a CUDA device index in [0, ${n})`, device, typeof device === 'number' ? RangeError : TypeError);
+    const e = invalidParameterError(
+      op,
+      'device',
+      `a CUDA device index in [0, ${n})`,
+      device,
+      typeof device === 'number' ? RangeError : TypeError,
+    );
     if (n === 0) e.message += ' (this libtorch has no CUDA device)';
     throw e;
   }
@@ -118,7 +130,9 @@ export interface BuildInfo {
 
 function cpuFlags(): Set<string> {
   try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags'));
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('flags'));
     return new Set((line ?? '').split(':')[1]?.trim().split(/\s+/) ?? []);
   } catch {
     return new Set();

@@ -33,7 +33,9 @@ const stack: Scope[] = [];
  * the common case (a tensor disposed soon after it is made) never pays for a registration,
  * which costs about as much as a small op. The held value is a cell that dispose() empties.
  */
-export interface Cell { id: number }
+export interface Cell {
+  id: number;
+}
 const finalizer = new FinalizationRegistry<Cell>((cell) => {
   if (cell.id < 0) return;
   try {
@@ -113,7 +115,8 @@ export function tidy<T>(name: string, fn: () => T): T;
 export function tidy<T>(a: string | (() => T), b?: () => T): T {
   const name = typeof a === 'string' ? a : 'tidy';
   const fn = typeof a === 'function' ? a : b;
-  if (typeof fn !== 'function') throw invalidParameterError('tidy', 'fn', 'a function (or a name and a function)', typeof a === 'string' ? b : a);
+  if (typeof fn !== 'function')
+    throw invalidParameterError('tidy', 'fn', 'a function (or a name and a function)', typeof a === 'string' ? b : a);
   const scope = new Scope(name);
   stack.push(scope);
   let result: T;
@@ -144,7 +147,7 @@ function release(scope: Scope, returned: Set<unknown> | null): void {
   const parent = stack[stack.length - 1];
   for (const t of scope.tensors) {
     if (t._scope !== scope || t._id < 0) continue;
-    if (returned !== null && returned.has(t)) {
+    if (returned?.has(t)) {
       t._scope = parent ?? null;
       if (parent) parent.tensors.push(t);
       else guard(t);

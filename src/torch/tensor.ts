@@ -176,7 +176,7 @@ export class Tensor {
    */
   backward(gradient?: Tensor | null, options?: BackwardOptions): void {
     if (gradient != null && !(gradient instanceof Tensor)) throw invalidParameterError('backward', 'gradient', 'a Tensor', gradient);
-    if (gradient != null && gradient.isDisposed) throw new Error('backward: gradient is a disposed Tensor');
+    if (gradient?.isDisposed) throw new Error('backward: gradient is a disposed Tensor');
     const [retainGraph, createGraph] = backwardOptions('backward', options);
     native.backward([this.id], gradient == null ? null : [gradient.id], retainGraph, createGraph);
   }
@@ -217,7 +217,10 @@ export class Tensor {
   }
 }
 
-export interface BackwardOptions { retainGraph?: boolean | null; createGraph?: boolean }
+export interface BackwardOptions {
+  retainGraph?: boolean | null;
+  createGraph?: boolean;
+}
 
 /** [retainGraph, createGraph] of a backward call; retainGraph null (the default) means createGraph's value. */
 export function backwardOptions(where: string, options: BackwardOptions | undefined): [boolean | null, boolean] {

@@ -68,7 +68,7 @@ function unpack(value: unknown, tensors: Record<string, RawTensor>, made: Tensor
   if (value !== null && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (typeof o[TENSOR] === 'string') {
-      const raw = Object.prototype.hasOwnProperty.call(tensors, o[TENSOR]) ? tensors[o[TENSOR] as string] : undefined;
+      const raw = Object.hasOwn(tensors, o[TENSOR]) ? tensors[o[TENSOR] as string] : undefined;
       if (!raw) throw new Error(`${file}: the checkpoint refers to tensor "${o[TENSOR]}", which the file does not hold`);
       const t = fromRaw(raw);
       made.push(t);
@@ -97,7 +97,8 @@ function checkParts(where: string, parts: unknown): void {
   checkStateful(where, 'model', parts.model, true);
   checkStateful(where, 'optimizer', parts.optimizer);
   checkStateful(where, 'scheduler', parts.scheduler);
-  for (const [k, v] of Object.entries((parts.extra as Record<string, unknown> | undefined) ?? {})) checkStateful(where, `extra.${k}`, v, true);
+  for (const [k, v] of Object.entries((parts.extra as Record<string, unknown> | undefined) ?? {}))
+    checkStateful(where, `extra.${k}`, v, true);
 }
 
 /** Writes a checkpoint of a training run to `path` (a .safetensors file), atomically. */
@@ -125,9 +126,18 @@ export function saveCheckpoint(path: string, parts: CheckpointParts): void {
     torch.dispose(cudaRng);
   }
   const info: CheckpointInfo = {
-    epoch: parts.epoch ?? 0, step: parts.step ?? 0, config: parts.config ?? null, version: CHECKPOINT_VERSION, savedAt: new Date().toISOString(),
+    epoch: parts.epoch ?? 0,
+    step: parts.step ?? 0,
+    config: parts.config ?? null,
+    version: CHECKPOINT_VERSION,
+    savedAt: new Date().toISOString(),
   };
-  const metadata = { format: CHECKPOINT_FORMAT, format_version: String(CHECKPOINT_VERSION), info: JSON.stringify(info), state: JSON.stringify(state) };
+  const metadata = {
+    format: CHECKPOINT_FORMAT,
+    format_version: String(CHECKPOINT_VERSION),
+    info: JSON.stringify(info),
+    state: JSON.stringify(state),
+  };
   writeAtomic(path, encodeSafetensorsChunks(tensors, metadata), 'saveCheckpoint');
 }
 
@@ -142,14 +152,22 @@ function readCheckpoint(path: string, op: string) {
   }
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`${op}: ${path} is not a segkit checkpoint (its metadata has no format "${CHECKPOINT_FORMAT}"; for bare weights use torch.loadSafetensors)`);
+    throw new Error(
+      `${op}: ${path} is not a segkit checkpoint (its metadata has no format "${CHECKPOINT_FORMAT}"; for bare weights use torch.loadSafetensors)`,
+    );
   }
   const version = Number(metadata.format_version);
   if (version !== CHECKPOINT_VERSION) {
-    throw new Error(`${op}: ${path} is checkpoint format version ${metadata.format_version}; this segkit reads version ${CHECKPOINT_VERSION}`);
+    throw new Error(
+      `${op}: ${path} is checkpoint format version ${metadata.format_version}; this segkit reads version ${CHECKPOINT_VERSION}`,
+    );
   }
   try {
-    return { tensors, info: JSON.parse(metadata.info ?? '') as CheckpointInfo, state: JSON.parse(metadata.state ?? '') as Record<string, any> };
+    return {
+      tensors,
+      info: JSON.parse(metadata.info ?? '') as CheckpointInfo,
+      state: JSON.parse(metadata.state ?? '') as Record<string, any>,
+    };
   } catch {
     throw new Error(`${op}: ${path} has a damaged checkpoint header (its JSON does not parse)`);
   }
@@ -189,7 +207,9 @@ export function loadCheckpoint(path: string, parts: Omit<CheckpointParts, 'epoch
     // bit-exactly, and a checkpoint saved on a GPU still loads on a CPU-only machine.
     const cudaRng = unpack(state.rng?.cuda ?? [], tensors, made, path);
     if (Array.isArray(cudaRng)) {
-      cudaRng.forEach((t, i) => { if (t instanceof Tensor && i < torch.cuda.deviceCount()) torch.cuda.setRngState(t, i); });
+      cudaRng.forEach((t, i) => {
+        if (t instanceof Tensor && i < torch.cuda.deviceCount()) torch.cuda.setRngState(t, i);
+      });
     }
     if (parts.random) {
       if (typeof state.rng?.random !== 'number') throw new Error(`loadCheckpoint: ${path} holds no JS generator state`);

@@ -38,10 +38,22 @@ export class InvertedResidual extends nn.Module {
 
 // torchvision's inverted_residual_setting (t: expansion, c: channels, n: repeats, s: first stride).
 const SETTING: [number, number, number, number][] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 // smp's get_stages: features[:2], [2:4], [4:7], [7:14], [14:] end at strides 2, 4, 8, 16, 32.
-const STAGES: [number, number][] = [[0, 2], [2, 4], [4, 7], [7, 14], [14, 19]];
+const STAGES: [number, number][] = [
+  [0, 2],
+  [2, 4],
+  [4, 7],
+  [7, 14],
+  [14, 19],
+];
 
 /** torchvision's MobileNetV2 (width 1.0) without the classifier, returning smp's six features. */
 export class MobileNetV2Encoder extends Encoder {
@@ -99,8 +111,10 @@ const spec: EncoderSpec = {
   source: 'Sandler et al. 2018, torchvision layout',
   create: ({ depth }) => new MobileNetV2Encoder(depth),
   imagenet: {
-    mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
-    fileName: 'mobilenet_v2-b0353104.pth', url: 'https://download.pytorch.org/models/mobilenet_v2-b0353104.pth',
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    fileName: 'mobilenet_v2-b0353104.pth',
+    url: 'https://download.pytorch.org/models/mobilenet_v2-b0353104.pth',
   },
   dilations: [16, 8],
 };

@@ -18,11 +18,20 @@ export function patchFirstConv(encoder: Encoder, inChannels: number): void {
   checkInt('patchFirstConv', 'inChannels', inChannels, { min: 1 });
   const [, conv] = firstConv(encoder);
   const weight = conv.weight;
-  const next = torch.noGrad(() => torch.tidy((): Tensor => {
-    if (inChannels === 1) return weight.sum({ dim: 1, keepdim: true });
-    const reps = Math.ceil(inChannels / 3);
-    return torch.cat(Array.from({ length: reps }, () => weight), 1).narrow(1, 0, inChannels).mul(3 / inChannels).contiguous();
-  }));
+  const next = torch.noGrad(() =>
+    torch.tidy((): Tensor => {
+      if (inChannels === 1) return weight.sum({ dim: 1, keepdim: true });
+      const reps = Math.ceil(inChannels / 3);
+      return torch
+        .cat(
+          Array.from({ length: reps }, () => weight),
+          1,
+        )
+        .narrow(1, 0, inChannels)
+        .mul(3 / inChannels)
+        .contiguous();
+    }),
+  );
   conv.setInChannels(inChannels, next);
   if (encoder.outChannels[0] === 3) encoder.outChannels[0] = inChannels;
 }

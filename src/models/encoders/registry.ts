@@ -13,7 +13,12 @@ export function registerEncoder(spec: EncoderSpec): void {
   const o = readOptions('registerEncoder', spec, SPEC_KEYS);
   o.string('name');
   o.custom('create', undefined, (v) => typeof v === 'function', 'a function');
-  o.custom('dilations', undefined, (v) => Array.isArray(v) && v.every((d) => d === 16 || d === 8), 'an array of the output strides 16 and 8 it supports');
+  o.custom(
+    'dilations',
+    undefined,
+    (v) => Array.isArray(v) && v.every((d) => d === 16 || d === 8),
+    'an array of the output strides 16 and 8 it supports',
+  );
   if (specs.has(spec.name)) throw new Error(`encoder '${spec.name}' is registered twice`);
   specs.set(spec.name, spec);
 }

@@ -35,8 +35,12 @@ export interface ResNetBlockOptions {
 /** Two 3x3 convs (resnet18/34). torchvision allows no groups or width here, nor does this. */
 export class BasicBlock extends nn.Module {
   static readonly expansion = 1;
-  readonly conv1: nn.Conv2d; readonly bn1: nn.BatchNorm2d; readonly relu: nn.ReLU;
-  readonly conv2: nn.Conv2d; readonly bn2: nn.BatchNorm2d; readonly downsample: nn.Sequential | null;
+  readonly conv1: nn.Conv2d;
+  readonly bn1: nn.BatchNorm2d;
+  readonly relu: nn.ReLU;
+  readonly conv2: nn.Conv2d;
+  readonly bn2: nn.BatchNorm2d;
+  readonly downsample: nn.Sequential | null;
 
   constructor(inplanes: number, planes: number, options: ResNetBlockOptions = {}) {
     super();
@@ -65,8 +69,14 @@ export class BasicBlock extends nn.Module {
  */
 export class Bottleneck extends nn.Module {
   static readonly expansion = 4;
-  readonly conv1: nn.Conv2d; readonly bn1: nn.BatchNorm2d; readonly conv2: nn.Conv2d; readonly bn2: nn.BatchNorm2d;
-  readonly conv3: nn.Conv2d; readonly bn3: nn.BatchNorm2d; readonly relu: nn.ReLU; readonly downsample: nn.Sequential | null;
+  readonly conv1: nn.Conv2d;
+  readonly bn1: nn.BatchNorm2d;
+  readonly conv2: nn.Conv2d;
+  readonly bn2: nn.BatchNorm2d;
+  readonly conv3: nn.Conv2d;
+  readonly bn3: nn.BatchNorm2d;
+  readonly relu: nn.ReLU;
+  readonly downsample: nn.Sequential | null;
 
   constructor(inplanes: number, planes: number, options: ResNetBlockOptions = {}) {
     super();
@@ -75,7 +85,10 @@ export class Bottleneck extends nn.Module {
     const width = Math.trunc(planes * ((options.widthPerGroup ?? 64) / 64)) * groups;
     this.conv1 = this.registerModule('conv1', new nn.Conv2d(inplanes, width, 1, { bias: false }));
     this.bn1 = this.registerModule('bn1', new nn.BatchNorm2d(width));
-    this.conv2 = this.registerModule('conv2', new nn.Conv2d(width, width, 3, { stride: options.stride ?? 1, padding: 1, groups, bias: false }));
+    this.conv2 = this.registerModule(
+      'conv2',
+      new nn.Conv2d(width, width, 3, { stride: options.stride ?? 1, padding: 1, groups, bias: false }),
+    );
     this.bn2 = this.registerModule('bn2', new nn.BatchNorm2d(width));
     this.conv3 = this.registerModule('conv3', new nn.Conv2d(width, planes * 4, 1, { bias: false }));
     this.bn3 = this.registerModule('bn3', new nn.BatchNorm2d(planes * 4));
@@ -109,13 +122,16 @@ export function checkResNetConfig(config: ResNetConfig, where = 'ResNetEncoder')
 export class ResNetEncoder extends Encoder {
   readonly config: ResNetConfig;
   readonly outChannels: number[];
-  readonly conv1: nn.Conv2d; readonly bn1: nn.BatchNorm2d; readonly relu: nn.ReLU; readonly maxpool: nn.MaxPool2d;
+  readonly conv1: nn.Conv2d;
+  readonly bn1: nn.BatchNorm2d;
+  readonly relu: nn.ReLU;
+  readonly maxpool: nn.MaxPool2d;
   /** layer1 .. layer4. */
   readonly layers: nn.Sequential[] = [];
 
   constructor(config: ResNetConfig, depth = 5) {
     super(depth);
-    const c = this.config = checkResNetConfig(config);
+    const c = (this.config = checkResNetConfig(config));
     const Block = c.block === 'basic' ? BasicBlock : Bottleneck;
     const e = Block.expansion;
     this.outChannels = [3, 64, 64 * e, 128 * e, 256 * e, 512 * e].slice(0, this.depth + 1);
@@ -128,8 +144,10 @@ export class ResNetEncoder extends Encoder {
     // smp builds the whole torchvision ResNet whatever the depth, so state dicts always hold layer1..4.
     [64, 128, 256, 512].forEach((planes, i) => {
       const stride = i === 0 ? 1 : 2;
-      const downsample = stride !== 1 || inplanes !== planes * e
-        ? new nn.Sequential(new nn.Conv2d(inplanes, planes * e, 1, { stride, bias: false }), new nn.BatchNorm2d(planes * e)) : null;
+      const downsample =
+        stride !== 1 || inplanes !== planes * e
+          ? new nn.Sequential(new nn.Conv2d(inplanes, planes * e, 1, { stride, bias: false }), new nn.BatchNorm2d(planes * e))
+          : null;
       const blocks: nn.Module[] = [new Block(inplanes, planes, { stride, downsample, ...shape })];
       inplanes = planes * e;
       for (let b = 1; b < c.layers[i]!; b++) blocks.push(new Block(inplanes, planes, shape));
@@ -162,12 +180,36 @@ export class ResNetEncoder extends Encoder {
 
 /** The registered variants: torchvision's configurations and ImageNet files (smp's `resnet_encoders`). */
 export const RESNET_VARIANTS: Record<string, { config: ResNetConfig; fileName: string; source: string }> = {
-  resnet18: { config: { block: 'basic', layers: [2, 2, 2, 2], groups: 1, widthPerGroup: 64 }, fileName: 'resnet18-f37072fd.pth', source: 'He et al. 2016' },
-  resnet34: { config: { block: 'basic', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 }, fileName: 'resnet34-b627a593.pth', source: 'He et al. 2016' },
-  resnet50: { config: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 }, fileName: 'resnet50-0676ba61.pth', source: 'He et al. 2016' },
-  resnet101: { config: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 1, widthPerGroup: 64 }, fileName: 'resnet101-63fe2227.pth', source: 'He et al. 2016' },
-  resnext50_32x4d: { config: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 }, fileName: 'resnext50_32x4d-7cdf4587.pth', source: 'Xie et al. 2017' },
-  resnext101_32x8d: { config: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 32, widthPerGroup: 8 }, fileName: 'resnext101_32x8d-8ba56ff5.pth', source: 'Xie et al. 2017' },
+  resnet18: {
+    config: { block: 'basic', layers: [2, 2, 2, 2], groups: 1, widthPerGroup: 64 },
+    fileName: 'resnet18-f37072fd.pth',
+    source: 'He et al. 2016',
+  },
+  resnet34: {
+    config: { block: 'basic', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 },
+    fileName: 'resnet34-b627a593.pth',
+    source: 'He et al. 2016',
+  },
+  resnet50: {
+    config: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 1, widthPerGroup: 64 },
+    fileName: 'resnet50-0676ba61.pth',
+    source: 'He et al. 2016',
+  },
+  resnet101: {
+    config: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 1, widthPerGroup: 64 },
+    fileName: 'resnet101-63fe2227.pth',
+    source: 'He et al. 2016',
+  },
+  resnext50_32x4d: {
+    config: { block: 'bottleneck', layers: [3, 4, 6, 3], groups: 32, widthPerGroup: 4 },
+    fileName: 'resnext50_32x4d-7cdf4587.pth',
+    source: 'Xie et al. 2017',
+  },
+  resnext101_32x8d: {
+    config: { block: 'bottleneck', layers: [3, 4, 23, 3], groups: 32, widthPerGroup: 8 },
+    fileName: 'resnext101_32x8d-8ba56ff5.pth',
+    source: 'Xie et al. 2017',
+  },
 };
 
 const IMAGENET = { mean: [0.485, 0.456, 0.406] as [number, number, number], std: [0.229, 0.224, 0.225] as [number, number, number] };

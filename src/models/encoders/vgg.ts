@@ -88,7 +88,9 @@ export class VGGEncoder extends Encoder {
   }
 
   override makeDilated(outputStride: 8 | 16): void {
-    throw new Error(`VGGEncoder cannot be dilated to output stride ${outputStride}: it downsamples by max-pooling, which has no dilation (as in smp)`);
+    throw new Error(
+      `VGGEncoder cannot be dilated to output stride ${outputStride}: it downsamples by max-pooling, which has no dilation (as in smp)`,
+    );
   }
 }
 

@@ -51,8 +51,10 @@ export function loadEncoderWeights(encoder: Encoder, spec: EncoderSpec, source: 
     const converted = path.replace(/\.pth$/, '.safetensors');
     if (!existsSync(path) && existsSync(converted)) path = converted;
     if (!existsSync(path)) {
-      throw new Error(`encoderWeights 'imagenet' for ${spec.name}: no file at ${path}. segkit does not download on its own: ` +
-        `put the weights there${spec.imagenet?.url ? ` (${spec.imagenet.url})` : ''} or a .safetensors copy under the same stem, set SEGKIT_WEIGHTS_DIR, or pass the file's path as encoderWeights`);
+      throw new Error(
+        `encoderWeights 'imagenet' for ${spec.name}: no file at ${path}. segkit does not download on its own: ` +
+          `put the weights there${spec.imagenet?.url ? ` (${spec.imagenet.url})` : ''} or a .safetensors copy under the same stem, set SEGKIT_WEIGHTS_DIR, or pass the file's path as encoderWeights`,
+      );
     }
   } else if (!existsSync(path)) {
     throw new Error(`encoderWeights: no file at ${path} (expected 'imagenet', null, or a .pth/.safetensors path)`);
@@ -69,7 +71,9 @@ export function loadEncoderWeights(encoder: Encoder, spec: EncoderSpec, source: 
       ...r.mismatchedKeys.map((m) => `${m.key}: file has [${m.received.join(', ')}], encoder needs [${m.expected.join(', ')}]`),
     ];
     if (problems.length) {
-      throw new Error(`encoderWeights ${path} do not fit encoder ${spec.name}: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`);
+      throw new Error(
+        `encoderWeights ${path} do not fit encoder ${spec.name}: ${problems.slice(0, 8).join('; ')}${problems.length > 8 ? `; and ${problems.length - 8} more` : ''}`,
+      );
     }
   } finally {
     torch.dispose(raw);

@@ -13,7 +13,10 @@ export class SeparableConv2d extends nn.Module {
 
   constructor(inChannels: number, outChannels: number, kernelSize = 1, stride = 1, padding = 0) {
     super();
-    this.conv1 = this.registerModule('conv1', new nn.Conv2d(inChannels, inChannels, kernelSize, { stride, padding, groups: inChannels, bias: false }));
+    this.conv1 = this.registerModule(
+      'conv1',
+      new nn.Conv2d(inChannels, inChannels, kernelSize, { stride, padding, groups: inChannels, bias: false }),
+    );
     this.pointwise = this.registerModule('pointwise', new nn.Conv2d(inChannels, outChannels, 1, { bias: false }));
   }
 
@@ -63,12 +66,19 @@ export class XceptionBlock extends nn.Module {
 /** pretrainedmodels' Xception without fc, returning smp's six features. */
 export class XceptionEncoder extends Encoder {
   readonly outChannels: number[];
-  readonly conv1: nn.Conv2d; readonly bn1: nn.BatchNorm2d; readonly relu1: nn.ReLU;
-  readonly conv2: nn.Conv2d; readonly bn2: nn.BatchNorm2d; readonly relu2: nn.ReLU;
+  readonly conv1: nn.Conv2d;
+  readonly bn1: nn.BatchNorm2d;
+  readonly relu1: nn.ReLU;
+  readonly conv2: nn.Conv2d;
+  readonly bn2: nn.BatchNorm2d;
+  readonly relu2: nn.ReLU;
   /** block1 .. block12. */
   readonly blocks: XceptionBlock[] = [];
-  readonly conv3: SeparableConv2d; readonly bn3: nn.BatchNorm2d; readonly relu3: nn.ReLU;
-  readonly conv4: SeparableConv2d; readonly bn4: nn.BatchNorm2d;
+  readonly conv3: SeparableConv2d;
+  readonly bn3: nn.BatchNorm2d;
+  readonly relu3: nn.ReLU;
+  readonly conv4: SeparableConv2d;
+  readonly bn4: nn.BatchNorm2d;
 
   constructor(depth = 5) {
     super(depth);
@@ -81,7 +91,9 @@ export class XceptionEncoder extends Encoder {
     this.bn2 = this.registerModule('bn2', new nn.BatchNorm2d(64));
     this.relu2 = this.registerModule('relu2', new nn.ReLU());
     const specs: [number, number, number, number, boolean, boolean][] = [
-      [64, 128, 2, 2, false, true], [128, 256, 2, 2, true, true], [256, 728, 2, 2, true, true],
+      [64, 128, 2, 2, false, true],
+      [128, 256, 2, 2, true, true],
+      [256, 728, 2, 2, true, true],
       ...Array.from({ length: 8 }, (): [number, number, number, number, boolean, boolean] => [728, 728, 3, 1, true, true]),
       [728, 1024, 2, 2, true, false],
     ];
@@ -98,11 +110,12 @@ export class XceptionEncoder extends Encoder {
     const features = [x];
     const b = this.blocks;
     if (this.depth >= 1) {
-      for (const m of [this.conv1, this.bn1, this.relu1, this.conv2, this.bn2, this.relu2]) x = nn.chainLink(x, (t) => m.forward(t), features);
+      for (const m of [this.conv1, this.bn1, this.relu1, this.conv2, this.bn2, this.relu2])
+        x = nn.chainLink(x, (t) => m.forward(t), features);
       features.push(x);
     }
-    if (this.depth >= 2) features.push(x = b[0]!.forward(x));
-    if (this.depth >= 3) features.push(x = b[1]!.forward(x));
+    if (this.depth >= 2) features.push((x = b[0]!.forward(x)));
+    if (this.depth >= 3) features.push((x = b[1]!.forward(x)));
     if (this.depth >= 4) {
       for (let i = 2; i < 11; i++) x = nn.chainLink(x, (t) => b[i]!.forward(t), features);
       features.push(x);
@@ -138,8 +151,10 @@ const spec: EncoderSpec = {
   source: 'Chollet 2017, Cadene pretrainedmodels layout',
   create: ({ depth }) => new XceptionEncoder(depth),
   imagenet: {
-    mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5],
-    fileName: 'xception-43020ad28.pth', url: 'http://data.lip6.fr/cadene/pretrainedmodels/xception-43020ad28.pth',
+    mean: [0.5, 0.5, 0.5],
+    std: [0.5, 0.5, 0.5],
+    fileName: 'xception-43020ad28.pth',
+    url: 'http://data.lip6.fr/cadene/pretrainedmodels/xception-43020ad28.pth',
   },
   dilations: [16, 8],
   remapWeights(dict: Record<string, Tensor>): Record<string, Tensor> {

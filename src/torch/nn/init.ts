@@ -2,36 +2,63 @@
 // same seed gives the same values: each one calls libtorch's generator through the same kernel
 // (uniform_, normal_) with the same bounds, computed with the same double arithmetic.
 // All of them run under noGrad (parameters are leaves that require grad) and return the tensor.
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { noGrad } from '../autograd.js';
 import { checkFinite, checkNumber, describeChoices, invalidParameterError } from '../../validate.js';
 import { checkOptionKeys, tid } from '../ops/registry.js';
 import { uniform_ as uniformRaw, normal_ as normalRaw, erfinv_, fill_, zero_, mul_, add_, clamp_ } from '../ops/inplace.js';
 
 export type Nonlinearity =
-  | 'linear' | 'conv1d' | 'conv2d' | 'conv3d' | 'convTranspose1d' | 'convTranspose2d' | 'convTranspose3d'
-  | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu'
-  | 'conv_transpose1d' | 'conv_transpose2d' | 'conv_transpose3d' | 'leaky_relu';
+  | 'linear'
+  | 'conv1d'
+  | 'conv2d'
+  | 'conv3d'
+  | 'convTranspose1d'
+  | 'convTranspose2d'
+  | 'convTranspose3d'
+  | 'sigmoid'
+  | 'tanh'
+  | 'relu'
+  | 'leakyRelu'
+  | 'selu'
+  | 'conv_transpose1d'
+  | 'conv_transpose2d'
+  | 'conv_transpose3d'
+  | 'leaky_relu';
 export type FanMode = 'fanIn' | 'fanOut' | 'fan_in' | 'fan_out';
 
 /** The names calculateGain's error lists (the snake_case spellings are accepted too). */
 const GAIN_NAMES = ['linear', 'conv2d', 'convTranspose2d', 'sigmoid', 'tanh', 'relu', 'leakyRelu', 'selu'];
-const LINEAR_FNS = new Set(['linear', 'conv1d', 'conv2d', 'conv3d', 'convTranspose1d', 'convTranspose2d', 'convTranspose3d',
-  'conv_transpose1d', 'conv_transpose2d', 'conv_transpose3d', 'sigmoid']);
+const LINEAR_FNS = new Set([
+  'linear',
+  'conv1d',
+  'conv2d',
+  'conv3d',
+  'convTranspose1d',
+  'convTranspose2d',
+  'convTranspose3d',
+  'conv_transpose1d',
+  'conv_transpose2d',
+  'conv_transpose3d',
+  'sigmoid',
+]);
 
 /** The recommended gain for a nonlinearity (param: leakyRelu's negative slope, default 0.01). */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number | null): number {
   if (LINEAR_FNS.has(nonlinearity)) return 1;
   switch (nonlinearity) {
-    case 'tanh': return 5.0 / 3;
-    case 'relu': return Math.sqrt(2.0);
+    case 'tanh':
+      return 5.0 / 3;
+    case 'relu':
+      return Math.sqrt(2.0);
     case 'leakyRelu':
     case 'leaky_relu': {
       const slope = param == null ? 0.01 : checkFinite('init.calculateGain', 'param', param);
       // Python's slope ** 2, spelled the same way so the double rounds the same.
       return Math.sqrt(2.0 / (1 + slope ** 2));
     }
-    case 'selu': return 3.0 / 4;
+    case 'selu':
+      return 3.0 / 4;
     default:
       throw invalidParameterError('init.calculateGain', 'nonlinearity', describeChoices(GAIN_NAMES), nonlinearity);
   }
@@ -46,7 +73,9 @@ function checkTensor(t: unknown, fn: string): Tensor {
 export function calculateFanInAndFanOut(tensor: Tensor, fn = 'calculateFanInAndFanOut'): [number, number] {
   const s = checkTensor(tensor, fn).shape;
   if (s.length < 2) {
-    throw new RangeError(`init.${fn}: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape [${s.join(', ')}])`);
+    throw new RangeError(
+      `init.${fn}: fan in and fan out can not be computed for a tensor with fewer than 2 dimensions (shape [${s.join(', ')}])`,
+    );
   }
   let receptive = 1;
   for (const d of s.slice(2)) receptive *= d;
@@ -65,7 +94,11 @@ function num(v: unknown, fallback: number, fn: string, name: string): number {
   return v === undefined ? fallback : checkNumber(`init.${fn}`, name, v);
 }
 
-export interface KaimingOptions { a?: number; mode?: FanMode; nonlinearity?: Nonlinearity }
+export interface KaimingOptions {
+  a?: number;
+  mode?: FanMode;
+  nonlinearity?: Nonlinearity;
+}
 
 function kaimingStd(tensor: Tensor, options: KaimingOptions | undefined, fn: string): number | null {
   checkOptionKeys(`init.${fn}`, options, ['a', 'mode', 'nonlinearity']);
@@ -187,25 +220,38 @@ export function truncNormal_<T extends Tensor>(tensor: T, options?: { mean?: num
  * is preserved.
  * ====================================================
  */
-const ERX = 8.45062911510467529297e-01;
-const EFX = 1.28379167095512586316e-01;
-const EFX8 = 1.02703333676410069053e+00;
-const PP = [1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02, -5.77027029648944159157e-03,
-  -2.37630166566501626084e-05];
-const QQ = [1, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03, 1.32494738004321644526e-04,
-  -3.96022827877536812320e-06];
-const PA = [-2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01, 3.18346619901161753674e-01,
-  -1.10894694282396677476e-01, 3.54783043256182359371e-02, -2.16637559486879084300e-03];
-const QA = [1, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02, 1.26171219808761642112e-01,
-  1.36370839120290507362e-02, 1.19844998467991074170e-02];
-const RA = [-9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01, -6.23753324503260060396e+01,
-  -1.62396669462573470355e+02, -1.84605092906711035994e+02, -8.12874355063065934246e+01, -9.81432934416914548592e+00];
-const SA = [1, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02, 6.45387271733267880336e+02,
-  4.29008140027567833386e+02, 1.08635005541779435134e+02, 6.57024977031928170135e+00, -6.04244152148580987438e-02];
-const RB = [-9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01, -1.60636384855821916062e+02,
-  -6.37566443368389627722e+02, -1.02509513161107724954e+03, -4.83519191608651397019e+02];
-const SB = [1, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03, 3.19985821950859553908e+03,
-  2.55305040643316442583e+03, 4.74528541206955367215e+02, -2.24409524465858183362e+01];
+const ERX = 8.45062911510467529297e-1;
+const EFX = 1.28379167095512586316e-1;
+const PP = [
+  1.28379167095512558561e-1, -3.2504210724700149937e-1, -2.84817495755985104766e-2, -5.77027029648944159157e-3, -2.37630166566501626084e-5,
+];
+const QQ = [
+  1, 3.97917223959155352819e-1, 6.50222499887672944485e-2, 5.08130628187576562776e-3, 1.32494738004321644526e-4, -3.9602282787753681232e-6,
+];
+const PA = [
+  -2.36211856075265944077e-3, 4.14856118683748331666e-1, -3.72207876035701323847e-1, 3.18346619901161753674e-1, -1.10894694282396677476e-1,
+  3.54783043256182359371e-2, -2.166375594868790843e-3,
+];
+const QA = [
+  1, 1.06420880400844228286e-1, 5.40397917702171048937e-1, 7.18286544141962662868e-2, 1.26171219808761642112e-1, 1.36370839120290507362e-2,
+  1.1984499846799107417e-2,
+];
+const RA = [
+  -9.86494403484714822705e-3, -6.93858572707181764372e-1, -1.05586262253232909814e1, -6.23753324503260060396e1, -1.62396669462573470355e2,
+  -1.84605092906711035994e2, -8.12874355063065934246e1, -9.81432934416914548592,
+];
+const SA = [
+  1, 1.96512716674392571292e1, 1.376577541435190426e2, 4.34565877475229228821e2, 6.45387271733267880336e2, 4.29008140027567833386e2,
+  1.08635005541779435134e2, 6.57024977031928170135, -6.04244152148580987438e-2,
+];
+const RB = [
+  -9.86494292470009928597e-3, -7.99283237680523006574e-1, -1.77579549177547519889e1, -1.60636384855821916062e2, -6.37566443368389627722e2,
+  -1.02509513161107724954e3, -4.83519191608651397019e2,
+];
+const SB = [
+  1, 3.03380607434824582924e1, 3.25792512996573918826e2, 1.53672958608443695994e3, 3.19985821950859553908e3, 2.55305040643316442583e3,
+  4.74528541206955367215e2, -2.24409524465858183362e1,
+];
 
 const scratch = new DataView(new ArrayBuffer(8));
 
@@ -216,12 +262,12 @@ export function erf(x: number): number {
   scratch.setFloat64(0, x);
   const ix = scratch.getUint32(0) & 0x7fffffff;
   if (ix < 0x3feb0000) {
-    if (ix < 0x3e300000) return ix < 0x00800000 ? 0.0625 * (16.0 * x + (16.0 * EFX) * x) : x + EFX * x;
+    if (ix < 0x3e300000) return ix < 0x00800000 ? 0.0625 * (16.0 * x + 16.0 * EFX * x) : x + EFX * x;
     const z = x * x;
     const z2 = z * z;
     const z4 = z2 * z2;
-    const r = (PP[0]! + z * PP[1]!) + z2 * (PP[2]! + z * PP[3]!) + z4 * PP[4]!;
-    const s = (1 + z * QQ[1]!) + z2 * (QQ[2]! + z * QQ[3]!) + z4 * (QQ[4]! + z * QQ[5]!);
+    const r = PP[0]! + z * PP[1]! + z2 * (PP[2]! + z * PP[3]!) + z4 * PP[4]!;
+    const s = 1 + z * QQ[1]! + z2 * (QQ[2]! + z * QQ[3]!) + z4 * (QQ[4]! + z * QQ[5]!);
     return x + x * (r / s);
   }
   if (ix < 0x3ff40000) {
@@ -229,8 +275,8 @@ export function erf(x: number): number {
     const s2 = s * s;
     const s4 = s2 * s2;
     const s6 = s4 * s2;
-    const p = (PA[0]! + s * PA[1]!) + s2 * (PA[2]! + s * PA[3]!) + s4 * (PA[4]! + s * PA[5]!) + s6 * PA[6]!;
-    const q = (1 + s * QA[1]!) + s2 * (QA[2]! + s * QA[3]!) + s4 * (QA[4]! + s * QA[5]!) + s6 * QA[6]!;
+    const p = PA[0]! + s * PA[1]! + s2 * (PA[2]! + s * PA[3]!) + s4 * (PA[4]! + s * PA[5]!) + s6 * PA[6]!;
+    const q = 1 + s * QA[1]! + s2 * (QA[2]! + s * QA[3]!) + s4 * (QA[4]! + s * QA[5]!) + s6 * QA[6]!;
     return x >= 0 ? ERX + p / q : -ERX - p / q;
   }
   if (ix >= 0x40180000) return x >= 0 ? 1 - 1e-300 : 1e-300 - 1;
@@ -242,11 +288,11 @@ export function erf(x: number): number {
   let R: number;
   let S: number;
   if (ix < 0x4006db6e) {
-    R = (RA[0]! + s * RA[1]!) + s2 * (RA[2]! + s * RA[3]!) + s4 * (RA[4]! + s * RA[5]!) + s6 * (RA[6]! + s * RA[7]!);
-    S = (1 + s * SA[1]!) + s2 * (SA[2]! + s * SA[3]!) + s4 * (SA[4]! + s * SA[5]!) + s6 * (SA[6]! + s * SA[7]!) + (s4 * s4) * SA[8]!;
+    R = RA[0]! + s * RA[1]! + s2 * (RA[2]! + s * RA[3]!) + s4 * (RA[4]! + s * RA[5]!) + s6 * (RA[6]! + s * RA[7]!);
+    S = 1 + s * SA[1]! + s2 * (SA[2]! + s * SA[3]!) + s4 * (SA[4]! + s * SA[5]!) + s6 * (SA[6]! + s * SA[7]!) + s4 * s4 * SA[8]!;
   } else {
-    R = (RB[0]! + s * RB[1]!) + s2 * (RB[2]! + s * RB[3]!) + s4 * (RB[4]! + s * RB[5]!) + s6 * RB[6]!;
-    S = (1 + s * SB[1]!) + s2 * (SB[2]! + s * SB[3]!) + s4 * (SB[4]! + s * SB[5]!) + s6 * (SB[6]! + s * SB[7]!);
+    R = RB[0]! + s * RB[1]! + s2 * (RB[2]! + s * RB[3]!) + s4 * (RB[4]! + s * RB[5]!) + s6 * RB[6]!;
+    S = 1 + s * SB[1]! + s2 * (SB[2]! + s * SB[3]!) + s4 * (SB[4]! + s * SB[5]!) + s6 * (SB[6]! + s * SB[7]!);
   }
   scratch.setFloat64(0, ax);
   scratch.setUint32(4, 0);

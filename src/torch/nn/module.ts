@@ -33,7 +33,11 @@ export abstract class Module {
     if (typeof name !== 'string' || !NAME.test(name)) {
       throw invalidParameterError(`${this.constructor.name}.${kind}`, 'name', 'letters, digits or _ (no dots)', name);
     }
-    for (const [k, m] of [['parameter', this._parameters], ['buffer', this._buffers], ['module', this._modules]] as const) {
+    for (const [k, m] of [
+      ['parameter', this._parameters],
+      ['buffer', this._buffers],
+      ['module', this._modules],
+    ] as const) {
       if (k !== kind.replace('register', '').toLowerCase() && m.has(name)) {
         throw new Error(`${this.constructor.name}.${kind}: ${show(name)} is already a ${k}`);
       }
@@ -151,7 +155,11 @@ export abstract class Module {
     return this.namedBuffers(options).map(([, t]) => t);
   }
 
-  private namedTensors(kind: '_parameters' | '_buffers', method: string, options: { prefix?: string; recurse?: boolean } | undefined): [string, Tensor][] {
+  private namedTensors(
+    kind: '_parameters' | '_buffers',
+    method: string,
+    options: { prefix?: string; recurse?: boolean } | undefined,
+  ): [string, Tensor][] {
     const o = readOptions(`${this.constructor.name}.${method}`, options, ['prefix', 'recurse']);
     const prefix = o.string('prefix', '');
     const recurse = o.bool('recurse', true);
@@ -196,7 +204,7 @@ export abstract class Module {
     const result: LoadResult = { missingKeys: [], unexpectedKeys: [], mismatchedKeys: [] };
     const matches: [Tensor, Tensor][] = [];
     for (const [key, target] of Object.entries(own)) {
-      if (!Object.prototype.hasOwnProperty.call(dict, key)) {
+      if (!Object.hasOwn(dict, key)) {
         result.missingKeys.push(key);
         continue;
       }
@@ -216,7 +224,9 @@ export abstract class Module {
       const lines = [
         ...(result.missingKeys.length ? [`missing keys: ${result.missingKeys.join(', ')}`] : []),
         ...(result.unexpectedKeys.length ? [`unexpected keys: ${result.unexpectedKeys.join(', ')}`] : []),
-        ...result.mismatchedKeys.map((m) => `size mismatch for ${m.key}: expected [${m.expected.join(', ')}], got [${m.received.join(', ')}]`),
+        ...result.mismatchedKeys.map(
+          (m) => `size mismatch for ${m.key}: expected [${m.expected.join(', ')}], got [${m.received.join(', ')}]`,
+        ),
       ];
       throw new Error(`Error(s) in loading state dict for ${this.constructor.name}:\n  ${lines.join('\n  ')}`);
     }
@@ -291,7 +301,9 @@ export abstract class Module {
   /** Parameter count (all, or only trainable ones). */
   numParameters(options?: { trainable?: boolean }): number {
     const trainable = readOptions(`${this.constructor.name}.numParameters`, options, ['trainable']).bool('trainable', false);
-    return this.parameters().filter((p) => !trainable || p.requiresGrad).reduce((n, p) => n + p.numel, 0);
+    return this.parameters()
+      .filter((p) => !trainable || p.requiresGrad)
+      .reduce((n, p) => n + p.numel, 0);
   }
 
   /** Frees every parameter and buffer of this module and its descendants. */
@@ -330,7 +342,7 @@ export abstract class Module {
     const extra = this.extraRepr();
     if (children.length === 0) return `${this.constructor.name}(${extra})`;
     const lines = [...(extra ? extra.split('\n') : []), ...children.map(([n, c]) => `(${n}): ${c.repr()}`)];
-    return `${this.constructor.name}(\n${lines.map((l) => '  ' + l.split('\n').join('\n  ')).join('\n')}\n)`;
+    return `${this.constructor.name}(\n${lines.map((l) => `  ${l.split('\n').join('\n  ')}`).join('\n')}\n)`;
   }
 }
 
@@ -350,6 +362,8 @@ function scopeForward(m: Module): void {
     value: function scopedForward(this: Module, ...args: unknown[]) {
       return tidy(() => forward.apply(this, args as never));
     },
-    writable: true, configurable: true, enumerable: false,
+    writable: true,
+    configurable: true,
+    enumerable: false,
   });
 }

@@ -5,7 +5,13 @@ import { dtypeCode, memoryFormatCode, type DType, type MemoryFormat } from '../d
 import { invalidParameterError } from '../../validate.js';
 import { aten, checkDevice, checkOptionKeys, tid, wrap } from './registry.js';
 
-export interface ToOptions { dtype?: DType; device?: string; memoryFormat?: MemoryFormat; copy?: boolean; nonBlocking?: boolean }
+export interface ToOptions {
+  dtype?: DType;
+  device?: string;
+  memoryFormat?: MemoryFormat;
+  copy?: boolean;
+  nonBlocking?: boolean;
+}
 
 const TO = aten('to', 'dtype_layout');
 

@@ -1,13 +1,17 @@
 // Factories. JS cannot write `1.0`, so factories from plain numbers default to float32 (what
 // segmentation code wants) unless a dtype is given; arange follows PyTorch (int64 for integers).
 import { native } from '../native.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { dtypeCode, dtypeOfTypedArray, isFloatingDType, DTYPE_CODE, ITEM_SIZE, type DType } from '../dtype.js';
 import { invalidParameterError, outOfRangeError, show } from '../../validate.js';
 import { aten, checkDevice, checkInt, checkIntOrInts, checkNumber, checkOptionKeys, tid, wrap } from './registry.js';
 import { to } from './conversion.js';
 
-export interface FactoryOptions { dtype?: DType; device?: string; requiresGrad?: boolean }
+export interface FactoryOptions {
+  dtype?: DType;
+  device?: string;
+  requiresGrad?: boolean;
+}
 const FACTORY_KEYS = ['dtype', 'device', 'requiresGrad'] as const;
 
 type Nested = number | boolean | Nested[];
@@ -54,7 +58,9 @@ function flattenNested(data: Nested, op: string): { shape: number[]; values: (nu
       return;
     }
     if (!Array.isArray(x) || x.length !== shape[d]) {
-      throw new RangeError(`${op}: ragged nested array: data${path} should be an array of length ${shape[d]}, got ${Array.isArray(x) ? `length ${x.length}` : show(x)}`);
+      throw new RangeError(
+        `${op}: ragged nested array: data${path} should be an array of length ${shape[d]}, got ${Array.isArray(x) ? `length ${x.length}` : show(x)}`,
+      );
     }
     x.forEach((v, i) => walk(v, d + 1, `${path}[${i}]`));
   };
@@ -77,7 +83,13 @@ export function tensor(data: TensorData, options?: FactoryOptions & { shape?: re
   let inferredShape: number[];
   if (ArrayBuffer.isView(data)) {
     const d = dtypeOfTypedArray(data);
-    if (d === undefined) throw invalidParameterError(op, 'data', 'a Float32Array, Float64Array, BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array', data);
+    if (d === undefined)
+      throw invalidParameterError(
+        op,
+        'data',
+        'a Float32Array, Float64Array, BigInt64Array, Int32Array, Int16Array, Int8Array or Uint8Array',
+        data,
+      );
     src = d;
     values = data;
     inferredShape = [data.byteLength / ITEM_SIZE[d]];
@@ -151,13 +163,18 @@ export function empty(shape: readonly number[] | number, options?: FactoryOption
   checkOptionKeys('torch.empty', options, FACTORY_KEYS);
   const dt = dtypeCode(options?.dtype ?? 'float32', 'torch.empty');
   checkRequiresGrad(options, options?.dtype ?? 'float32', 'torch.empty');
-  return finish(wrap(native.call(EMPTY, sizeArg(shape, 'torch.empty'), dt, null, deviceArg(options, 'torch.empty'), null, null)), options, 'torch.empty');
+  return finish(
+    wrap(native.call(EMPTY, sizeArg(shape, 'torch.empty'), dt, null, deviceArg(options, 'torch.empty'), null, null)),
+    options,
+    'torch.empty',
+  );
 }
 
 const FULL = aten('full');
 export function full(shape: readonly number[] | number, fillValue: number | boolean, options?: FactoryOptions, op = 'torch.full'): Tensor {
   checkOptionKeys(op, options, FACTORY_KEYS);
-  if (typeof fillValue !== 'number' && typeof fillValue !== 'boolean') throw invalidParameterError(op, 'fillValue', 'a number or boolean', fillValue);
+  if (typeof fillValue !== 'number' && typeof fillValue !== 'boolean')
+    throw invalidParameterError(op, 'fillValue', 'a number or boolean', fillValue);
   const dtype = options?.dtype ?? (typeof fillValue === 'boolean' ? 'bool' : 'float32');
   const dt = dtypeCode(dtype, op);
   checkRequiresGrad(options, dtype, op);
@@ -166,8 +183,16 @@ export function full(shape: readonly number[] | number, fillValue: number | bool
 
 const ARANGE = aten('arange', 'start_step');
 /** arange(end) or arange(start, end, step?): int64 when all are integers, else float32. */
-export function arange(startOrEnd: number, end?: number | FactoryOptions, step?: number | FactoryOptions, options?: FactoryOptions): Tensor {
-  let s = 0, e: number, st = 1, opts = options;
+export function arange(
+  startOrEnd: number,
+  end?: number | FactoryOptions,
+  step?: number | FactoryOptions,
+  options?: FactoryOptions,
+): Tensor {
+  let s = 0,
+    e: number,
+    st = 1,
+    opts = options;
   if (typeof end !== 'number') {
     e = startOrEnd;
     opts = end;
@@ -178,7 +203,12 @@ export function arange(startOrEnd: number, end?: number | FactoryOptions, step?:
     else opts = step;
   }
   checkOptionKeys('torch.arange', opts, FACTORY_KEYS);
-  for (const [k, v] of [['start', s], ['end', e], ['step', st]] as const) checkNumber('torch.arange', k, v);
+  for (const [k, v] of [
+    ['start', s],
+    ['end', e],
+    ['step', st],
+  ] as const)
+    checkNumber('torch.arange', k, v);
   if (st === 0) throw outOfRangeError('torch.arange', 'step', 'a nonzero number', st);
   const allInt = Number.isInteger(s) && Number.isInteger(e) && Number.isInteger(st);
   const dt = dtypeCode(opts?.dtype ?? (allInt ? 'int64' : 'float32'), 'torch.arange');
@@ -189,8 +219,22 @@ const LINSPACE = aten('linspace');
 export function linspace(start: number, end: number, steps: number, options?: FactoryOptions): Tensor {
   checkOptionKeys('torch.linspace', options, FACTORY_KEYS);
   const dt = dtypeCode(options?.dtype ?? 'float32', 'torch.linspace');
-  return finish(wrap(native.call(LINSPACE, checkNumber('torch.linspace', 'start', start), checkNumber('torch.linspace', 'end', end),
-    checkInt('torch.linspace', 'steps', steps), dt, null, deviceArg(options, 'torch.linspace'), null)), options, 'torch.linspace');
+  return finish(
+    wrap(
+      native.call(
+        LINSPACE,
+        checkNumber('torch.linspace', 'start', start),
+        checkNumber('torch.linspace', 'end', end),
+        checkInt('torch.linspace', 'steps', steps),
+        dt,
+        null,
+        deviceArg(options, 'torch.linspace'),
+        null,
+      ),
+    ),
+    options,
+    'torch.linspace',
+  );
 }
 
 const EYE_M = aten('eye', 'm');
@@ -199,7 +243,11 @@ export function eye(n: number, m?: number | FactoryOptions, options?: FactoryOpt
   const opts = typeof m === 'number' ? options : m;
   checkOptionKeys('torch.eye', opts, FACTORY_KEYS);
   const dt = dtypeCode(opts?.dtype ?? 'float32', 'torch.eye');
-  return finish(wrap(native.call(EYE_M, checkInt('torch.eye', 'n', n), checkInt('torch.eye', 'm', cols), dt, null, deviceArg(opts, 'torch.eye'), null)), opts, 'torch.eye');
+  return finish(
+    wrap(native.call(EYE_M, checkInt('torch.eye', 'n', n), checkInt('torch.eye', 'm', cols), dt, null, deviceArg(opts, 'torch.eye'), null)),
+    opts,
+    'torch.eye',
+  );
 }
 
 const RANDINT = aten('randint', 'low');
@@ -210,14 +258,22 @@ export function randint(low: number, high: number, shape: readonly number[] | nu
     throw new RangeError(`torch.randint: high must be greater than low, got low=${low}, high=${high}`);
   }
   const dt = dtypeCode(options?.dtype ?? 'int64', 'torch.randint');
-  return finish(wrap(native.call(RANDINT, low, high, sizeArg(shape, 'torch.randint'), dt, null, deviceArg(options, 'torch.randint'), null)), options, 'torch.randint');
+  return finish(
+    wrap(native.call(RANDINT, low, high, sizeArg(shape, 'torch.randint'), dt, null, deviceArg(options, 'torch.randint'), null)),
+    options,
+    'torch.randint',
+  );
 }
 
 const RANDPERM = aten('randperm');
 export function randperm(n: number, options?: FactoryOptions): Tensor {
   checkOptionKeys('torch.randperm', options, FACTORY_KEYS);
   const dt = dtypeCode(options?.dtype ?? 'int64', 'torch.randperm');
-  return finish(wrap(native.call(RANDPERM, checkInt('torch.randperm', 'n', n), dt, null, deviceArg(options, 'torch.randperm'), null)), options, 'torch.randperm');
+  return finish(
+    wrap(native.call(RANDPERM, checkInt('torch.randperm', 'n', n), dt, null, deviceArg(options, 'torch.randperm'), null)),
+    options,
+    'torch.randperm',
+  );
 }
 
 function like(name: string) {
@@ -241,8 +297,22 @@ const FULL_LIKE = aten('full_like');
 export function fullLike(input: Tensor, fillValue: number, options?: FactoryOptions): Tensor {
   checkOptionKeys('torch.fullLike', options, FACTORY_KEYS);
   const dt = options?.dtype ? dtypeCode(options.dtype, 'torch.fullLike') : null;
-  return finish(wrap(native.call(FULL_LIKE, tid(input, 'torch.fullLike', 'input'), checkNumber('torch.fullLike', 'fillValue', fillValue),
-    dt, null, deviceArg(options, 'torch.fullLike'), null, null)), options, 'torch.fullLike');
+  return finish(
+    wrap(
+      native.call(
+        FULL_LIKE,
+        tid(input, 'torch.fullLike', 'input'),
+        checkNumber('torch.fullLike', 'fillValue', fillValue),
+        dt,
+        null,
+        deviceArg(options, 'torch.fullLike'),
+        null,
+        null,
+      ),
+    ),
+    options,
+    'torch.fullLike',
+  );
 }
 
 /** A 0-d tensor holding one number. */

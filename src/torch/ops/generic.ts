@@ -15,7 +15,10 @@ function overloadsOf(name: string): { handle: number; info: OpInfo }[] {
   const dot = full.indexOf('.', full.indexOf('::'));
   const base = dot < 0 ? full : full.slice(0, dot);
   const names = dot < 0 ? native.overloads(base) : [full.slice(dot + 1)];
-  list = names.map((o) => native.op(base, o)).filter((h) => h >= 0).map((h) => ({ handle: h, info: native.opInfo(h) }))
+  list = names
+    .map((o) => native.op(base, o))
+    .filter((h) => h >= 0)
+    .map((h) => ({ handle: h, info: native.opInfo(h) }))
     .filter((o) => !o.info.args.some((a) => a.isWrite && a.kwargOnly)); // out= variants write into an argument
   if (list.length === 0) throw new Error(`ops.call: libtorch has no operator ${full}`);
   cache.set(full, list);
@@ -29,12 +32,21 @@ function fits(arg: OpArgInfo, v: unknown): boolean {
   if (v === null || v === undefined) return optional || arg.hasDefault;
   if (v instanceof Tensor) return t === 'Tensor';
   const list = /^(.*)\[\d*\]$/.exec(t)?.[1];
-  if (typeof v === 'number') return ['int', 'float', 'Scalar', 'number', 'SymInt', 'ScalarType', 'MemoryFormat', 'Layout'].includes(t) || list === 'int' || list === 'SymInt' || list === 'float';
+  if (typeof v === 'number')
+    return (
+      ['int', 'float', 'Scalar', 'number', 'SymInt', 'ScalarType', 'MemoryFormat', 'Layout'].includes(t) ||
+      list === 'int' ||
+      list === 'SymInt' ||
+      list === 'float'
+    );
   if (typeof v === 'boolean') return t === 'bool' || t === 'Scalar' || t === 'number';
   if (typeof v === 'string') return t === 'str' || t === 'Device';
   if (Array.isArray(v)) {
     if (list === 'Tensor' || list === 'Tensor?') return v.every((x) => x instanceof Tensor || (list === 'Tensor?' && x === null));
-    return (list === 'int' || list === 'SymInt' || list === 'float' || list === 'bool') && v.every((x) => typeof x === 'number' || typeof x === 'boolean');
+    return (
+      (list === 'int' || list === 'SymInt' || list === 'float' || list === 'bool') &&
+      v.every((x) => typeof x === 'number' || typeof x === 'boolean')
+    );
   }
   return false;
 }
@@ -64,9 +76,11 @@ export function call(name: string, ...args: unknown[]): any {
     const out = native.call(handle, ...values.slice(0, last).map(toNative));
     return wrapReturn(info, out);
   }
-  const sigs = candidates.map((c) => '  ' + c.info.schema).join('\n');
+  const sigs = candidates.map((c) => `  ${c.info.schema}`).join('\n');
   const got = args.map((a) => (a instanceof Tensor ? 'Tensor' : Array.isArray(a) ? 'array' : typeof a)).join(', ');
-  throw new TypeError(`ops.call: no overload of ${name} accepts (${got}${Object.keys(kwargs).length ? ', {' + Object.keys(kwargs).join(', ') + '}' : ''}); candidates:\n${sigs}`);
+  throw new TypeError(
+    `ops.call: no overload of ${name} accepts (${got}${Object.keys(kwargs).length ? `, {${Object.keys(kwargs).join(', ')}}` : ''}); candidates:\n${sigs}`,
+  );
 }
 
 /** The schemas of an operator's overloads, for discovering argument names. */

@@ -33,12 +33,24 @@ const ADDCMUL_ = aten('addcmul_');
 const ADDCDIV_ = aten('addcdiv_');
 export function addcmul_<T extends Tensor>(self: T, t1: Tensor, t2: Tensor, options?: { value?: number }): T {
   checkOptionKeys('addcmul_', options, ['value']);
-  native.callVoid(ADDCMUL_, tid(self, 'addcmul_', 'self'), tid(t1, 'addcmul_', 'tensor1'), tid(t2, 'addcmul_', 'tensor2'), options?.value ?? 1);
+  native.callVoid(
+    ADDCMUL_,
+    tid(self, 'addcmul_', 'self'),
+    tid(t1, 'addcmul_', 'tensor1'),
+    tid(t2, 'addcmul_', 'tensor2'),
+    options?.value ?? 1,
+  );
   return self;
 }
 export function addcdiv_<T extends Tensor>(self: T, t1: Tensor, t2: Tensor, options?: { value?: number }): T {
   checkOptionKeys('addcdiv_', options, ['value']);
-  native.callVoid(ADDCDIV_, tid(self, 'addcdiv_', 'self'), tid(t1, 'addcdiv_', 'tensor1'), tid(t2, 'addcdiv_', 'tensor2'), options?.value ?? 1);
+  native.callVoid(
+    ADDCDIV_,
+    tid(self, 'addcdiv_', 'self'),
+    tid(t1, 'addcdiv_', 'tensor1'),
+    tid(t2, 'addcdiv_', 'tensor2'),
+    options?.value ?? 1,
+  );
   return self;
 }
 
@@ -126,7 +138,8 @@ export function normal_<T extends Tensor>(self: T, mean = 0, std = 1): T {
 const MASKED_FILL_ = aten('masked_fill_', 'Scalar');
 export function maskedFill_<T extends Tensor>(self: T, mask: Tensor, value: number): T {
   const m = tid(mask, 'maskedFill_', 'mask');
-  if (mask.dtype !== 'bool') throw new TypeError(`maskedFill_: mask must be a bool tensor, got ${mask.dtype} (compare first, e.g. m.gt(0))`);
+  if (mask.dtype !== 'bool')
+    throw new TypeError(`maskedFill_: mask must be a bool tensor, got ${mask.dtype} (compare first, e.g. m.gt(0))`);
   native.callVoid(MASKED_FILL_, tid(self, 'maskedFill_', 'self'), m, checkNumber('maskedFill_', 'value', value));
   return self;
 }

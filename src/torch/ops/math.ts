@@ -155,7 +155,8 @@ const GELU_APPROXIMATIONS = ['none', 'tanh'] as const;
 /** GELU, exact (`approximate: 'none'`) or with the tanh approximation. */
 export function gelu(input: Tensor, options?: { approximate?: 'none' | 'tanh' }): Tensor {
   checkOptionKeys('torch.gelu', options, ['approximate']);
-  const approx = options === undefined ? 'none' : checkChoice('torch.gelu', 'approximate', options.approximate ?? 'none', GELU_APPROXIMATIONS);
+  const approx =
+    options === undefined ? 'none' : checkChoice('torch.gelu', 'approximate', options.approximate ?? 'none', GELU_APPROXIMATIONS);
   return wrap(native.call(GELU, tid(input, 'torch.gelu', 'input'), approx));
 }
 
@@ -176,12 +177,21 @@ const LOG_SOFTMAX = aten('log_softmax', 'int');
 export function softmax(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
   const id = tid(input, 'torch.softmax', 'input');
   checkOptionKeys('torch.softmax', options, ['dtype']);
-  return wrap(native.call(SOFTMAX, id, checkInt('torch.softmax', 'dim', dim), options?.dtype ? dtypeCode(options.dtype, 'torch.softmax') : null));
+  return wrap(
+    native.call(SOFTMAX, id, checkInt('torch.softmax', 'dim', dim), options?.dtype ? dtypeCode(options.dtype, 'torch.softmax') : null),
+  );
 }
 export function logSoftmax(input: Tensor, dim: number, options?: { dtype?: DType }): Tensor {
   const id = tid(input, 'torch.logSoftmax', 'input');
   checkOptionKeys('torch.logSoftmax', options, ['dtype']);
-  return wrap(native.call(LOG_SOFTMAX, id, checkInt('torch.logSoftmax', 'dim', dim), options?.dtype ? dtypeCode(options.dtype, 'torch.logSoftmax') : null));
+  return wrap(
+    native.call(
+      LOG_SOFTMAX,
+      id,
+      checkInt('torch.logSoftmax', 'dim', dim),
+      options?.dtype ? dtypeCode(options.dtype, 'torch.logSoftmax') : null,
+    ),
+  );
 }
 
 const WHERE = aten('where', 'self');
@@ -212,7 +222,9 @@ export function clamp(input: Tensor, min?: TensorOrNumber | null, max?: TensorOr
   if (typeof min === 'number' || typeof max === 'number') {
     throw new TypeError('torch.clamp: min and max must both be numbers or both be Tensors');
   }
-  return wrap(native.call(CLAMP_T, id, min == null ? null : tid(min, 'torch.clamp', 'min'), max == null ? null : tid(max, 'torch.clamp', 'max')));
+  return wrap(
+    native.call(CLAMP_T, id, min == null ? null : tid(min, 'torch.clamp', 'min'), max == null ? null : tid(max, 'torch.clamp', 'max')),
+  );
 }
 
 const ADDCMUL = aten('addcmul');
@@ -220,12 +232,28 @@ const ADDCDIV = aten('addcdiv');
 /** input + value * t1 * t2 */
 export function addcmul(input: Tensor, t1: Tensor, t2: Tensor, options?: { value?: number }): Tensor {
   checkOptionKeys('torch.addcmul', options, ['value']);
-  return wrap(native.call(ADDCMUL, tid(input, 'torch.addcmul', 'input'), tid(t1, 'torch.addcmul', 'tensor1'), tid(t2, 'torch.addcmul', 'tensor2'), options?.value ?? 1));
+  return wrap(
+    native.call(
+      ADDCMUL,
+      tid(input, 'torch.addcmul', 'input'),
+      tid(t1, 'torch.addcmul', 'tensor1'),
+      tid(t2, 'torch.addcmul', 'tensor2'),
+      options?.value ?? 1,
+    ),
+  );
 }
 /** input + value * t1 / t2 */
 export function addcdiv(input: Tensor, t1: Tensor, t2: Tensor, options?: { value?: number }): Tensor {
   checkOptionKeys('torch.addcdiv', options, ['value']);
-  return wrap(native.call(ADDCDIV, tid(input, 'torch.addcdiv', 'input'), tid(t1, 'torch.addcdiv', 'tensor1'), tid(t2, 'torch.addcdiv', 'tensor2'), options?.value ?? 1));
+  return wrap(
+    native.call(
+      ADDCDIV,
+      tid(input, 'torch.addcdiv', 'input'),
+      tid(t1, 'torch.addcdiv', 'tensor1'),
+      tid(t2, 'torch.addcdiv', 'tensor2'),
+      options?.value ?? 1,
+    ),
+  );
 }
 
 const LERP_S = aten('lerp', 'Scalar');
@@ -234,7 +262,9 @@ const LERP_T = aten('lerp', 'Tensor');
 export function lerp(input: Tensor, end: Tensor, weight: TensorOrNumber): Tensor {
   const a = tid(input, 'torch.lerp', 'input');
   const b = tid(end, 'torch.lerp', 'end');
-  return wrap(typeof weight === 'number' ? native.call(LERP_S, a, b, weight) : native.call(LERP_T, a, b, tid(weight, 'torch.lerp', 'weight')));
+  return wrap(
+    typeof weight === 'number' ? native.call(LERP_S, a, b, weight) : native.call(LERP_T, a, b, tid(weight, 'torch.lerp', 'weight')),
+  );
 }
 
 const EQUAL = aten('equal');
@@ -245,6 +275,12 @@ export function equal(a: Tensor, b: Tensor): boolean {
 }
 export function allclose(a: Tensor, b: Tensor, options?: { rtol?: number; atol?: number; equalNan?: boolean }): boolean {
   checkOptionKeys('torch.allclose', options, ['rtol', 'atol', 'equalNan']);
-  return native.call(ALLCLOSE, tid(a, 'torch.allclose', 'input'), tid(b, 'torch.allclose', 'other'),
-    options?.rtol ?? 1e-5, options?.atol ?? 1e-8, options?.equalNan ?? false) as boolean;
+  return native.call(
+    ALLCLOSE,
+    tid(a, 'torch.allclose', 'input'),
+    tid(b, 'torch.allclose', 'other'),
+    options?.rtol ?? 1e-5,
+    options?.atol ?? 1e-8,
+    options?.equalNan ?? false,
+  ) as boolean;
 }

@@ -5,8 +5,14 @@ import { Tensor } from '../tensor.js';
 import { dtypeCode, type DType } from '../dtype.js';
 import { aten, checkBool, checkInt, checkIntOrInts, checkOptionKeys, tid, wrap } from './registry.js';
 
-export interface ReduceOptions { dim?: number | number[]; keepdim?: boolean }
-export interface ValuesIndices { values: Tensor; indices: Tensor }
+export interface ReduceOptions {
+  dim?: number | number[];
+  keepdim?: boolean;
+}
+export interface ValuesIndices {
+  values: Tensor;
+  indices: Tensor;
+}
 
 /** `dim` as a list: one integer, or an array of them (empty: every dimension, for amax and countNonzero). */
 function dims(op: string, dim: number | number[]): number[] {
@@ -132,7 +138,9 @@ export function norm(input: Tensor, options?: ReduceOptions & { p?: number }): T
 const LOGSUMEXP = aten('logsumexp');
 export function logsumexp(input: Tensor, dim: number | number[], options?: { keepdim?: boolean }): Tensor {
   checkOptionKeys('torch.logsumexp', options, ['keepdim']);
-  return wrap(native.call(LOGSUMEXP, tid(input, 'torch.logsumexp', 'input'), dims('torch.logsumexp', dim), keep('torch.logsumexp', options)));
+  return wrap(
+    native.call(LOGSUMEXP, tid(input, 'torch.logsumexp', 'input'), dims('torch.logsumexp', dim), keep('torch.logsumexp', options)),
+  );
 }
 
 const CUMSUM = aten('cumsum');
@@ -151,16 +159,27 @@ export function cumprod(input: Tensor, dim: number, options?: { dtype?: DType })
 const TOPK = aten('topk');
 export function topk(input: Tensor, k: number, options?: { dim?: number; largest?: boolean; sorted?: boolean }): ValuesIndices {
   checkOptionKeys('torch.topk', options, ['dim', 'largest', 'sorted']);
-  const [v, i] = native.call(TOPK, tid(input, 'torch.topk', 'input'), checkInt('torch.topk', 'k', k),
-    options?.dim ?? -1, options?.largest ?? true, options?.sorted ?? true) as [number, number];
+  const [v, i] = native.call(
+    TOPK,
+    tid(input, 'torch.topk', 'input'),
+    checkInt('torch.topk', 'k', k),
+    options?.dim ?? -1,
+    options?.largest ?? true,
+    options?.sorted ?? true,
+  ) as [number, number];
   return { values: wrap(v), indices: wrap(i) };
 }
 
 const SORT = aten('sort', 'stable');
 export function sort(input: Tensor, options?: { dim?: number; descending?: boolean; stable?: boolean }): ValuesIndices {
   checkOptionKeys('torch.sort', options, ['dim', 'descending', 'stable']);
-  const [v, i] = native.call(SORT, tid(input, 'torch.sort', 'input'), options?.stable ?? false,
-    options?.dim ?? -1, options?.descending ?? false) as [number, number];
+  const [v, i] = native.call(
+    SORT,
+    tid(input, 'torch.sort', 'input'),
+    options?.stable ?? false,
+    options?.dim ?? -1,
+    options?.descending ?? false,
+  ) as [number, number];
   return { values: wrap(v), indices: wrap(i) };
 }
 

@@ -8,7 +8,7 @@ import * as v from '../../validate.js';
 export function aten(name: string, overload = ''): number {
   const h = native.op(name.includes('::') ? name : `aten::${name}`, overload);
   if (h < 0) {
-    throw new Error(`libtorch has no operator ${name}${overload ? '.' + overload : ''} (libtorch ${native.info().version})`);
+    throw new Error(`libtorch has no operator ${name}${overload ? `.${overload}` : ''} (libtorch ${native.info().version})`);
   }
   return h;
 }

@@ -27,7 +27,14 @@ export function permute(input: Tensor, dims: number[]): Tensor {
 
 const TRANSPOSE = aten('transpose', 'int');
 export function transpose(input: Tensor, dim0: number, dim1: number): Tensor {
-  return wrap(native.call(TRANSPOSE, tid(input, 'torch.transpose', 'input'), checkInt('torch.transpose', 'dim0', dim0), checkInt('torch.transpose', 'dim1', dim1)));
+  return wrap(
+    native.call(
+      TRANSPOSE,
+      tid(input, 'torch.transpose', 'input'),
+      checkInt('torch.transpose', 'dim0', dim0),
+      checkInt('torch.transpose', 'dim1', dim1),
+    ),
+  );
 }
 
 const T = aten('t');
@@ -49,12 +56,26 @@ export function unsqueeze(input: Tensor, dim: number): Tensor {
 
 const FLATTEN = aten('flatten', 'using_ints');
 export function flatten(input: Tensor, startDim = 0, endDim = -1): Tensor {
-  return wrap(native.call(FLATTEN, tid(input, 'torch.flatten', 'input'), checkInt('torch.flatten', 'startDim', startDim), checkInt('torch.flatten', 'endDim', endDim)));
+  return wrap(
+    native.call(
+      FLATTEN,
+      tid(input, 'torch.flatten', 'input'),
+      checkInt('torch.flatten', 'startDim', startDim),
+      checkInt('torch.flatten', 'endDim', endDim),
+    ),
+  );
 }
 
 const UNFLATTEN = aten('unflatten', 'int');
 export function unflatten(input: Tensor, dim: number, sizes: number[]): Tensor {
-  return wrap(native.call(UNFLATTEN, tid(input, 'torch.unflatten', 'input'), checkInt('torch.unflatten', 'dim', dim), checkInts('torch.unflatten', 'sizes', sizes)));
+  return wrap(
+    native.call(
+      UNFLATTEN,
+      tid(input, 'torch.unflatten', 'input'),
+      checkInt('torch.unflatten', 'dim', dim),
+      checkInts('torch.unflatten', 'sizes', sizes),
+    ),
+  );
 }
 
 const EXPAND = aten('expand');
@@ -69,13 +90,27 @@ export function expandAs(input: Tensor, other: Tensor): Tensor {
 
 const NARROW = aten('narrow');
 export function narrow(input: Tensor, dim: number, start: number, length: number): Tensor {
-  return wrap(native.call(NARROW, tid(input, 'torch.narrow', 'input'), checkInt('torch.narrow', 'dim', dim),
-    checkInt('torch.narrow', 'start', start), checkInt('torch.narrow', 'length', length)));
+  return wrap(
+    native.call(
+      NARROW,
+      tid(input, 'torch.narrow', 'input'),
+      checkInt('torch.narrow', 'dim', dim),
+      checkInt('torch.narrow', 'start', start),
+      checkInt('torch.narrow', 'length', length),
+    ),
+  );
 }
 
 const SELECT = aten('select', 'int');
 export function select(input: Tensor, dim: number, index: number): Tensor {
-  return wrap(native.call(SELECT, tid(input, 'torch.select', 'input'), checkInt('torch.select', 'dim', dim), checkInt('torch.select', 'index', index)));
+  return wrap(
+    native.call(
+      SELECT,
+      tid(input, 'torch.select', 'input'),
+      checkInt('torch.select', 'dim', dim),
+      checkInt('torch.select', 'index', index),
+    ),
+  );
 }
 
 const SLICE = aten('slice', 'Tensor');
@@ -86,7 +121,14 @@ export function slice(input: Tensor, dim = 0, start: number | null = null, end: 
 
 const INDEX_SELECT = aten('index_select');
 export function indexSelect(input: Tensor, dim: number, index: Tensor): Tensor {
-  return wrap(native.call(INDEX_SELECT, tid(input, 'torch.indexSelect', 'input'), checkInt('torch.indexSelect', 'dim', dim), tid(index, 'torch.indexSelect', 'index')));
+  return wrap(
+    native.call(
+      INDEX_SELECT,
+      tid(input, 'torch.indexSelect', 'input'),
+      checkInt('torch.indexSelect', 'dim', dim),
+      tid(index, 'torch.indexSelect', 'index'),
+    ),
+  );
 }
 
 const INDEX = aten('index', 'Tensor');
@@ -99,7 +141,15 @@ export function index(input: Tensor, indices: (Tensor | null)[]): Tensor {
 
 const GATHER = aten('gather');
 export function gather(input: Tensor, dim: number, index: Tensor): Tensor {
-  return wrap(native.call(GATHER, tid(input, 'torch.gather', 'input'), checkInt('torch.gather', 'dim', dim), tid(index, 'torch.gather', 'index'), false));
+  return wrap(
+    native.call(
+      GATHER,
+      tid(input, 'torch.gather', 'input'),
+      checkInt('torch.gather', 'dim', dim),
+      tid(index, 'torch.gather', 'index'),
+      false,
+    ),
+  );
 }
 
 const SCATTER_SRC = aten('scatter', 'src');
@@ -108,21 +158,35 @@ const SCATTER_REDUCE = aten('scatter', 'reduce');
 const SCATTER_VALUE_REDUCE = aten('scatter', 'value_reduce');
 const SCATTER_REDUCTIONS = ['add', 'multiply'] as const;
 /** Out-of-place scatter of `src` (a tensor or a number) at `index` along `dim`; reduce 'add' | 'multiply'. */
-export function scatter(input: Tensor, dim: number, index: Tensor, src: Tensor | number, options?: { reduce?: 'add' | 'multiply' }): Tensor {
+export function scatter(
+  input: Tensor,
+  dim: number,
+  index: Tensor,
+  src: Tensor | number,
+  options?: { reduce?: 'add' | 'multiply' },
+): Tensor {
   checkOptionKeys('torch.scatter', options, ['reduce']);
   const a = tid(input, 'torch.scatter', 'input');
   const d = checkInt('torch.scatter', 'dim', dim);
   const i = tid(index, 'torch.scatter', 'index');
   const r = options?.reduce === undefined ? undefined : checkChoice('torch.scatter', 'reduce', options.reduce, SCATTER_REDUCTIONS);
-  if (typeof src === 'number') return wrap(r ? native.call(SCATTER_VALUE_REDUCE, a, d, i, src, r) : native.call(SCATTER_VALUE, a, d, i, src));
+  if (typeof src === 'number')
+    return wrap(r ? native.call(SCATTER_VALUE_REDUCE, a, d, i, src, r) : native.call(SCATTER_VALUE, a, d, i, src));
   const s = tid(src, 'torch.scatter', 'src');
   return wrap(r ? native.call(SCATTER_REDUCE, a, d, i, s, r) : native.call(SCATTER_SRC, a, d, i, s));
 }
 
 const SCATTER_ADD = aten('scatter_add');
 export function scatterAdd(input: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
-  return wrap(native.call(SCATTER_ADD, tid(input, 'torch.scatterAdd', 'input'), checkInt('torch.scatterAdd', 'dim', dim),
-    tid(index, 'torch.scatterAdd', 'index'), tid(src, 'torch.scatterAdd', 'src')));
+  return wrap(
+    native.call(
+      SCATTER_ADD,
+      tid(input, 'torch.scatterAdd', 'input'),
+      checkInt('torch.scatterAdd', 'dim', dim),
+      tid(index, 'torch.scatterAdd', 'index'),
+      tid(src, 'torch.scatterAdd', 'src'),
+    ),
+  );
 }
 
 const MASKED_FILL_S = aten('masked_fill', 'Scalar');
@@ -131,8 +195,13 @@ export function maskedFill(input: Tensor, mask: Tensor, value: Tensor | number):
   const a = tid(input, 'torch.maskedFill', 'input');
   const m = tid(mask, 'torch.maskedFill', 'mask');
   // libtorch 1.13 silently ignores a non-bool mask (nothing is filled); newer PyTorch refuses it.
-  if (mask.dtype !== 'bool') throw new TypeError(`torch.maskedFill: mask must be a bool tensor, got ${mask.dtype} (compare first, e.g. m.gt(0))`);
-  return wrap(typeof value === 'number' ? native.call(MASKED_FILL_S, a, m, value) : native.call(MASKED_FILL_T, a, m, tid(value, 'torch.maskedFill', 'value')));
+  if (mask.dtype !== 'bool')
+    throw new TypeError(`torch.maskedFill: mask must be a bool tensor, got ${mask.dtype} (compare first, e.g. m.gt(0))`);
+  return wrap(
+    typeof value === 'number'
+      ? native.call(MASKED_FILL_S, a, m, value)
+      : native.call(MASKED_FILL_T, a, m, tid(value, 'torch.maskedFill', 'value')),
+  );
 }
 
 const MASKED_SELECT = aten('masked_select');
@@ -167,7 +236,9 @@ export function split(input: Tensor, splitSize: number | number[], dim = 0): Ten
 
 const CHUNK = aten('chunk');
 export function chunk(input: Tensor, chunks: number, dim = 0): Tensor[] {
-  return wrapAll(native.call(CHUNK, tid(input, 'torch.chunk', 'input'), checkInt('torch.chunk', 'chunks', chunks), checkInt('torch.chunk', 'dim', dim)));
+  return wrapAll(
+    native.call(CHUNK, tid(input, 'torch.chunk', 'input'), checkInt('torch.chunk', 'chunks', chunks), checkInt('torch.chunk', 'dim', dim)),
+  );
 }
 
 const UNBIND = aten('unbind', 'int');
@@ -183,7 +254,9 @@ export function flip(input: Tensor, dims: number | number[]): Tensor {
 const ROT90 = aten('rot90');
 /** Rotates by k * 90 degrees in the plane of `dims` (from the first towards the second axis). */
 export function rot90(input: Tensor, k = 1, dims: [number, number] = [0, 1]): Tensor {
-  return wrap(native.call(ROT90, tid(input, 'torch.rot90', 'input'), checkInt('torch.rot90', 'k', k), checkInts('torch.rot90', 'dims', dims, 2)));
+  return wrap(
+    native.call(ROT90, tid(input, 'torch.rot90', 'input'), checkInt('torch.rot90', 'k', k), checkInts('torch.rot90', 'dims', dims, 2)),
+  );
 }
 
 const ROLL = aten('roll');
@@ -230,4 +303,3 @@ export function detach(input: Tensor): Tensor {
 export function sharesStorage(a: Tensor, b: Tensor): boolean {
   return native.sameStorage(tid(a, 'sharesStorage', 'a'), tid(b, 'sharesStorage', 'b'));
 }
-

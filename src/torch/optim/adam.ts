@@ -19,7 +19,15 @@ export interface AdamOptions {
   foreach: boolean | null;
 }
 
-const RULES = { lr: nonNegative, betas: betasRule, eps: nonNegative, weightDecay: nonNegative, amsgrad: flag, maximize: flag, foreach: flagOrNull };
+const RULES = {
+  lr: nonNegative,
+  betas: betasRule,
+  eps: nonNegative,
+  weightDecay: nonNegative,
+  amsgrad: flag,
+  maximize: flag,
+  foreach: flagOrNull,
+};
 
 abstract class AdamBase extends Optimizer<AdamOptions> {
   /** AdamW decays the weights directly; Adam adds weightDecay * param to the gradient (L2). */
@@ -113,7 +121,13 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: ParamsInput<AdamOptions>, options?: Partial<AdamOptions>) {
-    super('Adam', params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null }, RULES);
+    super(
+      'Adam',
+      params,
+      options,
+      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null },
+      RULES,
+    );
   }
 }
 
@@ -121,6 +135,12 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: ParamsInput<AdamOptions>, options?: Partial<AdamOptions>) {
-    super('AdamW', params, options, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, foreach: null }, RULES);
+    super(
+      'AdamW',
+      params,
+      options,
+      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, foreach: null },
+      RULES,
+    );
   }
 }

@@ -12,7 +12,15 @@ import { checkNumber, invalidParameterError, readOptions } from '../../validate.
 // kernel as PyTorch, so the total norm agrees to the last bit.
 const NORM = aten('norm', 'ScalarOpt_dim');
 function pNorm(t: Tensor, p: number): Tensor {
-  return wrap(native.call(NORM, t.id, p, t.shape.map((_, i) => i), false));
+  return wrap(
+    native.call(
+      NORM,
+      t.id,
+      p,
+      t.shape.map((_, i) => i),
+      false,
+    ),
+  );
 }
 
 export interface ClipGradNormOptions {
@@ -39,22 +47,26 @@ export function clipGradNorm_(params: Tensor | Iterable<Tensor>, maxNorm: number
   const errorIfNonfinite = o.bool('errorIfNonfinite', false);
   const grads = list.map((p) => p.grad).filter((g): g is Tensor => g !== null);
   if (grads.length === 0) return 0;
-  return noGrad(() => tidy(op, () => {
-    let total: Tensor;
-    if (normType === Infinity) {
-      const norms = grads.map((g) => g.abs().max());
-      total = norms.length === 1 ? norms[0]! : stack(norms).max();
-    } else {
-      total = pNorm(stack(grads.map((g) => pNorm(g, normType))), normType);
-    }
-    const value = total.item();
-    if (errorIfNonfinite && !Number.isFinite(value)) {
-      throw new Error(`${op}: the total norm of order ${normType} of the gradients is ${value}, so it cannot be clipped; `
-        + 'pass errorIfNonfinite: false to scale the gradients by it anyway');
-    }
-    // max_norm / (total + 1e-6) in float32 as PyTorch computes it (reciprocal, then multiply).
-    const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1.0);
-    for (const g of grads) g.mul_(coef);
-    return value;
-  }));
+  return noGrad(() =>
+    tidy(op, () => {
+      let total: Tensor;
+      if (normType === Infinity) {
+        const norms = grads.map((g) => g.abs().max());
+        total = norms.length === 1 ? norms[0]! : stack(norms).max();
+      } else {
+        total = pNorm(stack(grads.map((g) => pNorm(g, normType))), normType);
+      }
+      const value = total.item();
+      if (errorIfNonfinite && !Number.isFinite(value)) {
+        throw new Error(
+          `${op}: the total norm of order ${normType} of the gradients is ${value}, so it cannot be clipped; ` +
+            'pass errorIfNonfinite: false to scale the gradients by it anyway',
+        );
+      }
+      // max_norm / (total + 1e-6) in float32 as PyTorch computes it (reciprocal, then multiply).
+      const coef = total.add(1e-6).reciprocal().mul(maxNorm).clamp(null, 1.0);
+      for (const g of grads) g.mul_(coef);
+      return value;
+    }),
+  );
 }

@@ -62,12 +62,14 @@ export class ModelEma {
     const list = tensorList('ModelEma.update', params);
     checkMatching('ModelEma.update', this.shadow, list);
     const d = this.decayAt(this.numUpdates + 1);
-    noGrad(() => tidy(() => {
-      this.shadow.forEach((e, i) => {
-        if (isFloatingDType(e.dtype)) e.lerp_(list[i]!, 1 - d);
-        else e.copy_(list[i]!);
-      });
-    }));
+    noGrad(() =>
+      tidy(() => {
+        this.shadow.forEach((e, i) => {
+          if (isFloatingDType(e.dtype)) e.lerp_(list[i]!, 1 - d);
+          else e.copy_(list[i]!);
+        });
+      }),
+    );
     this.numUpdates += 1;
   }
 

@@ -66,8 +66,13 @@ export function addcmul_(self: Tensor[], t1: readonly Tensor[], t2: readonly Ten
   if (self.length === 0) return;
   same(self, t1, '_foreach_addcmul_');
   same(self, t2, '_foreach_addcmul_');
-  native.callVoid(op('_foreach_addcmul_', 'Scalar'), ids(self, '_foreach_addcmul_', 'self'), ids(t1, '_foreach_addcmul_', 'tensor1'),
-    ids(t2, '_foreach_addcmul_', 'tensor2'), value);
+  native.callVoid(
+    op('_foreach_addcmul_', 'Scalar'),
+    ids(self, '_foreach_addcmul_', 'self'),
+    ids(t1, '_foreach_addcmul_', 'tensor1'),
+    ids(t2, '_foreach_addcmul_', 'tensor2'),
+    value,
+  );
 }
 
 /** `self[i] + value * t1[i] * t2[i]`, new tensors (aten::_foreach_addcmul.Scalar). */
@@ -75,8 +80,15 @@ export function addcmul(self: readonly Tensor[], t1: readonly Tensor[], t2: read
   if (self.length === 0) return [];
   same(self, t1, '_foreach_addcmul');
   same(self, t2, '_foreach_addcmul');
-  return wrapAll(native.call(op('_foreach_addcmul', 'Scalar'), ids(self, '_foreach_addcmul', 'self'), ids(t1, '_foreach_addcmul', 'tensor1'),
-    ids(t2, '_foreach_addcmul', 'tensor2'), value));
+  return wrapAll(
+    native.call(
+      op('_foreach_addcmul', 'Scalar'),
+      ids(self, '_foreach_addcmul', 'self'),
+      ids(t1, '_foreach_addcmul', 'tensor1'),
+      ids(t2, '_foreach_addcmul', 'tensor2'),
+      value,
+    ),
+  );
 }
 
 /** `self[i] += value * t1[i] / t2[i]` (aten::_foreach_addcdiv_.Scalar). */
@@ -84,8 +96,13 @@ export function addcdiv_(self: Tensor[], t1: readonly Tensor[], t2: readonly Ten
   if (self.length === 0) return;
   same(self, t1, '_foreach_addcdiv_');
   same(self, t2, '_foreach_addcdiv_');
-  native.callVoid(op('_foreach_addcdiv_', 'Scalar'), ids(self, '_foreach_addcdiv_', 'self'), ids(t1, '_foreach_addcdiv_', 'tensor1'),
-    ids(t2, '_foreach_addcdiv_', 'tensor2'), value);
+  native.callVoid(
+    op('_foreach_addcdiv_', 'Scalar'),
+    ids(self, '_foreach_addcdiv_', 'self'),
+    ids(t1, '_foreach_addcdiv_', 'tensor1'),
+    ids(t2, '_foreach_addcdiv_', 'tensor2'),
+    value,
+  );
 }
 
 /** `max(self[i], other[i])` into self (aten::_foreach_maximum_.List). */
@@ -115,9 +132,18 @@ export function neg(self: readonly Tensor[]): Tensor[] {
 
 /** Every overload the optimizers' foreach paths call, as [name, overload] (all in libtorch 1.13 and 2.x). */
 export const FOREACH_OPS: readonly (readonly [string, string])[] = [
-  ['_foreach_add_', 'List'], ['_foreach_add', 'List'], ['_foreach_add_', 'Scalar'], ['_foreach_mul_', 'Scalar'], ['_foreach_div_', 'Scalar'],
-  ['_foreach_addcmul_', 'Scalar'], ['_foreach_addcmul', 'Scalar'], ['_foreach_addcdiv_', 'Scalar'], ['_foreach_maximum_', 'List'],
-  ['_foreach_sqrt', ''], ['_foreach_sqrt_', ''], ['_foreach_neg', ''],
+  ['_foreach_add_', 'List'],
+  ['_foreach_add', 'List'],
+  ['_foreach_add_', 'Scalar'],
+  ['_foreach_mul_', 'Scalar'],
+  ['_foreach_div_', 'Scalar'],
+  ['_foreach_addcmul_', 'Scalar'],
+  ['_foreach_addcmul', 'Scalar'],
+  ['_foreach_addcdiv_', 'Scalar'],
+  ['_foreach_maximum_', 'List'],
+  ['_foreach_sqrt', ''],
+  ['_foreach_sqrt_', ''],
+  ['_foreach_neg', ''],
 ];
 
 /**

@@ -14,7 +14,15 @@ import { AveragedModel, SWALR, updateBn } from './swa.js';
 import { ModelEma } from './ema.js';
 import * as lrScheduler from './lr-scheduler/index.js';
 
-export { Optimizer, type ParamGroup, type ParamGroupInput, type ParamsInput, type ParamState, type StateValue, type OptimizerStateDict } from './optimizer.js';
+export {
+  Optimizer,
+  type ParamGroup,
+  type ParamGroupInput,
+  type ParamsInput,
+  type ParamState,
+  type StateValue,
+  type OptimizerStateDict,
+} from './optimizer.js';
 export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';

@@ -19,7 +19,8 @@ export type ParamState = Record<string, StateValue>;
 export type ParamGroup<O extends { lr: number } = { lr: number }> = O & { params: Tensor[]; [extra: string]: unknown };
 
 /** One group as given to a constructor: tensors plus any options that override the defaults. */
-export type ParamGroupInput<O extends { lr: number } = { lr: number }> = { params: Iterable<Tensor> | Tensor } & Partial<O> & Record<string, unknown>;
+export type ParamGroupInput<O extends { lr: number } = { lr: number }> = { params: Iterable<Tensor> | Tensor } & Partial<O> &
+  Record<string, unknown>;
 
 export type ParamsInput<O extends { lr: number } = { lr: number }> = Iterable<Tensor> | Iterable<ParamGroupInput<O>>;
 
@@ -82,8 +83,14 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
    * @param rules how each option is validated (its keys are the option names)
    * @param extraCheck checks between options (SGD's nesterov needs momentum), given the merged group
    */
-  protected constructor(readonly name: string, params: ParamsInput<O>, options: Partial<O> | undefined, defaultValues: Partial<O>,
-    private readonly rules: OptionRules, private readonly extraCheck?: (group: O, where: string) => void) {
+  protected constructor(
+    readonly name: string,
+    params: ParamsInput<O>,
+    options: Partial<O> | undefined,
+    defaultValues: Partial<O>,
+    private readonly rules: OptionRules,
+    private readonly extraCheck?: (group: O, where: string) => void,
+  ) {
     const given = checkOptions(name, options, Object.keys(rules));
     const merged: Record<string, unknown> = { ...defaultValues };
     for (const [k, v] of Object.entries(given)) if (v !== undefined) merged[k] = copyValue(v);
@@ -104,7 +111,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       if (allowMissing && group[key] === undefined) continue;
       checkOption(this.name, where, key, group[key], rule);
     }
-    if (!allowMissing || Object.values(group).every((v) => v !== undefined)) this.extraCheck?.(group as unknown as O, `${this.name}: ${where}`);
+    if (!allowMissing || Object.values(group).every((v) => v !== undefined))
+      this.extraCheck?.(group as unknown as O, `${this.name}: ${where}`);
   }
 
   /** Adds a group (its options default to the constructor's), as PyTorch's add_param_group. */
@@ -121,7 +129,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     params.forEach((p, i) => {
       if (!(p instanceof Tensor)) throw invalidParameterError(this.name, `${where}params[${i}]`, 'a Tensor', p);
       if (p.isDisposed) throw new Error(`${this.name}: ${where}params[${i}] is a disposed Tensor`);
-      if (!p.isLeaf) throw new Error(`${this.name}: ${where}params[${i}] is not a leaf tensor (it was computed from others), so it cannot be optimized`);
+      if (!p.isLeaf)
+        throw new Error(`${this.name}: ${where}params[${i}] is not a leaf tensor (it was computed from others), so it cannot be optimized`);
     });
     // Arrays (betas) are copied so that changing one group's never changes another's.
     const group: Record<string, unknown> = {};
@@ -131,7 +140,8 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     const seen = new Set(params);
     if (seen.size !== params.length) throw new Error(`${this.name}: ${where}the same tensor appears twice in params`);
     for (const g of this.paramGroups) {
-      if (g.params.some((p) => seen.has(p))) throw new Error(`${this.name}: ${where}some parameters appear in more than one parameter group`);
+      if (g.params.some((p) => seen.has(p)))
+        throw new Error(`${this.name}: ${where}some parameters appear in more than one parameter group`);
     }
     group.params = params;
     this.paramGroups.push(group as ParamGroup<O>);
@@ -144,20 +154,22 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
    */
   step<T = void>(closure?: () => T): T | undefined {
     const loss = closure === undefined ? undefined : enableGrad(closure);
-    noGrad(() => tidy(`${this.name}.step`, () => {
-      for (const group of this.paramGroups) {
-        const params: Tensor[] = [];
-        const grads: Tensor[] = [];
-        for (const p of group.params) {
-          const g = p.grad;
-          if (g !== null) {
-            params.push(p);
-            grads.push(g);
+    noGrad(() =>
+      tidy(`${this.name}.step`, () => {
+        for (const group of this.paramGroups) {
+          const params: Tensor[] = [];
+          const grads: Tensor[] = [];
+          for (const p of group.params) {
+            const g = p.grad;
+            if (g !== null) {
+              params.push(p);
+              grads.push(g);
+            }
           }
+          if (params.length > 0) this.updateGroup(group, params, grads);
         }
-        if (params.length > 0) this.updateGroup(group, params, grads);
-      }
-    }));
+      }),
+    );
     return loss;
   }
 
@@ -230,7 +242,9 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       throw invalidParameterError(where, 'the state dict', '{ state, param_groups }', sd);
     }
     if (sd.param_groups.length !== this.paramGroups.length) {
-      throw new RangeError(`${where}: the state dict has ${sd.param_groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`);
+      throw new RangeError(
+        `${where}: the state dict has ${sd.param_groups.length} parameter groups, this optimizer has ${this.paramGroups.length}`,
+      );
     }
     const byIndex = new Map<number, Tensor>();
     sd.param_groups.forEach((sg, gi) => {
@@ -238,7 +252,9 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
       const mine = this.paramGroups[gi]!.params;
       if (!Array.isArray(ids)) throw invalidParameterError(where, `param_groups[${gi}].params`, 'an array of indices', ids);
       if (ids.length !== mine.length) {
-        throw new RangeError(`${where}: parameter group ${gi} has ${ids.length} parameters in the state dict but ${mine.length} in this optimizer`);
+        throw new RangeError(
+          `${where}: parameter group ${gi} has ${ids.length} parameters in the state dict but ${mine.length} in this optimizer`,
+        );
       }
       ids.forEach((id, i) => byIndex.set(Number(id), mine[i]!));
     });
@@ -268,7 +284,9 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     }
     this.disposeState();
     for (const [p, s] of fresh) this.state.set(p, s);
-    groups.forEach((g, i) => { this.paramGroups[i] = g; });
+    groups.forEach((g, i) => {
+      this.paramGroups[i] = g;
+    });
   }
 
   private loadValue(v: unknown, p: Tensor, what: string, isStep: boolean): StateValue {

@@ -19,13 +19,25 @@ export interface RMSpropOptions {
 }
 
 const RULES = {
-  lr: nonNegative, alpha: nonNegative, eps: nonNegative, weightDecay: nonNegative, momentum: nonNegative, centered: flag, maximize: flag, foreach: flagOrNull,
+  lr: nonNegative,
+  alpha: nonNegative,
+  eps: nonNegative,
+  weightDecay: nonNegative,
+  momentum: nonNegative,
+  centered: flag,
+  maximize: flag,
+  foreach: flagOrNull,
 };
 
 export class RMSprop extends Optimizer<RMSpropOptions> {
   constructor(params: ParamsInput<RMSpropOptions>, options?: Partial<RMSpropOptions>) {
-    super('RMSprop', params, options,
-      { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, foreach: null }, RULES);
+    super(
+      'RMSprop',
+      params,
+      options,
+      { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false, foreach: null },
+      RULES,
+    );
   }
 
   /** A parameter's state, created at its first step, with `step` counted up for this one. */

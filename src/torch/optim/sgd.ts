@@ -18,17 +18,32 @@ export interface SGDOptions {
 }
 
 const RULES = {
-  lr: nonNegative, momentum: nonNegative, dampening: anyNumber, weightDecay: nonNegative, nesterov: flag, maximize: flag, foreach: flagOrNull,
+  lr: nonNegative,
+  momentum: nonNegative,
+  dampening: anyNumber,
+  weightDecay: nonNegative,
+  nesterov: flag,
+  maximize: flag,
+  foreach: flagOrNull,
 };
 
 export class SGD extends Optimizer<SGDOptions> {
   /** `lr` has no default (as in PyTorch): give it here or in every param group. */
   constructor(params: ParamsInput<SGDOptions>, options?: Partial<SGDOptions>) {
-    super('SGD', params, options, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, foreach: null }, RULES, (g, where) => {
-      if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
-        throw new RangeError(`${where}nesterov needs momentum > 0 and dampening 0, got momentum ${g.momentum} and dampening ${g.dampening}`);
-      }
-    });
+    super(
+      'SGD',
+      params,
+      options,
+      { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false, foreach: null },
+      RULES,
+      (g, where) => {
+        if (g.nesterov && (g.momentum <= 0 || g.dampening !== 0)) {
+          throw new RangeError(
+            `${where}nesterov needs momentum > 0 and dampening 0, got momentum ${g.momentum} and dampening ${g.dampening}`,
+          );
+        }
+      },
+    );
   }
 
   protected override updateGroup(group: ParamGroup<SGDOptions>, params: Tensor[], grads: Tensor[]): void {

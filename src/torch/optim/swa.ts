@@ -60,13 +60,15 @@ export class AveragedModel {
   updateParameters(params: Iterable<Tensor>): void {
     const list = tensorList('AveragedModel.updateParameters', params);
     checkMatching('AveragedModel.updateParameters', this.averaged, list);
-    noGrad(() => tidy(() => {
-      this.averaged.forEach((avg, i) => {
-        const cur = list[i]!;
-        if (this.nAveraged === 0 || !isFloatingDType(avg.dtype)) avg.copy_(cur);
-        else avg.copy_(this.avgFn(avg, cur, this.nAveraged));
-      });
-    }));
+    noGrad(() =>
+      tidy(() => {
+        this.averaged.forEach((avg, i) => {
+          const cur = list[i]!;
+          if (this.nAveraged === 0 || !isFloatingDType(avg.dtype)) avg.copy_(cur);
+          else avg.copy_(this.avgFn(avg, cur, this.nAveraged));
+        });
+      }),
+    );
     this.nAveraged += 1;
   }
 
@@ -110,11 +112,16 @@ const ANNEAL_STRATEGIES = ['cos', 'linear'] as const;
 export class SWALR extends LRScheduler {
   annealEpochs: number;
   annealStrategy: 'cos' | 'linear';
-  constructor(optimizer: Optimizer<any>, options: { swaLr: number | number[]; annealEpochs?: number; annealStrategy?: 'cos' | 'linear'; lastEpoch?: number }) {
+  constructor(
+    optimizer: Optimizer<any>,
+    options: { swaLr: number | number[]; annealEpochs?: number; annealStrategy?: 'cos' | 'linear'; lastEpoch?: number },
+  ) {
     const o = schedulerOptions('SWALR', options, ['swaLr', 'annealEpochs', 'annealStrategy', 'lastEpoch'], true);
     super('SWALR', optimizer, o.get('lastEpoch') as number | undefined);
     const swaLrs = perGroup('SWALR', 'swaLr', optimizer, o.get('swaLr'));
-    optimizer.paramGroups.forEach((g, i) => { g.swaLr = swaLrs[i]; });
+    optimizer.paramGroups.forEach((g, i) => {
+      g.swaLr = swaLrs[i];
+    });
     this.annealStrategy = o.choice('annealStrategy', ANNEAL_STRATEGIES, 'cos');
     this.annealEpochs = o.int('annealEpochs', 10, { min: 0 });
     this._initialStep();
@@ -178,8 +185,13 @@ function isBatchNorm(m: object): m is BatchNormStats & { runningMean: Tensor; ru
  * may be tensors or arrays whose first element is the input; the caller keeps owning them.
  */
 export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: BnUpdatable): void {
-  if (model === null || typeof model !== 'object' || typeof model.modules !== 'function' || typeof model.train !== 'function'
-    || typeof model.forward !== 'function') {
+  if (
+    model === null ||
+    typeof model !== 'object' ||
+    typeof model.modules !== 'function' ||
+    typeof model.train !== 'function' ||
+    typeof model.forward !== 'function'
+  ) {
     throw invalidParameterError('updateBn', 'model', 'an object with modules(), train() and forward()', model);
   }
   const momenta = new Map<BatchNormStats, number | null | undefined>();
@@ -206,8 +218,13 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: B
   try {
     for (const batch of loader) {
       const input = Array.isArray(batch) ? batch[0] : batch;
-      if (!(input instanceof Tensor)) throw invalidParameterError('updateBn', 'each batch', 'a Tensor or an array starting with one', input);
-      noGrad(() => tidy('updateBn', () => { model.forward(input); }));
+      if (!(input instanceof Tensor))
+        throw invalidParameterError('updateBn', 'each batch', 'a Tensor or an array starting with one', input);
+      noGrad(() =>
+        tidy('updateBn', () => {
+          model.forward(input);
+        }),
+      );
     }
   } finally {
     for (const [m, momentum] of momenta) m.momentum = momentum;

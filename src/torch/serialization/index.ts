@@ -94,7 +94,11 @@ export function writeAtomic(path: string, chunks: Uint8Array[], op: string): voi
     renameSync(tmp, path);
   } catch (e) {
     if (fd >= 0) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* never created */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created */
+    }
     throw new Error(`${op}: cannot write ${path}: ${(e as Error).message}`);
   }
 }

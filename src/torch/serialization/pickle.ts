@@ -83,7 +83,7 @@ export function storageDType(value: unknown): DType | undefined {
   if (!(value instanceof PyGlobal) || !ALLOWED.has(value.qualifiedName)) return undefined;
   const module = value.module;
   if (module !== 'torch' && module !== 'torch.cuda') return undefined;
-  return Object.prototype.hasOwnProperty.call(STORAGE_TYPES, value.name) ? STORAGE_TYPES[value.name] : undefined;
+  return Object.hasOwn(STORAGE_TYPES, value.name) ? STORAGE_TYPES[value.name] : undefined;
 }
 
 const MAX_PROTOCOL = 5;
@@ -202,7 +202,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
       case 'rebuild_parameter': {
         // (data, requires_grad, backward_hooks[, state]): a Parameter is loaded as its data tensor.
         const data = args[0];
-        if (typeof data !== 'object' || data === null || !tensors.has(data)) fail(`${func.qualifiedName} expects a tensor, got ${typeName(data)}`);
+        if (typeof data !== 'object' || data === null || !tensors.has(data))
+          fail(`${func.qualifiedName} expects a tensor, got ${typeName(data)}`);
         return data;
       }
       case 'rebuild_from_type': {
@@ -235,55 +236,129 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
     opPos = pos;
     const op = u8();
     switch (op) {
-      case 0x80: { // PROTO
+      case 0x80: {
+        // PROTO
         const v = u8();
         if (v > MAX_PROTOCOL) fail(`unsupported pickle protocol ${v} (expected 2 to ${MAX_PROTOCOL})`);
         break;
       }
-      case 0x95: u64(); break; // FRAME: only a read-ahead hint
-      case 0x2e: { // STOP
+      case 0x95:
+        u64();
+        break; // FRAME: only a read-ahead hint
+      case 0x2e: {
+        // STOP
         const value = pop();
         return { value, end: pos };
       }
-      case 0x28: metastack.push(stack); stack = []; break; // MARK
-      case 0x30: pop(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4a: stack.push(view.getInt32(take(4), true)); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(view.getUint16(take(2), true)); break; // BININT2
-      case 0x8a: stack.push(decodeLong(bytes.subarray(take(u8()), pos))); break; // LONG1
-      case 0x8b: { // LONG4
+      case 0x28:
+        metastack.push(stack);
+        stack = [];
+        break; // MARK
+      case 0x30:
+        pop();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4a:
+        stack.push(view.getInt32(take(4), true));
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(view.getUint16(take(2), true));
+        break; // BININT2
+      case 0x8a:
+        stack.push(decodeLong(bytes.subarray(take(u8()), pos)));
+        break; // LONG1
+      case 0x8b: {
+        // LONG4
         // Decoding is quadratic in length; nothing a checkpoint holds needs more than LONG1's 255 bytes.
         const n = view.getInt32(take(4), true);
         if (n > 1024) fail(`integer of ${n} bytes is too large`);
         stack.push(decodeLong(bytes.subarray(take(n), pos)));
         break;
       }
-      case 0x47: stack.push(view.getFloat64(take(8), false)); break; // BINFLOAT (big-endian)
-      case 0x58: stack.push(str(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(str(u8())); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(str(u64())); break; // BINUNICODE8
+      case 0x47:
+        stack.push(view.getFloat64(take(8), false));
+        break; // BINFLOAT (big-endian)
+      case 0x58:
+        stack.push(str(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(str(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(str(u64()));
+        break; // BINUNICODE8
       // Python 2 str; torch.load decodes these as UTF-8 too.
-      case 0x54: stack.push(str(view.getInt32(take(4), true))); break; // BINSTRING
-      case 0x55: stack.push(str(u8())); break; // SHORT_BINSTRING
-      case 0x42: stack.push(blob(u32())); break; // BINBYTES
-      case 0x43: stack.push(blob(u8())); break; // SHORT_BINBYTES
-      case 0x8e: stack.push(blob(u64())); break; // BINBYTES8
-      case 0x96: stack.push(blob(u64())); break; // BYTEARRAY8
-      case 0x7d: stack.push(newDict()); break; // EMPTY_DICT
-      case 0x5d: stack.push(newList([])); break; // EMPTY_LIST
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); stack.push([pop(), b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; } // TUPLE3
+      case 0x54:
+        stack.push(str(view.getInt32(take(4), true)));
+        break; // BINSTRING
+      case 0x55:
+        stack.push(str(u8()));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        stack.push(blob(u32()));
+        break; // BINBYTES
+      case 0x43:
+        stack.push(blob(u8()));
+        break; // SHORT_BINBYTES
+      case 0x8e:
+        stack.push(blob(u64()));
+        break; // BINBYTES8
+      case 0x96:
+        stack.push(blob(u64()));
+        break; // BYTEARRAY8
+      case 0x7d:
+        stack.push(newDict());
+        break; // EMPTY_DICT
+      case 0x5d:
+        stack.push(newList([]));
+        break; // EMPTY_LIST
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        stack.push([pop(), b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        stack.push([pop(), b, c]);
+        break;
+      } // TUPLE3
       // popMark() swaps `stack`, so it must run before `stack.push` is looked up.
-      case 0x74: { const items = popMark(); stack.push(items); break; } // TUPLE
-      case 0x6c: { const items = popMark(); stack.push(newList(items)); break; } // LIST
-      case 0x64: { // DICT
+      case 0x74: {
+        const items = popMark();
+        stack.push(items);
+        break;
+      } // TUPLE
+      case 0x6c: {
+        const items = popMark();
+        stack.push(newList(items));
+        break;
+      } // LIST
+      case 0x64: {
+        // DICT
         const items = popMark();
         if (items.length % 2 !== 0) fail('DICT needs key/value pairs');
         const d = newDict();
@@ -291,32 +366,66 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
         stack.push(d);
         break;
       }
-      case 0x61: { const v = pop(); appendTo(top(), [v]); break; } // APPEND
-      case 0x65: { const items = popMark(); appendTo(top(), items); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); setItem(top(), k, v); break; } // SETITEM
-      case 0x75: { // SETITEMS
+      case 0x61: {
+        const v = pop();
+        appendTo(top(), [v]);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        appendTo(top(), items);
+        break;
+      } // APPENDS
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItem(top(), k, v);
+        break;
+      } // SETITEM
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         if (items.length % 2 !== 0) fail('SETITEMS needs key/value pairs');
         const d = top();
         for (let i = 0; i < items.length; i += 2) setItem(d, items[i], items[i + 1]);
         break;
       }
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: stack.push(memoGet(u8())); break; // BINGET
-      case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
-      case 0x63: { const module = line(); stack.push(global(module, line())); break; } // GLOBAL
-      case 0x93: { // STACK_GLOBAL
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+        stack.push(memoGet(u8()));
+        break; // BINGET
+      case 0x6a:
+        stack.push(memoGet(u32()));
+        break; // LONG_BINGET
+      case 0x63: {
+        const module = line();
+        stack.push(global(module, line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail('STACK_GLOBAL needs two strings');
         stack.push(global(module as string, name as string));
         break;
       }
-      case 0x52: { const args = pop(); stack.push(call(pop(), args)); break; } // REDUCE
+      case 0x52: {
+        const args = pop();
+        stack.push(call(pop(), args));
+        break;
+      } // REDUCE
       case 0x81: // NEWOBJ: cls.__new__(cls, *args)
-      case 0x92: { // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
+      case 0x92: {
+        // NEWOBJ_EX: cls.__new__(cls, *args, **kwargs)
         if (op === 0x92) pop();
         pop();
         const cls = pop();
@@ -326,7 +435,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
         stack.push(newDict());
         break;
       }
-      case 0x62: { // BUILD
+      case 0x62: {
+        // BUILD
         const state = pop();
         const target = top();
         // torch stores `_metadata` as an attribute of a state dict: harmless, dropped.
@@ -334,7 +444,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions): { value: unk
         if (!ok) fail(`cannot apply state (${typeName(state)}) to ${typeName(target)}`);
         break;
       }
-      case 0x51: { // BINPERSID
+      case 0x51: {
+        // BINPERSID
         const pid = pop();
         if (opts.persistentLoad === undefined) fail('persistent ids are not supported in this pickle');
         stack.push(opts.persistentLoad!(pid));

@@ -51,7 +51,9 @@ export function decodePth(bytes: Uint8Array, fileName: string): unknown {
     throw new Error(`${fileName}: tar-based checkpoints (PyTorch < 0.1.10) are not supported; re-save with a newer PyTorch`);
   }
   const head = [...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new Error(`${fileName}: not a PyTorch checkpoint: expected a ZIP archive (50 4b 03 04) or a pickle (80 ..), got ${head || 'an empty file'}`);
+  throw new Error(
+    `${fileName}: not a PyTorch checkpoint: expected a ZIP archive (50 4b 03 04) or a pickle (80 ..), got ${head || 'an empty file'}`,
+  );
 }
 
 function describePid(pid: unknown): string {
@@ -62,7 +64,9 @@ function describePid(pid: unknown): string {
 /** Common part of both persistent id layouts: ('storage', StorageType, key, location, numel, ...). */
 function parseStoragePid(fileName: string, pid: unknown, minLength: number): { dtype: DType; key: string; numel: number } {
   if (Array.isArray(pid) && pid[0] === 'module') {
-    throw new Error(`${fileName}: the file pickles a whole nn.Module class, which cannot be loaded safely; save model.state_dict() instead`);
+    throw new Error(
+      `${fileName}: the file pickles a whole nn.Module class, which cannot be loaded safely; save model.state_dict() instead`,
+    );
   }
   if (!Array.isArray(pid) || pid.length < minLength || pid[0] !== 'storage') {
     throw new Error(`${fileName}: persistent id ${describePid(pid)} is not a ('storage', type, key, location, numel) tuple`);
@@ -92,8 +96,13 @@ function decodeZip(bytes: Uint8Array, fileName: string): unknown {
   const zip = readZip(bytes, fileName);
   const pkl = zip.entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name));
   if (pkl === undefined) {
-    const names = zip.entries.slice(0, 5).map((e) => e.name).join(', ');
-    throw new Error(`${fileName}: ZIP archive has no "<archive>/data.pkl" entry, so it is not a torch.save file (entries: ${names || 'none'})`);
+    const names = zip.entries
+      .slice(0, 5)
+      .map((e) => e.name)
+      .join(', ');
+    throw new Error(
+      `${fileName}: ZIP archive has no "<archive>/data.pkl" entry, so it is not a torch.save file (entries: ${names || 'none'})`,
+    );
   }
   const prefix = pkl.name.slice(0, -'data.pkl'.length);
   if (zip.get(`${prefix}constants.pkl`) !== undefined) {
@@ -103,7 +112,9 @@ function decodeZip(bytes: Uint8Array, fileName: string): unknown {
   if (order !== undefined) {
     const text = new TextDecoder().decode(order.data()).trim();
     if (text !== 'little') {
-      throw new Error(`${fileName}: storages are stored ${text === 'big' ? 'big-endian' : `with byte order "${text}"`}; only little-endian files are supported`);
+      throw new Error(
+        `${fileName}: storages are stored ${text === 'big' ? 'big-endian' : `with byte order "${text}"`}; only little-endian files are supported`,
+      );
     }
   }
 
@@ -121,7 +132,9 @@ function decodeZip(bytes: Uint8Array, fileName: string): unknown {
     }
     const nbytes = numel * itemSize(dtype);
     if (nbytes !== root.nbytes) {
-      throw new Error(`${fileName}: storage "${key}" is declared as ${numel} ${dtype} elements (${nbytes} bytes) but its data has ${root.nbytes} bytes`);
+      throw new Error(
+        `${fileName}: storage "${key}" is declared as ${numel} ${dtype} elements (${nbytes} bytes) but its data has ${root.nbytes} bytes`,
+      );
     }
     return new Storage(root, dtype, 0, numel);
   };
@@ -140,14 +153,17 @@ function decodeLegacy(bytes: Uint8Array, fileName: string): unknown {
   };
   const magic = step(0, 'magic number');
   if (magic.value !== LEGACY_MAGIC) {
-    throw new Error(`${fileName}: not a PyTorch checkpoint: legacy magic number should be 0x${LEGACY_MAGIC.toString(16)}, got ${String(magic.value)}`);
+    throw new Error(
+      `${fileName}: not a PyTorch checkpoint: legacy magic number should be 0x${LEGACY_MAGIC.toString(16)}, got ${String(magic.value)}`,
+    );
   }
   const protocol = step(magic.end, 'protocol version');
   if (protocol.value !== LEGACY_PROTOCOL) {
     throw new Error(`${fileName}: legacy protocol version should be ${LEGACY_PROTOCOL}, got ${String(protocol.value)}`);
   }
   const sysInfo = step(protocol.end, 'system info');
-  const little = typeof sysInfo.value === 'object' && sysInfo.value !== null ? (sysInfo.value as Record<string, unknown>).little_endian : undefined;
+  const little =
+    typeof sysInfo.value === 'object' && sysInfo.value !== null ? (sysInfo.value as Record<string, unknown>).little_endian : undefined;
   if (little === false) throw new Error(`${fileName}: written on a big-endian machine; only little-endian files are supported`);
 
   const roots = new Map<string, Root & { numel: number }>();

@@ -4,17 +4,9 @@
  * tested without the native addon.
  */
 
-export type DType =
-  | 'float32'
-  | 'float64'
-  | 'float16'
-  | 'bfloat16'
-  | 'int64'
-  | 'int32'
-  | 'int16'
-  | 'int8'
-  | 'uint8'
-  | 'bool';
+import { ITEM_SIZE, type DType } from '../dtype.js';
+
+export type { DType };
 
 export interface RawTensor {
   dtype: DType;
@@ -24,28 +16,15 @@ export interface RawTensor {
   data: Uint8Array;
 }
 
-const ITEM_SIZES: Record<DType, number> = {
-  float32: 4,
-  float64: 8,
-  float16: 2,
-  bfloat16: 2,
-  int64: 8,
-  int32: 4,
-  int16: 2,
-  int8: 1,
-  uint8: 1,
-  bool: 1,
-};
-
-export const DTYPES: readonly DType[] = Object.keys(ITEM_SIZES) as DType[];
+export const DTYPES: readonly DType[] = Object.keys(ITEM_SIZE) as DType[];
 
 export function isDType(value: unknown): value is DType {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ITEM_SIZES, value);
+  return typeof value === 'string' && Object.hasOwn(ITEM_SIZE, value);
 }
 
 /** Bytes per element. */
 export function itemSize(dtype: DType): number {
-  const size = ITEM_SIZES[dtype];
+  const size = ITEM_SIZE[dtype];
   if (size === undefined) throw new Error(`unknown dtype "${String(dtype)}" (expected one of ${DTYPES.join(', ')})`);
   return size;
 }

@@ -36,7 +36,6 @@ interface Slot {
   end: number;
 }
 
-
 function readIntArray(file: string, name: string, field: string, value: unknown, length?: number): number[] {
   const ok =
     Array.isArray(value) &&
@@ -57,7 +56,9 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen64 = view.getBigUint64(0, true);
   if (headerLen64 > BigInt(MAX_HEADER_BYTES)) {
-    throw new Error(`${fileName}: header length is ${headerLen64} bytes; at most ${MAX_HEADER_BYTES} are allowed (corrupt file or not safetensors)`);
+    throw new Error(
+      `${fileName}: header length is ${headerLen64} bytes; at most ${MAX_HEADER_BYTES} are allowed (corrupt file or not safetensors)`,
+    );
   }
   const headerLen = Number(headerLen64);
   if (8 + headerLen > bytes.length) {
@@ -92,7 +93,9 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
     const fileDType = info.dtype;
     const dtype = typeof fileDType === 'string' ? FROM_FILE.get(fileDType) : undefined;
     if (dtype === undefined) {
-      throw new Error(`${fileName}: tensor "${name}" has unsupported dtype ${show(fileDType)}; expected one of ${[...FROM_FILE.keys()].join(', ')}`);
+      throw new Error(
+        `${fileName}: tensor "${name}" has unsupported dtype ${show(fileDType)}; expected one of ${[...FROM_FILE.keys()].join(', ')}`,
+      );
     }
     const shape = readIntArray(fileName, name, 'shape', info.shape);
     const [begin, end] = readIntArray(fileName, name, 'data_offsets', info.data_offsets, 2);
@@ -103,13 +106,21 @@ export function decodeSafetensors(bytes: Uint8Array, fileName: string): Safetens
       throw new Error(`${fileName}: tensor "${name}": ${(e as Error).message}`);
     }
     if (begin > end || end > dataLen) {
-      throw new Error(`${fileName}: tensor "${name}" has data_offsets [${begin}, ${end}] but the data buffer is [0, ${dataLen}] (truncated file?)`);
+      throw new Error(
+        `${fileName}: tensor "${name}" has data_offsets [${begin}, ${end}] but the data buffer is [0, ${dataLen}] (truncated file?)`,
+      );
     }
     if (end - begin !== need) {
-      throw new Error(`${fileName}: tensor "${name}" has data_offsets [${begin}, ${end}] (${end - begin} bytes) but ${fileDType} [${shape.join(', ')}] needs ${need} bytes`);
+      throw new Error(
+        `${fileName}: tensor "${name}" has data_offsets [${begin}, ${end}] (${end - begin} bytes) but ${fileDType} [${shape.join(', ')}] needs ${need} bytes`,
+      );
     }
     slots.push({ name, begin, end });
-    setOwn(tensors, name, { dtype, shape: [...shape], data: new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin) });
+    setOwn(tensors, name, {
+      dtype,
+      shape: [...shape],
+      data: new Uint8Array(bytes.buffer, bytes.byteOffset + dataStart + begin, end - begin),
+    });
   }
 
   // Tensors must tile the buffer: overlaps would alias data, holes/trailing bytes hide content.
@@ -148,10 +159,7 @@ function checkTensor(name: string, t: RawTensor): number {
  * order produces the file without concatenating (and so without copying) the tensor data.
  * Tensors are laid out in insertion order; the header is space-padded to a multiple of 8.
  */
-export function encodeSafetensorsChunks(
-  tensors: Record<string, RawTensor>,
-  metadata?: Record<string, string>,
-): Uint8Array[] {
+export function encodeSafetensorsChunks(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array[] {
   const header: Record<string, unknown> = {};
   if (metadata !== undefined) {
     const meta: Record<string, string> = {};

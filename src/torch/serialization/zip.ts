@@ -112,7 +112,16 @@ function readDirectory(r: Reader): Directory {
   return { count, offset, size };
 }
 
-function makeEntry(r: Reader, name: string, method: number, flags: number, crc: number, compressedSize: number, size: number, localOffset: number): ZipEntry {
+function makeEntry(
+  r: Reader,
+  name: string,
+  method: number,
+  flags: number,
+  crc: number,
+  compressedSize: number,
+  size: number,
+  localOffset: number,
+): ZipEntry {
   let cached: Uint8Array | undefined;
   const load = (): Uint8Array => {
     r.need(localOffset, 30, `local header of "${name}"`);
@@ -139,8 +148,10 @@ function makeEntry(r: Reader, name: string, method: number, flags: number, crc: 
       if (inflated.length !== size) r.fail(`entry "${name}" inflated to ${inflated.length} bytes, expected ${size}`);
       out = new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.length);
     }
-    if (crc32 !== undefined && (crc32(out) >>> 0) !== crc) {
-      r.fail(`entry "${name}" fails its CRC-32 check (expected ${crc.toString(16)}, got ${(crc32(out) >>> 0).toString(16)}): corrupt archive`);
+    if (crc32 !== undefined && crc32(out) >>> 0 !== crc) {
+      r.fail(
+        `entry "${name}" fails its CRC-32 check (expected ${crc.toString(16)}, got ${(crc32(out) >>> 0).toString(16)}): corrupt archive`,
+      );
     }
     return out;
   };
@@ -152,7 +163,8 @@ function makeEntry(r: Reader, name: string, method: number, flags: number, crc: 
     crc32: crc,
     data() {
       if (flags & 1) r.fail(`entry "${name}" is encrypted`);
-      if (method !== 0 && method !== 8) r.fail(`entry "${name}" uses compression method ${method}; only 0 (stored) and 8 (deflate) are supported`);
+      if (method !== 0 && method !== 8)
+        r.fail(`entry "${name}" uses compression method ${method}; only 0 (stored) and 8 (deflate) are supported`);
       cached ??= load();
       return cached;
     },

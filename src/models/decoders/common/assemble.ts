@@ -35,15 +35,25 @@ export interface SmpParts<D extends nn.Module> {
  * smp's assembly: registers encoder, decoder, segmentation head and (with auxParams)
  * classification head in smp's state-dict order, then applies smp's initialisation.
  */
-export function assembleSmp<D extends nn.Module>(model: SegmentationModel<unknown, unknown>, encoder: () => Encoder,
-  decoder: (encoderChannels: number[]) => D, head: (decoder: D) => HeadSpec, auxParams: AuxParams | null | undefined): SmpParts<D> {
+export function assembleSmp<D extends nn.Module>(
+  model: SegmentationModel<unknown, unknown>,
+  encoder: () => Encoder,
+  decoder: (encoderChannels: number[]) => D,
+  head: (decoder: D) => HeadSpec,
+  auxParams: AuxParams | null | undefined,
+): SmpParts<D> {
   return buildOrDispose(model, () => {
     const e = model.registerModule('encoder', encoder());
     const d = model.registerModule('decoder', decoder([...e.outChannels]));
     const h = head(d);
-    const segmentationHead = model.registerModule('segmentation_head', new SegmentationHead(h.inChannels, h.classes, {
-      activation: h.activation ?? null, kernelSize: h.kernelSize, upsampling: h.upsampling,
-    }));
+    const segmentationHead = model.registerModule(
+      'segmentation_head',
+      new SegmentationHead(h.inChannels, h.classes, {
+        activation: h.activation ?? null,
+        kernelSize: h.kernelSize,
+        upsampling: h.upsampling,
+      }),
+    );
     model.addClassificationHead(auxParams, e.outChannels[e.outChannels.length - 1]!);
     initializeModel({ decoder: d, segmentationHead, classificationHead: model.classificationHead });
     return { encoder: e, decoder: d, segmentationHead };

@@ -66,9 +66,22 @@ export interface ASPPModelOptions extends ModelOptions {
   upsampling?: number;
 }
 
-export const ASPP_KEYS = ['encoderOutputStride', 'decoderChannels', 'decoderAtrousRates', 'decoderAsppSeparable', 'decoderAsppDropout', 'upsampling'] as const;
+export const ASPP_KEYS = [
+  'encoderOutputStride',
+  'decoderChannels',
+  'decoderAtrousRates',
+  'decoderAsppSeparable',
+  'decoderAsppDropout',
+  'upsampling',
+] as const;
 
-export interface ASPPSettings { outputStride: 8 | 16; channels: number; atrousRates: number[]; separable: boolean; dropout: number }
+export interface ASPPSettings {
+  outputStride: 8 | 16;
+  channels: number;
+  atrousRates: number[];
+  separable: boolean;
+  dropout: number;
+}
 
 /** Reads ASPP_KEYS but `upsampling`, which depends on the architecture's decoder stride. */
 export function readASPP(o: OptionReader<object>, defaults: { outputStride: 8 | 16; separable: boolean }): ASPPSettings {

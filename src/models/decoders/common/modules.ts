@@ -9,12 +9,18 @@ import { normLayer, type NormSpec } from './norm.js';
 
 /** Conv -> norm -> ReLU as one Sequential (smp's Conv2dReLU); the conv has a bias only without a norm. */
 export class Conv2dReLU extends nn.Sequential {
-  constructor(inChannels: number, outChannels: number, kernelSize: number,
-    options: { padding?: number; stride?: number; useNorm?: NormSpec } = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number,
+    options: { padding?: number; stride?: number; useNorm?: NormSpec } = {},
+  ) {
     const useNorm = options.useNorm ?? { type: 'batchnorm' };
     const norm = normLayer(useNorm, outChannels);
     const conv = new nn.Conv2d(inChannels, outChannels, kernelSize, {
-      stride: options.stride ?? 1, padding: options.padding ?? 0, bias: norm instanceof nn.Identity,
+      stride: options.stride ?? 1,
+      padding: options.padding ?? 0,
+      bias: norm instanceof nn.Identity,
     });
     // InPlace-ABN applies the activation itself, so smp puts an Identity in the ReLU's slot.
     super(conv, norm, useNorm.type === 'inplace' ? new nn.Identity() : new nn.ReLU({ inplace: true }));
@@ -52,13 +58,16 @@ export class SCSEModule extends nn.Module {
     const squeezed = Math.floor(inChannels / reduction);
     const reduced = options.atLeastOneChannel ? Math.max(1, squeezed) : squeezed;
     if (reduced < 1) throw new RangeError(`SCSEModule: inChannels (${inChannels}) must be at least the reduction (${reduction})`);
-    this.cSE = this.registerModule('cSE', new nn.Sequential(
-      new nn.AdaptiveAvgPool2d(1),
-      new nn.Conv2d(inChannels, reduced, 1),
-      new nn.ReLU({ inplace: true }),
-      new nn.Conv2d(reduced, inChannels, 1),
-      new nn.Sigmoid(),
-    ));
+    this.cSE = this.registerModule(
+      'cSE',
+      new nn.Sequential(
+        new nn.AdaptiveAvgPool2d(1),
+        new nn.Conv2d(inChannels, reduced, 1),
+        new nn.ReLU({ inplace: true }),
+        new nn.Conv2d(reduced, inChannels, 1),
+        new nn.Sigmoid(),
+      ),
+    );
     this.sSE = this.registerModule('sSE', new nn.Sequential(new nn.Conv2d(inChannels, 1, 1), new nn.Sigmoid()));
   }
 

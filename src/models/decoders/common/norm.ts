@@ -43,7 +43,12 @@ export function checkUseNorm(where: string, name: string, v: unknown): NormSpec 
     if (o.has('trackRunningStats')) spec.trackRunningStats = o.bool('trackRunningStats');
     return spec;
   }
-  throw invalidParameterError(where, name, `true, false, ${describeChoices(NORM_TYPES).replace(/^one of /, '')} or { type, ...options }`, v);
+  throw invalidParameterError(
+    where,
+    name,
+    `true, false, ${describeChoices(NORM_TYPES).replace(/^one of /, '')} or { type, ...options }`,
+    v,
+  );
 }
 
 /**
@@ -77,7 +82,10 @@ export class InPlaceABN extends nn.BatchNorm2d {
 export class LayerNorm2d extends nn.Module {
   readonly eps: number;
 
-  constructor(readonly numChannels: number, options: { eps?: number; affine?: boolean } = {}) {
+  constructor(
+    readonly numChannels: number,
+    options: { eps?: number; affine?: boolean } = {},
+  ) {
     super();
     this.eps = options.eps ?? 1e-5;
     const affine = options.affine ?? true;
@@ -87,7 +95,9 @@ export class LayerNorm2d extends nn.Module {
 
   forward(x: Tensor): Tensor {
     const y = F.layerNorm(x.permute([0, 2, 3, 1]), [this.numChannels], {
-      weight: this.getParameter('weight') ?? null, bias: this.getParameter('bias') ?? null, eps: this.eps,
+      weight: this.getParameter('weight') ?? null,
+      bias: this.getParameter('bias') ?? null,
+      eps: this.eps,
     });
     return y.permute([0, 3, 1, 2]);
   }
@@ -102,7 +112,10 @@ export class InstanceNorm2d extends nn.Module {
   readonly eps: number;
   readonly momentum: number;
 
-  constructor(readonly numFeatures: number, options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {}) {
+  constructor(
+    readonly numFeatures: number,
+    options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {},
+  ) {
     super();
     this.eps = options.eps ?? 1e-5;
     this.momentum = options.momentum ?? 0.1;
@@ -117,9 +130,13 @@ export class InstanceNorm2d extends nn.Module {
   forward(x: Tensor): Tensor {
     const runningMean = this.getBuffer('running_mean') ?? null;
     return F.instanceNorm(x, {
-      weight: this.getParameter('weight') ?? null, bias: this.getParameter('bias') ?? null,
-      runningMean, runningVar: this.getBuffer('running_var') ?? null,
-      useInputStats: this.training || runningMean === null, momentum: this.momentum, eps: this.eps,
+      weight: this.getParameter('weight') ?? null,
+      bias: this.getParameter('bias') ?? null,
+      runningMean,
+      runningVar: this.getBuffer('running_var') ?? null,
+      useInputStats: this.training || runningMean === null,
+      momentum: this.momentum,
+      eps: this.eps,
     });
   }
 }
@@ -128,10 +145,15 @@ export class InstanceNorm2d extends nn.Module {
 export function normLayer(spec: NormSpec, channels: number): nn.Module {
   const { type, ...options } = spec;
   switch (type) {
-    case 'batchnorm': return new nn.BatchNorm2d(channels, options);
-    case 'inplace': return new InPlaceABN(channels, options);
-    case 'layernorm': return new LayerNorm2d(channels, options);
-    case 'instancenorm': return new InstanceNorm2d(channels, options);
-    case 'identity': return new nn.Identity();
+    case 'batchnorm':
+      return new nn.BatchNorm2d(channels, options);
+    case 'inplace':
+      return new InPlaceABN(channels, options);
+    case 'layernorm':
+      return new LayerNorm2d(channels, options);
+    case 'instancenorm':
+      return new InstanceNorm2d(channels, options);
+    case 'identity':
+      return new nn.Identity();
   }
 }

@@ -40,8 +40,12 @@ export interface CommonDefaults {
  * Checks `options` against the common keys plus `extraKeys` and reads the common options with
  * smp's defaults (resnet34, depth 5, 3 bands, 1 class). Returns the reader for the rest.
  */
-export function readModelOptions<O extends object>(arch: string, options: O | undefined, extraKeys: readonly string[],
-  defaults: CommonDefaults = {}): { o: OptionReader<O>; c: CommonOptions } {
+export function readModelOptions<O extends object>(
+  arch: string,
+  options: O | undefined,
+  extraKeys: readonly string[],
+  defaults: CommonDefaults = {},
+): { o: OptionReader<O>; c: CommonOptions } {
   const o = readOptions(arch, options, [...COMMON_KEYS, ...extraKeys]);
   return { o, c: commonOptions(o, defaults) };
 }
@@ -49,14 +53,16 @@ export function readModelOptions<O extends object>(arch: string, options: O | un
 /** The common options from a reader; see readModelOptions. */
 export function commonOptions(o: OptionReader<object>, defaults: CommonDefaults = {}): CommonOptions {
   const fixed = defaults.fixedEncoder;
-  const encoderName = fixed !== undefined
-    ? o.choice('encoderName', [fixed], fixed)
-    : o.choice('encoderName', listEncoders(), defaults.encoderName ?? 'resnet34');
+  const encoderName =
+    fixed !== undefined
+      ? o.choice('encoderName', [fixed], fixed)
+      : o.choice('encoderName', listEncoders(), defaults.encoderName ?? 'resnet34');
   const minDepth = defaults.minDepth ?? 1;
   const maxDepth = defaults.maxDepth ?? 5;
-  const encoderDepth = minDepth === maxDepth
-    ? o.choice('encoderDepth', [minDepth], minDepth)
-    : o.int('encoderDepth', defaults.depth ?? maxDepth, { min: minDepth, max: maxDepth });
+  const encoderDepth =
+    minDepth === maxDepth
+      ? o.choice('encoderDepth', [minDepth], minDepth)
+      : o.int('encoderDepth', defaults.depth ?? maxDepth, { min: minDepth, max: maxDepth });
   const weights = o.get('encoderWeights') ?? null;
   if (weights !== null && typeof weights !== 'string') {
     throw invalidParameterError(o.where, 'encoderWeights', "null, 'imagenet' or a file path", weights);
@@ -82,8 +88,11 @@ export function buildEncoder(c: CommonOptions, outputStride?: 8 | 16 | 32): Enco
  * models (smp itself raises unless the list is given at depth < 5).
  */
 export function decoderChannelsOption(o: OptionReader<object>, encoderDepth: number): number[] {
-  return o.intList('decoderChannels', [256, 128, 64, 32, 16].slice(0, encoderDepth),
-    { min: 1, length: encoderDepth, why: `one per decoder block: encoderDepth is ${encoderDepth}` });
+  return o.intList('decoderChannels', [256, 128, 64, 32, 16].slice(0, encoderDepth), {
+    min: 1,
+    length: encoderDepth,
+    why: `one per decoder block: encoderDepth is ${encoderDepth}`,
+  });
 }
 
 /**
@@ -94,7 +103,9 @@ export function upsamplingOption(o: OptionReader<object>, stride: number, why: s
   const v = o.get('upsampling') ?? stride;
   if (v !== stride) {
     const expected = `${stride} (${why}) so that the mask has the input's size`;
-    throw typeof v === 'number' ? outOfRangeError(o.where, 'upsampling', expected, v) : invalidParameterError(o.where, 'upsampling', expected, v);
+    throw typeof v === 'number'
+      ? outOfRangeError(o.where, 'upsampling', expected, v)
+      : invalidParameterError(o.where, 'upsampling', expected, v);
   }
   return stride;
 }
@@ -112,8 +123,11 @@ export function variantOption<T extends string>(where: string, name: string, v: 
  * createModel's builder for an architecture with variants: the option `name` (`layout`,
  * `variant`) picks the class; the first variant is the default.
  */
-export function byVariant(where: string, name: string,
-  builders: Record<string, (options: ModelOptions) => SegmentationModel<unknown, unknown>>): (options: ModelOptions) => SegmentationModel<unknown, unknown> {
+export function byVariant(
+  where: string,
+  name: string,
+  builders: Record<string, (options: ModelOptions) => SegmentationModel<unknown, unknown>>,
+): (options: ModelOptions) => SegmentationModel<unknown, unknown> {
   const names = Object.keys(builders);
   return (options) => builders[variantOption(where, name, options[name], names, names[0]!)]!(options);
 }

@@ -51,7 +51,7 @@ export abstract class SimpleSegmentationModel<Out = Tensor, Aux = never> extends
     const features = this.encoder.forward(x);
     const mask = this.activationLayer.forward(this.resize(this.logits(features), h, w));
     const aux = this.returnsAux ? this.auxLogits(features) : null;
-    const label = this.classificationHead ? this.classificationHead.forward(features[features.length - 1]!) as Tensor : undefined;
+    const label = this.classificationHead ? (this.classificationHead.forward(features[features.length - 1]!) as Tensor) : undefined;
     if (aux) return { mask, aux: this.activationLayer.forward(this.resize(aux, h, w)), ...(label ? { label } : {}) };
     return label ? { mask, label } : mask;
   }

@@ -10,8 +10,12 @@ import { nn, type Tensor } from '../../../torch/index.js';
  * view at a fraction of the cost.
  */
 export class LargeFOV extends nn.Module {
-  readonly fc6: nn.Conv2d; readonly relu6: nn.ReLU; readonly drop6: nn.Dropout;
-  readonly fc7: nn.Conv2d; readonly relu7: nn.ReLU; readonly drop7: nn.Dropout;
+  readonly fc6: nn.Conv2d;
+  readonly relu6: nn.ReLU;
+  readonly drop6: nn.Dropout;
+  readonly fc7: nn.Conv2d;
+  readonly relu7: nn.ReLU;
+  readonly drop7: nn.Dropout;
 
   constructor(inChannels = 512, channels = 1024, rate = 12) {
     super();

@@ -2,7 +2,7 @@
 // keys: `encoder.features.N` (torchvision's VGG16, so ImageNet weights load by name),
 // `decoder.fc6`, `decoder.fc7` and `segmentation_head.0` (fc8). The fully connected CRF that
 // the paper runs on the output is a post-processing step of the inference pipeline.
-import { nn, type Tensor } from '../../../torch/index.js';
+import { nn } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
 // Imported for its registration of 'vgg16'.
 import '../../encoders/vgg.js';
@@ -43,9 +43,14 @@ export class DeepLabV1<const O extends DeepLabV1Options = NoOptions> extends Seg
       makeAtrousVgg(encoder);
       const decoder = this.registerModule('decoder', new LargeFOV());
       // fc8: 1x1 to the classes, N(0, 0.01) as the Caffe net's filler; then x8 bilinear (align corners, as Caffe's Interp).
-      const head = this.registerModule('segmentation_head', new SegmentationHead(1024, c.classes, {
-        kernelSize: 1, upsampling: 8, activation: c.activation,
-      }));
+      const head = this.registerModule(
+        'segmentation_head',
+        new SegmentationHead(1024, c.classes, {
+          kernelSize: 1,
+          upsampling: 8,
+          activation: c.activation,
+        }),
+      );
       const fc8 = head.at(0) as nn.Conv2d;
       nn.init.normal_(fc8.weight, { std: 0.01 });
       nn.init.zeros_(fc8.bias!);

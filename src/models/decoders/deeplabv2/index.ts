@@ -6,6 +6,7 @@ export { DeepLabV2, ASPPv2, type DeepLabV2Options } from './model.js';
 
 registerModel({
   name: 'deeplabv2',
-  paper: 'Chen et al. 2017, DeepLab: Semantic Image Segmentation with Deep Convolutional Nets, Atrous Convolution, and Fully Connected CRFs (TPAMI)',
+  paper:
+    'Chen et al. 2017, DeepLab: Semantic Image Segmentation with Deep Convolutional Nets, Atrous Convolution, and Fully Connected CRFs (TPAMI)',
   create: (options) => new DeepLabV2(options as DeepLabV2Options),
 });

@@ -28,7 +28,9 @@ export class ASPPv2 extends nn.Module {
 
   constructor(inChannels: number, classes: number, rates: number[]) {
     super();
-    this.branches = rates.map((rate, i) => this.registerModule(`c${i}`, new nn.Conv2d(inChannels, classes, 3, { padding: rate, dilation: rate, bias: true })));
+    this.branches = rates.map((rate, i) =>
+      this.registerModule(`c${i}`, new nn.Conv2d(inChannels, classes, 3, { padding: rate, dilation: rate, bias: true })),
+    );
     // The authors' solver initialises the score layers from N(0, 0.01) with zero bias.
     for (const conv of this.branches) {
       nn.init.normal_(conv.weight, { mean: 0, std: 0.01 });

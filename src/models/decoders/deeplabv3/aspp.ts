@@ -7,9 +7,19 @@ import { torch, nn, F, type Tensor } from '../../../torch/index.js';
 
 /** Depthwise 3x3 then pointwise 1x1 (Chollet 2017; DeepLab v3+ sec. 3.2): Sequential(depthwise, pointwise). */
 export class SeparableConv2d extends nn.Sequential {
-  constructor(inChannels: number, outChannels: number, kernelSize: number, options: { padding?: number; dilation?: number; bias?: boolean } = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number,
+    options: { padding?: number; dilation?: number; bias?: boolean } = {},
+  ) {
     super(
-      new nn.Conv2d(inChannels, inChannels, kernelSize, { padding: options.padding ?? 0, dilation: options.dilation ?? 1, groups: inChannels, bias: false }),
+      new nn.Conv2d(inChannels, inChannels, kernelSize, {
+        padding: options.padding ?? 0,
+        dilation: options.dilation ?? 1,
+        groups: inChannels,
+        bias: false,
+      }),
       new nn.Conv2d(inChannels, outChannels, 1, { bias: options.bias ?? true }),
     );
   }
@@ -31,7 +41,12 @@ export class ASPPConv extends nn.Sequential {
 /** Image-level features: global average, 1x1 conv, BatchNorm, ReLU, broadcast back bilinearly. */
 export class ASPPPooling extends nn.Sequential {
   constructor(inChannels: number, outChannels: number) {
-    super(new nn.AdaptiveAvgPool2d(1), new nn.Conv2d(inChannels, outChannels, 1, { bias: false }), new nn.BatchNorm2d(outChannels), new nn.ReLU());
+    super(
+      new nn.AdaptiveAvgPool2d(1),
+      new nn.Conv2d(inChannels, outChannels, 1, { bias: false }),
+      new nn.BatchNorm2d(outChannels),
+      new nn.ReLU(),
+    );
   }
 
   override forward(x: Tensor): Tensor {
@@ -56,19 +71,29 @@ export class ASPP extends nn.Module {
   constructor(inChannels: number, options: ASPPOptions) {
     super();
     const out = options.outChannels ?? 256;
-    const branches: nn.Module[] = [new nn.Sequential(new nn.Conv2d(inChannels, out, 1, { bias: false }), new nn.BatchNorm2d(out), new nn.ReLU())];
+    const branches: nn.Module[] = [
+      new nn.Sequential(new nn.Conv2d(inChannels, out, 1, { bias: false }), new nn.BatchNorm2d(out), new nn.ReLU()),
+    ];
     for (const rate of options.atrousRates) branches.push(new ASPPConv(inChannels, out, rate, options.separable ?? false));
     branches.push(new ASPPPooling(inChannels, out));
     this.convs = this.registerModule('convs', new nn.ModuleList(branches));
-    this.project = this.registerModule('project', new nn.Sequential(
-      new nn.Conv2d(branches.length * out, out, 1, { bias: false }),
-      new nn.BatchNorm2d(out),
-      new nn.ReLU(),
-      new nn.Dropout({ p: options.dropout ?? 0.5 }),
-    ));
+    this.project = this.registerModule(
+      'project',
+      new nn.Sequential(
+        new nn.Conv2d(branches.length * out, out, 1, { bias: false }),
+        new nn.BatchNorm2d(out),
+        new nn.ReLU(),
+        new nn.Dropout({ p: options.dropout ?? 0.5 }),
+      ),
+    );
   }
 
   forward(x: Tensor): Tensor {
-    return this.project.forward(torch.cat(this.convs.children().map((c) => c.forward(x) as Tensor), 1)) as Tensor;
+    return this.project.forward(
+      torch.cat(
+        this.convs.children().map((c) => c.forward(x) as Tensor),
+        1,
+      ),
+    ) as Tensor;
   }
 }

@@ -21,7 +21,10 @@ export class DeepLabV3Decoder extends nn.Module {
 
   constructor(inChannels: number, outChannels: number, atrousRates: number[], options: { separable?: boolean; dropout?: number } = {}) {
     super();
-    this.aspp = this.registerModule('aspp', new ASPP(inChannels, { atrousRates, outChannels, separable: options.separable, dropout: options.dropout }));
+    this.aspp = this.registerModule(
+      'aspp',
+      new ASPP(inChannels, { atrousRates, outChannels, separable: options.separable, dropout: options.dropout }),
+    );
     this.conv = this.registerModule('conv', new nn.Conv2d(outChannels, outChannels, 3, { padding: 1, bias: false }));
     this.bn = this.registerModule('bn', new nn.BatchNorm2d(outChannels));
     this.relu = this.registerModule('relu', new nn.ReLU());
@@ -54,17 +57,31 @@ export class DeepLabV3<const O extends DeepLabV3Options = NoOptions> extends Seg
   constructor(options?: O) {
     super();
     // createModel('deeplabv3', { layout: 'torchvision' }) builds TorchvisionDeepLabV3 instead.
-    variantOption('DeepLabV3', 'layout', options?.layout, ['smp'] as const, 'smp',
-      "for this class; TorchvisionDeepLabV3 or createModel('deeplabv3', { layout: 'torchvision' }) builds torchvision's");
+    variantOption(
+      'DeepLabV3',
+      'layout',
+      options?.layout,
+      ['smp'] as const,
+      'smp',
+      "for this class; TorchvisionDeepLabV3 or createModel('deeplabv3', { layout: 'torchvision' }) builds torchvision's",
+    );
     const { o, c } = readModelOptions('DeepLabV3', options, [...ASPP_KEYS, 'layout'], { minDepth: 3 });
     const { outputStride, channels, atrousRates: rates, separable, dropout } = readASPP(o, { outputStride: 8, separable: false });
     // Stage 4 is absent at depth 3; dilation keeps the deepest feature at the output stride.
     const depth = c.encoderDepth;
     const stride = Math.min(outputStride, 2 ** depth);
-    const upsampling = upsamplingOption(o, stride, `the stride of the deepest feature for encoderDepth ${depth}, encoderOutputStride ${outputStride}`);
-    const p = assembleSmp(this, () => buildEncoder(c, outputStride),
+    const upsampling = upsamplingOption(
+      o,
+      stride,
+      `the stride of the deepest feature for encoderDepth ${depth}, encoderOutputStride ${outputStride}`,
+    );
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c, outputStride),
       (enc) => new DeepLabV3Decoder(enc[enc.length - 1]!, channels, rates, { separable, dropout }),
-      () => ({ inChannels: channels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }), c.auxParams);
+      () => ({ inChannels: channels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 

@@ -39,10 +39,16 @@ export class TorchvisionDeepLabV3<const O extends TorchvisionDeepLabV3Options = 
   constructor(options?: O) {
     // createModel('deeplabv3', { layout: 'torchvision' }) passes its layout switch along.
     const { layout, ...rest } = (options ?? {}) as TorchvisionDeepLabV3Options & { layout?: unknown };
-    variantOption(NAME, 'layout', layout, ['torchvision'] as const, 'torchvision', 'for this class; DeepLabV3 builds smp\'s');
-    super(NAME, rest as O, ['decoderAtrousRates', 'decoderChannels'], (o, inChannels, classes) => new DeepLabHead(inChannels, classes, {
-      atrousRates: o.intList('decoderAtrousRates', [12, 24, 36]),
-      channels: o.int('decoderChannels', 256),
-    }));
+    variantOption(NAME, 'layout', layout, ['torchvision'] as const, 'torchvision', "for this class; DeepLabV3 builds smp's");
+    super(
+      NAME,
+      rest as O,
+      ['decoderAtrousRates', 'decoderChannels'],
+      (o, inChannels, classes) =>
+        new DeepLabHead(inChannels, classes, {
+          atrousRates: o.intList('decoderAtrousRates', [12, 24, 36]),
+          channels: o.int('decoderChannels', 256),
+        }),
+    );
   }
 }

@@ -24,27 +24,40 @@ export class DeepLabV3PlusDecoder extends nn.Module {
   readonly block1: nn.Sequential;
   readonly block2: nn.Sequential;
 
-  constructor(encoderChannels: number[], options: { depth: number; outChannels: number; atrousRates: number[]; outputStride: 8 | 16; separable: boolean; dropout: number }) {
+  constructor(
+    encoderChannels: number[],
+    options: { depth: number; outChannels: number; atrousRates: number[]; outputStride: 8 | 16; separable: boolean; dropout: number },
+  ) {
     super();
     const c = options.outChannels;
-    this.aspp = this.registerModule('aspp', new nn.Sequential(
-      new ASPP(encoderChannels[encoderChannels.length - 1]!, { atrousRates: options.atrousRates, outChannels: c, separable: options.separable, dropout: options.dropout }),
-      new SeparableConv2d(c, c, 3, { padding: 1, bias: false }),
-      new nn.BatchNorm2d(c),
-      new nn.ReLU(),
-    ));
+    this.aspp = this.registerModule(
+      'aspp',
+      new nn.Sequential(
+        new ASPP(encoderChannels[encoderChannels.length - 1]!, {
+          atrousRates: options.atrousRates,
+          outChannels: c,
+          separable: options.separable,
+          dropout: options.dropout,
+        }),
+        new SeparableConv2d(c, c, 3, { padding: 1, bias: false }),
+        new nn.BatchNorm2d(c),
+        new nn.ReLU(),
+      ),
+    );
     // The deepest feature is at stride 16 only when stage 4 exists and is not dilated.
     this.up = this.registerModule('up', new UpsamplingBilinear2d(options.outputStride === 16 && options.depth > 3 ? 4 : 2));
-    this.block1 = this.registerModule('block1', new nn.Sequential(
-      new nn.Conv2d(encoderChannels[2]!, HIGHRES_CHANNELS, 1, { bias: false }),
-      new nn.BatchNorm2d(HIGHRES_CHANNELS),
-      new nn.ReLU(),
-    ));
-    this.block2 = this.registerModule('block2', new nn.Sequential(
-      new SeparableConv2d(HIGHRES_CHANNELS + c, c, 3, { padding: 1, bias: false }),
-      new nn.BatchNorm2d(c),
-      new nn.ReLU(),
-    ));
+    this.block1 = this.registerModule(
+      'block1',
+      new nn.Sequential(
+        new nn.Conv2d(encoderChannels[2]!, HIGHRES_CHANNELS, 1, { bias: false }),
+        new nn.BatchNorm2d(HIGHRES_CHANNELS),
+        new nn.ReLU(),
+      ),
+    );
+    this.block2 = this.registerModule(
+      'block2',
+      new nn.Sequential(new SeparableConv2d(HIGHRES_CHANNELS + c, c, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(c), new nn.ReLU()),
+    );
   }
 
   forward(features: Tensor[]): Tensor {
@@ -72,9 +85,13 @@ export class DeepLabV3Plus<const O extends DeepLabV3PlusOptions = NoOptions> ext
     const depth = c.encoderDepth;
     const { outputStride, channels: outChannels, atrousRates, separable, dropout } = readASPP(o, { outputStride: 16, separable: true });
     const upsampling = upsamplingOption(o, 4, 'the decoder output is at stride 4');
-    const p = assembleSmp(this, () => buildEncoder(c, outputStride),
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c, outputStride),
       (channels) => new DeepLabV3PlusDecoder(channels, { depth, outChannels, atrousRates, outputStride, separable, dropout }),
-      () => ({ inChannels: outChannels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }), c.auxParams);
+      () => ({ inChannels: outChannels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 

@@ -4,7 +4,7 @@
 // stride 1, and only the later blocks take the new dilation (ResNet._make_layer in
 // torchvision/models/resnet.py). With pretrained weights the two give different features, so a
 // torchvision checkpoint needs torchvision's variant.
-import { nn } from '../../../torch/index.js';
+import type { nn } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import { createEncoder } from '../../encoders/registry.js';
 import { Bottleneck, ResNetEncoder } from '../../encoders/resnet.js';
@@ -49,7 +49,10 @@ export function isBottleneckResNet(encoder: Encoder): encoder is ResNetEncoder {
  * ResNets (resnet50/101) get torchvision's dilation; encoders torchvision cannot dilate
  * (ResNet-18/34, whose BasicBlock refuses dilation there, and other families) get smp's.
  */
-export function createDilatedBackbone(name: string, options: { inChannels?: number; weights?: string | null; outputStride: 8 | 16 }): Encoder {
+export function createDilatedBackbone(
+  name: string,
+  options: { inChannels?: number; weights?: string | null; outputStride: 8 | 16 },
+): Encoder {
   const encoder = createEncoder(name, { depth: 5, inChannels: options.inChannels, weights: options.weights ?? null });
   try {
     if (isBottleneckResNet(encoder)) {

@@ -5,7 +5,6 @@
 // checkpoints (fcn_resnet50_coco-1167a1af.pth) load with loadStateDict.
 import { nn, type Tensor } from '../../../torch/index.js';
 import type { OptionReader } from '../../../validate.js';
-import type { AuxOutput } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
 import type { ModelOptions, OutputFor, NoOptions, AuxFor } from '../../registry.js';
 import { buildOrDispose } from '../common/assemble.js';
@@ -47,13 +46,20 @@ export const TORCHVISION_KEYS = ['encoderOutputStride', 'aux', 'auxLossWeight'] 
  * The parts every torchvision-layout model shares: `backbone`, `classifier`, `aux_classifier`.
  * Subclasses pass a factory for their classifier, which reads their own options.
  */
-export abstract class TorchvisionSegmentationModel<O extends TorchvisionModelOptions> extends SimpleSegmentationModel<OutputFor<O>, AuxFor<O>> {
+export abstract class TorchvisionSegmentationModel<O extends TorchvisionModelOptions> extends SimpleSegmentationModel<
+  OutputFor<O>,
+  AuxFor<O>
+> {
   readonly encoder: Encoder;
   readonly decoder: nn.Module;
   readonly auxClassifier: FCNHead | null;
 
-  protected constructor(name: string, options: O | undefined, extraKeys: readonly string[],
-    buildClassifier: (o: OptionReader<TorchvisionModelOptions>, inChannels: number, classes: number) => nn.Module) {
+  protected constructor(
+    name: string,
+    options: O | undefined,
+    extraKeys: readonly string[],
+    buildClassifier: (o: OptionReader<TorchvisionModelOptions>, inChannels: number, classes: number) => nn.Module,
+  ) {
     super();
     // torchvision's backbone uses all four stages.
     const { o, c } = readModelOptions(name, options, [...TORCHVISION_KEYS, ...extraKeys], { encoderName: 'resnet50', minDepth: 5 });
@@ -62,9 +68,14 @@ export abstract class TorchvisionSegmentationModel<O extends TorchvisionModelOpt
     this.auxLossWeight = o.number('auxLossWeight', 0.5, { min: 0 });
     this.setActivation(c.activation);
     [this.encoder, this.decoder, this.auxClassifier] = buildOrDispose(this, () => {
-      const encoder = this.registerModule('backbone', createDilatedBackbone(c.encoderName, {
-        inChannels: c.inChannels, weights: c.encoderWeights, outputStride,
-      }));
+      const encoder = this.registerModule(
+        'backbone',
+        createDilatedBackbone(c.encoderName, {
+          inChannels: c.inChannels,
+          weights: c.encoderWeights,
+          outputStride,
+        }),
+      );
       // torchvision creates the aux head first, then the classifier, then registers them in the other order.
       const auxClassifier = aux ? new FCNHead(encoder.outChannels[4]!, c.classes) : null;
       let classifier: nn.Module;
@@ -90,7 +101,7 @@ export abstract class TorchvisionSegmentationModel<O extends TorchvisionModelOpt
   }
 
   protected override auxLogits(features: Tensor[]): Tensor | null {
-    return this.auxClassifier ? this.auxClassifier.forward(features[4]!) as Tensor : null;
+    return this.auxClassifier ? (this.auxClassifier.forward(features[4]!) as Tensor) : null;
   }
 
   protected override get returnsAux(): boolean {

@@ -1,7 +1,7 @@
 // FCN's bilinear initialisation of its deconvolutions (fcn.berkeleyvision.org surgery.py:
 // upsample_filt and interp): each class is upsampled on its own, so the kernel sits on the
 // diagonal of the (in, out) channel pair and the rest is zero.
-import { torch, nn, type Tensor } from '../../../torch/index.js';
+import { torch, type nn, type Tensor } from '../../../torch/index.js';
 
 /** upsample_filt: the 2-D bilinear kernel of a `size` x `size` deconvolution, row-major. */
 export function bilinearFilter(size: number): Float32Array {
@@ -26,7 +26,9 @@ export function bilinearWeight(channels: number, size: number): Tensor {
 export function initBilinear_(deconv: nn.ConvTranspose2d): void {
   const [k, k2] = deconv.kernelSize;
   if (k !== k2 || deconv.inChannels !== deconv.outChannels || deconv.groups !== 1) {
-    throw new RangeError(`initBilinear_: needs a square kernel and inChannels = outChannels, got kernel [${k}, ${k2}], ${deconv.inChannels} -> ${deconv.outChannels}`);
+    throw new RangeError(
+      `initBilinear_: needs a square kernel and inChannels = outChannels, got kernel [${k}, ${k2}], ${deconv.inChannels} -> ${deconv.outChannels}`,
+    );
   }
   torch.noGrad(() => {
     const w = bilinearWeight(deconv.inChannels, k);

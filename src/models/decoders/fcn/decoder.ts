@@ -37,8 +37,12 @@ function scorer(inChannels: number, classes: number): nn.Conv2d {
  * by sum with the scores of pool4 (16s, 8s) and pool3 (8s). Input: the VGG encoder's features.
  */
 export class FCNDecoder extends nn.Module {
-  readonly fc6: nn.Conv2d; readonly relu6: nn.ReLU; readonly drop6: nn.Dropout;
-  readonly fc7: nn.Conv2d; readonly relu7: nn.ReLU; readonly drop7: nn.Dropout;
+  readonly fc6: nn.Conv2d;
+  readonly relu6: nn.ReLU;
+  readonly drop6: nn.Dropout;
+  readonly fc7: nn.Conv2d;
+  readonly relu7: nn.ReLU;
+  readonly drop7: nn.Dropout;
   readonly scoreFr: nn.Conv2d;
   readonly upscore2: nn.ConvTranspose2d | null = null;
   readonly scorePool4: nn.Conv2d | null = null;
@@ -48,9 +52,14 @@ export class FCNDecoder extends nn.Module {
   readonly upscore: nn.ConvTranspose2d;
 
   /** fcChannels: the width of fc6 and fc7 (VGG's 4096 in the paper). */
-  constructor(readonly classes: number, readonly stride: FCNStride, fcChannels = 4096) {
+  constructor(
+    readonly classes: number,
+    readonly stride: FCNStride,
+    fcChannels = 4096,
+  ) {
     super();
-    if (stride !== 32 && stride !== 16 && stride !== 8) throw new RangeError(`FCNDecoder: stride must be 32, 16 or 8, got ${String(stride)}`);
+    if (stride !== 32 && stride !== 16 && stride !== 8)
+      throw new RangeError(`FCNDecoder: stride must be 32, 16 or 8, got ${String(stride)}`);
     this.fc6 = this.registerModule('fc6', new nn.Conv2d(512, fcChannels, 7, { padding: 3 }));
     this.relu6 = this.registerModule('relu6', new nn.ReLU({ inplace: true }));
     this.drop6 = this.registerModule('drop6', new nn.Dropout({ p: 0.5 }));

@@ -1,7 +1,3 @@
-// FCN-32s, FCN-16s and FCN-8s on VGG16 (Long et al. 2015), registered as 'fcn32s', 'fcn16s'
-// and 'fcn8s'. State-dict keys: `encoder.features.N` (torchvision's VGG16, so ImageNet weights
-// load by name), `decoder.<Caffe layer name>` (`decoder.fc6.weight`, `decoder.upscore8.weight`).
-import type { Tensor } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
 // Imported for its registration of 'vgg16'.
 import '../../encoders/vgg.js';

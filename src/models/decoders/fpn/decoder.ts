@@ -9,13 +9,20 @@ export type MergePolicy = 'add' | 'cat';
 export class Conv3x3GNReLU extends nn.Module {
   readonly block: nn.Sequential;
 
-  constructor(inChannels: number, outChannels: number, readonly upsample = false) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    readonly upsample = false,
+  ) {
     super();
-    this.block = this.registerModule('block', new nn.Sequential(
-      new nn.Conv2d(inChannels, outChannels, 3, { stride: 1, padding: 1, bias: false }),
-      new nn.GroupNorm(32, outChannels),
-      new nn.ReLU({ inplace: true }),
-    ));
+    this.block = this.registerModule(
+      'block',
+      new nn.Sequential(
+        new nn.Conv2d(inChannels, outChannels, 3, { stride: 1, padding: 1, bias: false }),
+        new nn.GroupNorm(32, outChannels),
+        new nn.ReLU({ inplace: true }),
+      ),
+    );
   }
 
   forward(x: Tensor): Tensor {
@@ -28,7 +35,11 @@ export class Conv3x3GNReLU extends nn.Module {
 export class FPNBlock extends nn.Module {
   readonly skipConv: nn.Conv2d;
 
-  constructor(pyramidChannels: number, skipChannels: number, readonly interpolationMode: InterpolateMode = 'nearest') {
+  constructor(
+    pyramidChannels: number,
+    skipChannels: number,
+    readonly interpolationMode: InterpolateMode = 'nearest',
+  ) {
     super();
     this.skipConv = this.registerModule('skip_conv', new nn.Conv2d(skipChannels, pyramidChannels, 1));
   }
@@ -104,9 +115,10 @@ export class FPNDecoder extends nn.Module {
     this.p4 = this.registerModule('p4', new FPNBlock(o.pyramidChannels, ch[1]!, o.interpolationMode));
     this.p3 = this.registerModule('p3', new FPNBlock(o.pyramidChannels, ch[2]!, o.interpolationMode));
     this.p2 = this.registerModule('p2', new FPNBlock(o.pyramidChannels, ch[3]!, o.interpolationMode));
-    this.segBlocks = this.registerModule('seg_blocks', new nn.ModuleList(
-      [3, 2, 1, 0].map((n) => new SegmentationBlock(o.pyramidChannels, o.segmentationChannels, n)),
-    ));
+    this.segBlocks = this.registerModule(
+      'seg_blocks',
+      new nn.ModuleList([3, 2, 1, 0].map((n) => new SegmentationBlock(o.pyramidChannels, o.segmentationChannels, n))),
+    );
     this.merge = this.registerModule('merge', new MergeBlock(o.mergePolicy));
     this.dropout = this.registerModule('dropout', new nn.Dropout2d({ p: o.dropout, inplace: true }));
   }

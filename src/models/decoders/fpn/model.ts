@@ -1,7 +1,3 @@
-// smp's FPN (decoders/fpn/model.py at commit 5006616): same options (camelCase), defaults and
-// state-dict keys (`decoder.p5.weight`, `decoder.seg_blocks.0.block.0.block.0.weight`,
-// `segmentation_head.0.weight`).
-import type { Tensor } from '../../../torch/index.js';
 import type { InterpolateMode } from '../../../torch/nn/functional/sampling.js';
 import { outOfRangeError } from '../../../validate.js';
 import type { Encoder } from '../../encoders/base.js';
@@ -27,8 +23,14 @@ export interface FPNOptions extends ModelOptions {
   upsampling?: number;
 }
 
-const KEYS = ['decoderPyramidChannels', 'decoderSegmentationChannels', 'decoderMergePolicy', 'decoderDropout',
-  'decoderInterpolation', 'upsampling'];
+const KEYS = [
+  'decoderPyramidChannels',
+  'decoderSegmentationChannels',
+  'decoderMergePolicy',
+  'decoderDropout',
+  'decoderInterpolation',
+  'upsampling',
+];
 
 /**
  * FPN: Lin et al. 2017, "Feature Pyramid Networks for Object Detection" (CVPR), with the
@@ -53,11 +55,21 @@ export class FPN<const O extends FPNOptions = NoOptions> extends SegmentationMod
     const interpolationMode = o.choice('decoderInterpolation', DECODER_INTERPOLATIONS, 'nearest');
     // The finest pyramid level is features[-4], at stride 2^(depth-3): 4 for the usual depth 5.
     const upsampling = o.int('upsampling', 2 ** (c.encoderDepth - 3));
-    const p = assembleSmp(this, () => buildEncoder(c),
-      (channels) => new FPNDecoder(channels, {
-        encoderDepth: c.encoderDepth, pyramidChannels, segmentationChannels, dropout, mergePolicy, interpolationMode,
-      }),
-      (decoder) => ({ inChannels: decoder.outChannels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }), c.auxParams);
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c),
+      (channels) =>
+        new FPNDecoder(channels, {
+          encoderDepth: c.encoderDepth,
+          pyramidChannels,
+          segmentationChannels,
+          dropout,
+          mergePolicy,
+          interpolationMode,
+        }),
+      (decoder) => ({ inChannels: decoder.outChannels, classes: c.classes, activation: c.activation, kernelSize: 1, upsampling }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }

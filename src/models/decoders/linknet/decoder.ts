@@ -22,11 +22,14 @@ export class LinknetDecoderBlock extends nn.Module {
   constructor(inChannels: number, outChannels: number, useNorm: NormSpec = { type: 'batchnorm' }) {
     super();
     const mid = Math.floor(inChannels / 4);
-    this.block = this.registerModule('block', new nn.Sequential(
-      new Conv2dReLU(inChannels, mid, 1, { useNorm }),
-      new TransposeX2(mid, mid, useNorm),
-      new Conv2dReLU(mid, outChannels, 1, { useNorm }),
-    ));
+    this.block = this.registerModule(
+      'block',
+      new nn.Sequential(
+        new Conv2dReLU(inChannels, mid, 1, { useNorm }),
+        new TransposeX2(mid, mid, useNorm),
+        new Conv2dReLU(mid, outChannels, 1, { useNorm }),
+      ),
+    );
   }
 
   forward(x: Tensor, skip: Tensor | null = null): Tensor {
@@ -48,7 +51,8 @@ export class LinknetDecoder extends nn.Module {
     const channels = [...encoderChannels.slice(1).reverse(), options.prefinalChannels ?? 32];
     const n = options.nBlocks ?? 5;
     const blocks: nn.Module[] = [];
-    for (let i = 0; i < n; i++) blocks.push(new LinknetDecoderBlock(channels[i]!, channels[i + 1]!, options.useNorm ?? { type: 'batchnorm' }));
+    for (let i = 0; i < n; i++)
+      blocks.push(new LinknetDecoderBlock(channels[i]!, channels[i + 1]!, options.useNorm ?? { type: 'batchnorm' }));
     this.blocks = this.registerModule('blocks', new nn.ModuleList(blocks));
   }
 

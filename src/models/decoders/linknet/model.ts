@@ -1,6 +1,3 @@
-// smp's Linknet (decoders/linknet/model.py at commit 5006616): same options (camelCase),
-// defaults and state-dict keys (`decoder.blocks.0.block.0.0.weight`, `segmentation_head.0.weight`).
-import type { Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import type { SegmentationHead } from '../../heads.js';
@@ -33,9 +30,13 @@ export class Linknet<const O extends LinknetOptions = NoOptions> extends Segment
     super();
     const { o, c } = readModelOptions('Linknet', options, KEYS);
     const useNorm = useNormOption(o);
-    const p = assembleSmp(this, () => buildEncoder(c),
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c),
       (channels) => new LinknetDecoder(channels, { nBlocks: c.encoderDepth, prefinalChannels: 32, useNorm }),
-      () => ({ inChannels: 32, classes: c.classes, activation: c.activation, kernelSize: 1 }), c.auxParams);
+      () => ({ inChannels: 32, classes: c.classes, activation: c.activation, kernelSize: 1 }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }

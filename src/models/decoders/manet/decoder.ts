@@ -15,7 +15,10 @@ export class PABBlock extends nn.Module {
   readonly bottomConv: nn.Conv2d;
   readonly outConv: nn.Conv2d;
 
-  constructor(readonly inChannels: number, readonly pabChannels = 64) {
+  constructor(
+    readonly inChannels: number,
+    readonly pabChannels = 64,
+  ) {
     super();
     this.topConv = this.registerModule('top_conv', new nn.Conv2d(inChannels, pabChannels, 1));
     this.centerConv = this.registerModule('center_conv', new nn.Conv2d(inChannels, pabChannels, 1));
@@ -29,7 +32,10 @@ export class PABBlock extends nn.Module {
     const center = this.centerConv.forward(x).flatten(2).transpose(1, 2);
     const bottom = this.bottomConv.forward(x).flatten(2).transpose(1, 2);
     let map = center.matmul(top);
-    map = map.view([b, -1]).softmax(1).view([b, h * w, h * w]);
+    map = map
+      .view([b, -1])
+      .softmax(1)
+      .view([b, h * w, h * w]);
     const attended = map.matmul(bottom).reshape([b, this.inChannels, h, w]);
     return this.outConv.forward(x.add(attended));
   }
@@ -58,10 +64,13 @@ export class MFABBlock extends nn.Module {
 
   constructor(inChannels: number, skipChannels: number, outChannels: number, useNorm: NormSpec = { type: 'batchnorm' }, reduction = 16) {
     super();
-    this.hlConv = this.registerModule('hl_conv', new nn.Sequential(
-      new Conv2dReLU(inChannels, inChannels, 3, { padding: 1, useNorm }),
-      new Conv2dReLU(inChannels, skipChannels, 1, { useNorm }),
-    ));
+    this.hlConv = this.registerModule(
+      'hl_conv',
+      new nn.Sequential(
+        new Conv2dReLU(inChannels, inChannels, 3, { padding: 1, useNorm }),
+        new Conv2dReLU(inChannels, skipChannels, 1, { useNorm }),
+      ),
+    );
     const reduced = Math.max(1, Math.floor(skipChannels / reduction));
     this.seLl = this.registerModule('SE_ll', seBranch(skipChannels, reduced));
     this.seHl = this.registerModule('SE_hl', seBranch(skipChannels, reduced));
@@ -103,7 +112,11 @@ export class MAnetDecoder extends nn.Module {
   readonly center: PABBlock;
   readonly blocks: nn.ModuleList;
 
-  constructor(encoderChannels: number[], decoderChannels: number[], options: { reduction?: number; useNorm?: NormSpec; pabChannels?: number } = {}) {
+  constructor(
+    encoderChannels: number[],
+    decoderChannels: number[],
+    options: { reduction?: number; useNorm?: NormSpec; pabChannels?: number } = {},
+  ) {
     super();
     const enc = encoderChannels.slice(1).reverse();
     const head = enc[0]!;
@@ -111,9 +124,16 @@ export class MAnetDecoder extends nn.Module {
     const skipChannels = [...enc.slice(1), 0];
     const useNorm = options.useNorm ?? { type: 'batchnorm' };
     this.center = this.registerModule('center', new PABBlock(head, options.pabChannels ?? 64));
-    this.blocks = this.registerModule('blocks', new nn.ModuleList(decoderChannels.map((out, i) => (skipChannels[i]! > 0
-      ? new MFABBlock(inChannels[i]!, skipChannels[i]!, out, useNorm, options.reduction ?? 16)
-      : new MAnetDecoderBlock(inChannels[i]!, skipChannels[i]!, out, useNorm)))));
+    this.blocks = this.registerModule(
+      'blocks',
+      new nn.ModuleList(
+        decoderChannels.map((out, i) =>
+          skipChannels[i]! > 0
+            ? new MFABBlock(inChannels[i]!, skipChannels[i]!, out, useNorm, options.reduction ?? 16)
+            : new MAnetDecoderBlock(inChannels[i]!, skipChannels[i]!, out, useNorm),
+        ),
+      ),
+    );
   }
 
   forward(features: Tensor[]): Tensor {

@@ -1,6 +1,3 @@
-// smp's MAnet (decoders/manet/model.py at commit 5006616): same options (camelCase), defaults
-// and state-dict keys (`decoder.center.top_conv.weight`, `decoder.blocks.0.hl_conv.0.0.weight`).
-import type { Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import type { SegmentationHead } from '../../heads.js';
@@ -30,9 +27,13 @@ export class MAnet<const O extends MAnetOptions = NoOptions> extends Segmentatio
     const { o, c } = readModelOptions('MAnet', options, [...UNET_FAMILY_KEYS, 'decoderPabChannels']);
     const { decoderChannels, useNorm } = readUNetDecoder(o, c.encoderDepth);
     const pabChannels = o.int('decoderPabChannels', 64);
-    const p = assembleSmp(this, () => buildEncoder(c),
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c),
       (channels) => new MAnetDecoder(channels, decoderChannels, { useNorm, pabChannels }),
-      () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }), c.auxParams);
+      () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }

@@ -10,13 +10,31 @@ export class ConvBnRelu extends nn.Module {
   readonly addRelu: boolean;
   readonly interpolate: boolean;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: number,
-    options: { stride?: number; padding?: number; dilation?: number; groups?: number; bias?: boolean; addRelu?: boolean; interpolate?: boolean } = {}) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number,
+    options: {
+      stride?: number;
+      padding?: number;
+      dilation?: number;
+      groups?: number;
+      bias?: boolean;
+      addRelu?: boolean;
+      interpolate?: boolean;
+    } = {},
+  ) {
     super();
-    this.conv = this.registerModule('conv', new nn.Conv2d(inChannels, outChannels, kernelSize, {
-      stride: options.stride ?? 1, padding: options.padding ?? 0, dilation: options.dilation ?? 1,
-      bias: options.bias ?? true, groups: options.groups ?? 1,
-    }));
+    this.conv = this.registerModule(
+      'conv',
+      new nn.Conv2d(inChannels, outChannels, kernelSize, {
+        stride: options.stride ?? 1,
+        padding: options.padding ?? 0,
+        dilation: options.dilation ?? 1,
+        bias: options.bias ?? true,
+        groups: options.groups ?? 1,
+      }),
+    );
     this.activation = this.registerModule('activation', new nn.ReLU({ inplace: true }));
     this.bn = this.registerModule('bn', new nn.BatchNorm2d(outChannels));
     this.addRelu = options.addRelu ?? true;
@@ -51,15 +69,33 @@ export class FPABlock extends nn.Module {
   readonly conv2: ConvBnRelu;
   readonly conv1: ConvBnRelu;
 
-  constructor(inChannels: number, outChannels: number, readonly upscaleMode: Upscale = 'bilinear') {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    readonly upscaleMode: Upscale = 'bilinear',
+  ) {
     super();
-    this.branch1 = this.registerModule('branch1', new nn.Sequential(new nn.AdaptiveAvgPool2d(1), new ConvBnRelu(inChannels, outChannels, 1)));
+    this.branch1 = this.registerModule(
+      'branch1',
+      new nn.Sequential(new nn.AdaptiveAvgPool2d(1), new ConvBnRelu(inChannels, outChannels, 1)),
+    );
     this.mid = this.registerModule('mid', new nn.Sequential(new ConvBnRelu(inChannels, outChannels, 1)));
-    this.down1 = this.registerModule('down1', new nn.Sequential(new nn.MaxPool2d(2, { stride: 2 }), new ConvBnRelu(inChannels, 1, 7, { padding: 3 })));
-    this.down2 = this.registerModule('down2', new nn.Sequential(new nn.MaxPool2d(2, { stride: 2 }), new ConvBnRelu(1, 1, 5, { padding: 2 })));
-    this.down3 = this.registerModule('down3', new nn.Sequential(
-      new nn.MaxPool2d(2, { stride: 2 }), new ConvBnRelu(1, 1, 3, { padding: 1 }), new ConvBnRelu(1, 1, 3, { padding: 1 }),
-    ));
+    this.down1 = this.registerModule(
+      'down1',
+      new nn.Sequential(new nn.MaxPool2d(2, { stride: 2 }), new ConvBnRelu(inChannels, 1, 7, { padding: 3 })),
+    );
+    this.down2 = this.registerModule(
+      'down2',
+      new nn.Sequential(new nn.MaxPool2d(2, { stride: 2 }), new ConvBnRelu(1, 1, 5, { padding: 2 })),
+    );
+    this.down3 = this.registerModule(
+      'down3',
+      new nn.Sequential(
+        new nn.MaxPool2d(2, { stride: 2 }),
+        new ConvBnRelu(1, 1, 3, { padding: 1 }),
+        new ConvBnRelu(1, 1, 3, { padding: 1 }),
+      ),
+    );
     this.conv2 = this.registerModule('conv2', new ConvBnRelu(1, 1, 5, { padding: 2 }));
     this.conv1 = this.registerModule('conv1', new ConvBnRelu(1, 1, 7, { padding: 3 }));
   }
@@ -67,7 +103,9 @@ export class FPABlock extends nn.Module {
   forward(x: Tensor): Tensor {
     const [h, w] = [x.shape[2]!, x.shape[3]!];
     if (h < 8 || w < 8) {
-      throw new RangeError(`PAN: the deepest feature must be at least 8x8 for the feature pyramid attention, got ${h}x${w} (feature shape [${x.shape.join(', ')}])`);
+      throw new RangeError(
+        `PAN: the deepest feature must be at least 8x8 for the feature pyramid attention, got ${h}x${w} (feature shape [${x.shape.join(', ')}])`,
+      );
     }
     const mode = this.upscaleMode;
     const b1 = resize(this.branch1.forward(x) as Tensor, [h, w], mode);
@@ -92,11 +130,16 @@ export class GAUBlock extends nn.Module {
   readonly conv1: nn.Sequential;
   readonly conv2: ConvBnRelu;
 
-  constructor(inChannels: number, outChannels: number, readonly interpolationMode: Upscale = 'bilinear') {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    readonly interpolationMode: Upscale = 'bilinear',
+  ) {
     super();
-    this.conv1 = this.registerModule('conv1', new nn.Sequential(
-      new nn.AdaptiveAvgPool2d(1), new ConvBnRelu(outChannels, outChannels, 1, { addRelu: false }), new nn.Sigmoid(),
-    ));
+    this.conv1 = this.registerModule(
+      'conv1',
+      new nn.Sequential(new nn.AdaptiveAvgPool2d(1), new ConvBnRelu(outChannels, outChannels, 1, { addRelu: false }), new nn.Sigmoid()),
+    );
     this.conv2 = this.registerModule('conv2', new ConvBnRelu(inChannels, outChannels, 3, { padding: 1 }));
   }
 

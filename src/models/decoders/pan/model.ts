@@ -45,9 +45,13 @@ export class PAN<const O extends PANOptions = NoOptions> extends SegmentationMod
     const interpolation = o.choice('decoderInterpolation', ['bilinear', 'nearest'] as const, 'bilinear');
     const upsampling = o.int('upsampling', 4);
     this.minInputSize = 8 * Math.min(2 ** c.encoderDepth, outputStride);
-    const p = assembleSmp(this, () => buildEncoder(c, outputStride),
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c, outputStride),
       (channels) => new PANDecoder(channels, c.encoderDepth, decoderChannels, interpolation),
-      () => ({ inChannels: decoderChannels, classes: c.classes, activation: c.activation, kernelSize: 3, upsampling }), c.auxParams);
+      () => ({ inChannels: decoderChannels, classes: c.classes, activation: c.activation, kernelSize: 3, upsampling }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 

@@ -17,7 +17,6 @@
 // 123,776 more, 68,073,706 in all for its PSPNet-101 built in training mode.
 import { torch, nn, F, type Tensor } from '../../../torch/index.js';
 import { outOfRangeError } from '../../../validate.js';
-import type { AuxOutput } from '../../base.js';
 import type { Encoder } from '../../encoders/base.js';
 import type { ModelOptions, OutputFor, NoOptions, AuxFor } from '../../registry.js';
 import { buildOrDispose } from '../common/assemble.js';
@@ -30,18 +29,33 @@ export class PyramidPoolingModule extends nn.Module {
 
   constructor(inChannels: number, reduction: number, bins: number[]) {
     super();
-    this.features = this.registerModule('features', new nn.ModuleList(bins.map((b) => new nn.Sequential(
-      new nn.AdaptiveAvgPool2d(b),
-      new nn.Conv2d(inChannels, reduction, 1, { bias: false }),
-      new nn.BatchNorm2d(reduction),
-      new nn.ReLU(),
-    ))));
+    this.features = this.registerModule(
+      'features',
+      new nn.ModuleList(
+        bins.map(
+          (b) =>
+            new nn.Sequential(
+              new nn.AdaptiveAvgPool2d(b),
+              new nn.Conv2d(inChannels, reduction, 1, { bias: false }),
+              new nn.BatchNorm2d(reduction),
+              new nn.ReLU(),
+            ),
+        ),
+      ),
+    );
   }
 
   forward(x: Tensor): Tensor {
     const [h, w] = [x.shape[2]!, x.shape[3]!];
-    return torch.cat([x, ...this.features.children().map((f) =>
-      F.interpolate(f.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: true }))], 1);
+    return torch.cat(
+      [
+        x,
+        ...this.features
+          .children()
+          .map((f) => F.interpolate(f.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: true })),
+      ],
+      1,
+    );
   }
 }
 
@@ -75,7 +89,10 @@ export interface PSPNetPaperOptions extends ModelOptions {
 const KEYS = ['encoderOutputStride', 'bins', 'dropout', 'aux', 'auxLossWeight', 'variant'] as const;
 
 /** Zhao et al. 2017, "Pyramid Scene Parsing Network" (CVPR): dilated ResNet + pyramid pooling + aux loss on res4. */
-export class PSPNetPaper<const O extends PSPNetPaperOptions = NoOptions> extends SimpleSegmentationModel<OutputFor<O>, AuxFor<O & { variant: 'paper' }>> {
+export class PSPNetPaper<const O extends PSPNetPaperOptions = NoOptions> extends SimpleSegmentationModel<
+  OutputFor<O>,
+  AuxFor<O & { variant: 'paper' }>
+> {
   readonly encoder: Encoder;
   readonly decoder: PyramidPoolingModule;
   readonly cls: nn.Sequential;
@@ -83,7 +100,7 @@ export class PSPNetPaper<const O extends PSPNetPaperOptions = NoOptions> extends
 
   constructor(options?: O) {
     super();
-    variantOption('PSPNetPaper', 'variant', options?.variant, ['paper'] as const, 'paper', 'for this class; PSPNet builds smp\'s');
+    variantOption('PSPNetPaper', 'variant', options?.variant, ['paper'] as const, 'paper', "for this class; PSPNet builds smp's");
     // The pyramid sits on res5, so all five stages are built.
     const { o, c } = readModelOptions('PSPNetPaper', options, KEYS, { encoderName: 'resnet50', minDepth: 5 });
     const outputStride = o.choice('encoderOutputStride', [8, 16] as const, 8);
@@ -117,7 +134,7 @@ export class PSPNetPaper<const O extends PSPNetPaperOptions = NoOptions> extends
   }
 
   protected override auxLogits(features: Tensor[]): Tensor | null {
-    return this.aux ? this.aux.forward(features[4]!) as Tensor : null;
+    return this.aux ? (this.aux.forward(features[4]!) as Tensor) : null;
   }
 
   protected override get returnsAux(): boolean {

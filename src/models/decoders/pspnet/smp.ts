@@ -17,13 +17,21 @@ import { buildEncoder, readModelOptions, upsamplingOption, variantOption } from 
 export class PSPBlock extends nn.Module {
   readonly pool: nn.Sequential;
 
-  constructor(inChannels: number, outChannels: number, readonly poolSize: number, useNorm: NormSpec) {
+  constructor(
+    inChannels: number,
+    outChannels: number,
+    readonly poolSize: number,
+    useNorm: NormSpec,
+  ) {
     super();
     // smp drops the norm at 1x1: BatchNorm on one value per channel fails with a batch of one.
-    this.pool = this.registerModule('pool', new nn.Sequential(
-      new nn.AdaptiveAvgPool2d([poolSize, poolSize]),
-      new Conv2dReLU(inChannels, outChannels, 1, { useNorm: poolSize === 1 ? { type: 'identity' } : useNorm }),
-    ));
+    this.pool = this.registerModule(
+      'pool',
+      new nn.Sequential(
+        new nn.AdaptiveAvgPool2d([poolSize, poolSize]),
+        new Conv2dReLU(inChannels, outChannels, 1, { useNorm: poolSize === 1 ? { type: 'identity' } : useNorm }),
+      ),
+    );
   }
 
   forward(x: Tensor): Tensor {
@@ -38,7 +46,10 @@ export class PSPModule extends nn.Module {
 
   constructor(inChannels: number, sizes: number[], useNorm: NormSpec) {
     super();
-    this.blocks = this.registerModule('blocks', new nn.ModuleList(sizes.map((s) => new PSPBlock(inChannels, Math.floor(inChannels / sizes.length), s, useNorm))));
+    this.blocks = this.registerModule(
+      'blocks',
+      new nn.ModuleList(sizes.map((s) => new PSPBlock(inChannels, Math.floor(inChannels / sizes.length), s, useNorm))),
+    );
   }
 
   forward(x: Tensor): Tensor {
@@ -97,16 +108,27 @@ export class PSPNet<const O extends PSPNetOptions = NoOptions> extends Segmentat
   constructor(options?: O) {
     super();
     // createModel('pspnet', { variant: 'paper' }) builds PSPNetPaper instead.
-    variantOption('PSPNet', 'variant', options?.variant, ['smp'] as const, 'smp',
-      "for this class; PSPNetPaper or createModel('pspnet', { variant: 'paper' }) builds the paper's");
+    variantOption(
+      'PSPNet',
+      'variant',
+      options?.variant,
+      ['smp'] as const,
+      'smp',
+      "for this class; PSPNetPaper or createModel('pspnet', { variant: 'paper' }) builds the paper's",
+    );
     const { o, c } = readModelOptions('PSPNet', options, KEYS, { depth: 3 });
     const depth = c.encoderDepth;
     const outChannels = o.int('pspOutChannels', 512);
     const useNorm = useNormOption(o, 'pspUseBatchnorm');
     const dropout = o.probability('pspDropout', 0.2);
     const upsampling = upsamplingOption(o, 2 ** depth, `the stride of the deepest feature for encoderDepth ${depth}`);
-    const p = assembleSmp(this, () => buildEncoder(c), (channels) => new PSPDecoder(channels, { useNorm, outChannels, dropout }),
-      () => ({ inChannels: outChannels, classes: c.classes, activation: c.activation, kernelSize: 3, upsampling }), c.auxParams);
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c),
+      (channels) => new PSPDecoder(channels, { useNorm, outChannels, dropout }),
+      () => ({ inChannels: outChannels, classes: c.classes, activation: c.activation, kernelSize: 3, upsampling }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 

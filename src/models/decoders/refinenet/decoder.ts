@@ -37,9 +37,10 @@ export class MultiResolutionFusion extends nn.Module {
   constructor(pathChannels: number[]) {
     super();
     const out = Math.min(...pathChannels);
-    this.convs = pathChannels.length > 1
-      ? this.registerModule('convs', new nn.ModuleList(pathChannels.map((c) => new nn.Conv2d(c, out, 3, { padding: 1, bias: false }))))
-      : null;
+    this.convs =
+      pathChannels.length > 1
+        ? this.registerModule('convs', new nn.ModuleList(pathChannels.map((c) => new nn.Conv2d(c, out, 3, { padding: 1, bias: false }))))
+        : null;
   }
 
   forward(paths: Tensor[]): Tensor {
@@ -67,9 +68,10 @@ export class ChainedResidualPooling extends nn.Module {
   constructor(channels: number, blocks: number) {
     super();
     this.pool = this.registerModule('pool', new nn.MaxPool2d(5, { stride: 1, padding: 2 }));
-    this.convs = this.registerModule('convs', new nn.ModuleList(
-      Array.from({ length: blocks }, () => new nn.Conv2d(channels, channels, 3, { padding: 1, bias: false })),
-    ));
+    this.convs = this.registerModule(
+      'convs',
+      new nn.ModuleList(Array.from({ length: blocks }, () => new nn.Conv2d(channels, channels, 3, { padding: 1, bias: false }))),
+    );
   }
 
   forward(input: Tensor): Tensor {
@@ -148,7 +150,9 @@ export class RefineNetDecoder extends nn.Module {
     super();
     const used = encoderChannels.slice(2).reverse();
     if (used.length !== o.channels.length) {
-      throw new RangeError(`RefineNet: decoderChannels must have ${used.length} entries (one per RefineNet block), got ${o.channels.length}`);
+      throw new RangeError(
+        `RefineNet: decoderChannels must have ${used.length} entries (one per RefineNet block), got ${o.channels.length}`,
+      );
     }
     this.wide = used.map((c) => c > 512);
     this.encoderDropout = this.registerModule('encoder_dropout', new nn.Dropout({ p: o.dropout }));

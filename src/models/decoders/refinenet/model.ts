@@ -3,7 +3,7 @@
 // `decoder.refinenet3.rcus.0.1.conv1.weight`, `decoder.refinenet3.fusion.convs.0.weight`,
 // `decoder.refinenet1.crp.convs.3.weight`, `decoder.output_rcus.1.conv2.weight`,
 // `segmentation_head.0.weight`.
-import { nn, type Tensor } from '../../../torch/index.js';
+import { nn } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
@@ -51,16 +51,24 @@ export class RefineNet<const O extends RefineNetOptions = NoOptions> extends Seg
     super();
     const { o, c } = readModelOptions('RefineNet', options, KEYS, { encoderName: 'resnet101', minDepth: 2 });
     const n = c.encoderDepth - 1;
-    const channels = o.intList('decoderChannels', [512, ...Array<number>(n - 1).fill(256)],
-      { min: 1, length: n, why: `one per RefineNet block: encoderDepth - 1 = ${n}` });
+    const channels = o.intList('decoderChannels', [512, ...Array<number>(n - 1).fill(256)], {
+      min: 1,
+      length: n,
+      why: `one per RefineNet block: encoderDepth - 1 = ${n}`,
+    });
     const crpBlocks = o.int('decoderCrpBlocks', 4);
     const dropout = o.probability('decoderDropout', 0.5);
     [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
       const encoder = this.registerModule('encoder', buildEncoder(c));
       const decoder = this.registerModule('decoder', new RefineNetDecoder(encoder.outChannels, { channels, crpBlocks, dropout }));
-      const head = this.registerModule('segmentation_head', new SegmentationHead(decoder.outChannels, c.classes, {
-        activation: c.activation, kernelSize: 3, upsampling: 4,
-      }));
+      const head = this.registerModule(
+        'segmentation_head',
+        new SegmentationHead(decoder.outChannels, c.classes, {
+          activation: c.activation,
+          kernelSize: 3,
+          upsampling: 4,
+        }),
+      );
       this.addClassificationHead(c.auxParams, encoder.outChannels[encoder.outChannels.length - 1]);
       // The authors' initialisation of the new layers: weights N(0, 0.01), biases 0.
       for (const m of [decoder, head]) {

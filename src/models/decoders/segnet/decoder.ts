@@ -16,10 +16,25 @@ export class ConvBNReLU extends nn.Sequential {
  * change happening at the stage's last conv. conv1_1_D (to the classes) is the segmentation head.
  */
 const STAGES: readonly (readonly [number, number][])[] = [
-  [[512, 512], [512, 512], [512, 512]],
-  [[512, 512], [512, 512], [512, 256]],
-  [[256, 256], [256, 256], [256, 128]],
-  [[128, 128], [128, 64]],
+  [
+    [512, 512],
+    [512, 512],
+    [512, 512],
+  ],
+  [
+    [512, 512],
+    [512, 512],
+    [512, 256],
+  ],
+  [
+    [256, 256],
+    [256, 256],
+    [256, 128],
+  ],
+  [
+    [128, 128],
+    [128, 64],
+  ],
   [[64, 64]],
 ];
 
@@ -34,7 +49,10 @@ export class SegNetDecoder extends nn.Module {
   constructor() {
     super();
     this.unpool = this.registerModule('unpool', new nn.MaxUnpool2d(2, { stride: 2 }));
-    this.blocks = this.registerModule('blocks', new nn.ModuleList(STAGES.map((s) => new nn.Sequential(...s.map(([i, o]) => new ConvBNReLU(i, o))))));
+    this.blocks = this.registerModule(
+      'blocks',
+      new nn.ModuleList(STAGES.map((s) => new nn.Sequential(...s.map(([i, o]) => new ConvBNReLU(i, o))))),
+    );
     // The Caffe SegNet's "msra" filler: He-normal over the fan in, zero biases.
     for (const m of this.modules()) {
       if (m instanceof nn.Conv2d) {

@@ -1,7 +1,7 @@
 // SegNet (Badrinarayanan, Kendall & Cipolla 2017), registered as 'segnet'. State-dict keys:
 // `encoder.features.N` (torchvision's vgg16_bn, so ImageNet weights load by name),
 // `decoder.blocks.S.I.{0,1}` and `segmentation_head.0` (the Caffe net's conv1_1_D).
-import { nn, type Tensor } from '../../../torch/index.js';
+import { nn } from '../../../torch/index.js';
 import { SegmentationModel } from '../../base.js';
 // Imported for its registration of 'vgg16_bn'.
 import '../../encoders/vgg.js';
@@ -38,7 +38,10 @@ export class SegNet<const O extends SegNetOptions = NoOptions> extends Segmentat
     [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
       const encoder = this.registerModule('encoder', buildEncoder(c) as VGGEncoder);
       const decoder = this.registerModule('decoder', new SegNetDecoder());
-      const head = this.registerModule('segmentation_head', new SegmentationHead(64, c.classes, { kernelSize: 3, activation: c.activation }));
+      const head = this.registerModule(
+        'segmentation_head',
+        new SegmentationHead(64, c.classes, { kernelSize: 3, activation: c.activation }),
+      );
       const conv = head.at(0) as nn.Conv2d;
       nn.init.kaimingNormal_(conv.weight, { mode: 'fanIn', nonlinearity: 'relu' });
       nn.init.zeros_(conv.bias!);

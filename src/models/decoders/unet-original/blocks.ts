@@ -10,10 +10,14 @@ export class DoubleConv extends nn.Module {
   constructor(inChannels: number, outChannels: number, batchNorm = false) {
     super();
     // With BatchNorm the conv bias is redundant, and milesial's port has none.
-    const unit = (i: number, o: number): nn.Module[] => batchNorm
-      ? [new nn.Conv2d(i, o, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(o), new nn.ReLU({ inplace: true })]
-      : [new nn.Conv2d(i, o, 3, { padding: 1 }), new nn.ReLU({ inplace: true })];
-    this.doubleConv = this.registerModule('double_conv', new nn.Sequential(...unit(inChannels, outChannels), ...unit(outChannels, outChannels)));
+    const unit = (i: number, o: number): nn.Module[] =>
+      batchNorm
+        ? [new nn.Conv2d(i, o, 3, { padding: 1, bias: false }), new nn.BatchNorm2d(o), new nn.ReLU({ inplace: true })]
+        : [new nn.Conv2d(i, o, 3, { padding: 1 }), new nn.ReLU({ inplace: true })];
+    this.doubleConv = this.registerModule(
+      'double_conv',
+      new nn.Sequential(...unit(inChannels, outChannels), ...unit(outChannels, outChannels)),
+    );
   }
 
   forward(x: Tensor): Tensor {
@@ -27,7 +31,10 @@ export class Down extends nn.Module {
 
   constructor(inChannels: number, outChannels: number, batchNorm = false) {
     super();
-    this.maxpoolConv = this.registerModule('maxpool_conv', new nn.Sequential(new nn.MaxPool2d(2), new DoubleConv(inChannels, outChannels, batchNorm)));
+    this.maxpoolConv = this.registerModule(
+      'maxpool_conv',
+      new nn.Sequential(new nn.MaxPool2d(2), new DoubleConv(inChannels, outChannels, batchNorm)),
+    );
   }
 
   forward(x: Tensor): Tensor {

@@ -5,7 +5,10 @@ import { UNET_CHANNELS } from './encoder.js';
 
 /** The expansive path of U-Net (Ronneberger et al. 2015): up1 (1024 -> 512) .. up4 (128 -> 64). */
 export class UNetExpansivePath extends nn.Module {
-  readonly up1: Up; readonly up2: Up; readonly up3: Up; readonly up4: Up;
+  readonly up1: Up;
+  readonly up2: Up;
+  readonly up3: Up;
+  readonly up4: Up;
 
   constructor(options: { batchNorm?: boolean } = {}) {
     super();

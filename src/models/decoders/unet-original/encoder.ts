@@ -16,10 +16,16 @@ export const UNET_CHANNELS: readonly number[] = [64, 128, 256, 512, 1024];
 export class UNetContractingPath extends Encoder {
   readonly outChannels: number[] = [...UNET_CHANNELS];
   readonly inc: DoubleConv;
-  readonly down1: Down; readonly down2: Down; readonly down3: Down; readonly down4: Down;
+  readonly down1: Down;
+  readonly down2: Down;
+  readonly down3: Down;
+  readonly down4: Down;
   readonly dropout: nn.Dropout | nn.Identity;
 
-  constructor(private readonly inputChannels: number, options: { batchNorm?: boolean; dropout?: number } = {}) {
+  constructor(
+    private readonly inputChannels: number,
+    options: { batchNorm?: boolean; dropout?: number } = {},
+  ) {
     super(4);
     this.outputStride = 16;
     const bn = options.batchNorm ?? false;

@@ -1,7 +1,7 @@
 // The original U-Net (Ronneberger et al. 2015), registered as 'unet-original' ('unet' is smp's
 // encoder-decoder variant). State-dict keys: `encoder.inc`, `encoder.down1..4`, `decoder.up1..4`
 // (milesial/Pytorch-UNet's names under these prefixes) and `segmentation_head.0` (its outc).
-import { nn, type Tensor } from '../../../torch/index.js';
+import { nn } from '../../../torch/index.js';
 import { OptionReader } from '../../../validate.js';
 import { SegmentationModel } from '../../base.js';
 import { SegmentationHead } from '../../heads.js';
@@ -42,7 +42,9 @@ export class UNetOriginal<const O extends UNetOriginalOptions = NoOptions> exten
     const keys = [...COMMON_KEYS.filter((k) => !k.startsWith('encoder')), 'batchNorm', 'dropout'];
     const encoderKey = Object.entries(options ?? {}).find(([k, v]) => k.startsWith('encoder') && v !== undefined)?.[0];
     if (encoderKey) {
-      throw new TypeError(`UNetOriginal: unknown option '${encoderKey}' (the network has the paper's own contracting path, no encoder to choose; known: ${keys.join(', ')})`);
+      throw new TypeError(
+        `UNetOriginal: unknown option '${encoderKey}' (the network has the paper's own contracting path, no encoder to choose; known: ${keys.join(', ')})`,
+      );
     }
     const o = new OptionReader('UNetOriginal', options, keys);
     const c = commonOptions(o, { fixedEncoder: 'none', minDepth: 5 });
@@ -51,7 +53,10 @@ export class UNetOriginal<const O extends UNetOriginalOptions = NoOptions> exten
     [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
       const encoder = this.registerModule('encoder', new UNetContractingPath(c.inChannels, { batchNorm, dropout }));
       const decoder = this.registerModule('decoder', new UNetExpansivePath({ batchNorm }));
-      const head = this.registerModule('segmentation_head', new SegmentationHead(64, c.classes, { kernelSize: 1, activation: c.activation }));
+      const head = this.registerModule(
+        'segmentation_head',
+        new SegmentationHead(64, c.classes, { kernelSize: 1, activation: c.activation }),
+      );
       this.addClassificationHead(c.auxParams, encoder.outChannels[encoder.outChannels.length - 1]);
       for (const m of [encoder, decoder, head].flatMap((p) => p.modules())) {
         if (m instanceof nn.Conv2d || m instanceof nn.ConvTranspose2d) {

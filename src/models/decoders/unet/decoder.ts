@@ -18,8 +18,12 @@ export class UnetDecoderBlock extends nn.Module {
   readonly conv2: Conv2dReLU;
   readonly attention2: Attention;
 
-  constructor(inChannels: number, skipChannels: number, outChannels: number,
-    readonly options: { useNorm?: NormSpec; attentionType?: AttentionType; interpolationMode?: InterpolateMode } = {}) {
+  constructor(
+    inChannels: number,
+    skipChannels: number,
+    outChannels: number,
+    readonly options: { useNorm?: NormSpec; attentionType?: AttentionType; interpolationMode?: InterpolateMode } = {},
+  ) {
     super();
     const norm = { padding: 1, useNorm: options.useNorm };
     const attention = options.attentionType ?? null;
@@ -73,9 +77,10 @@ export class UnetDecoder extends nn.Module {
     const useNorm = o.useNorm ?? { type: 'batchnorm' };
     this.center = this.registerModule('center', o.center ? new CenterBlock(head, head, useNorm) : new nn.Identity());
     const options = { useNorm, attentionType: o.attentionType ?? null, interpolationMode: o.interpolationMode ?? 'nearest' };
-    this.blocks = this.registerModule('blocks', new nn.ModuleList(
-      o.decoderChannels.map((out, i) => new UnetDecoderBlock(inChannels[i]!, skipChannels[i]!, out, options)),
-    ));
+    this.blocks = this.registerModule(
+      'blocks',
+      new nn.ModuleList(o.decoderChannels.map((out, i) => new UnetDecoderBlock(inChannels[i]!, skipChannels[i]!, out, options))),
+    );
   }
 
   /** features: the encoder's [input, stride 2, ..., deepest]. */

@@ -31,13 +31,20 @@ export class Unet<const O extends UnetOptions = NoOptions> extends SegmentationM
     const { o, c } = readModelOptions('Unet', options, UNET_DECODER_KEYS, { minDepth: 3 });
     const d = readUNetDecoder(o, c.encoderDepth);
     const decoderChannels = d.decoderChannels;
-    const p = assembleSmp(this, () => buildEncoder(c), (encoderChannels) => new UnetDecoder({
-      ...d,
-      encoderChannels,
-      nBlocks: c.encoderDepth,
-      // smp's rule: VGG features end in a max-pool, so they get two more convs first.
-      center: c.encoderName.startsWith('vgg'),
-    }), () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }), c.auxParams);
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c),
+      (encoderChannels) =>
+        new UnetDecoder({
+          ...d,
+          encoderChannels,
+          nBlocks: c.encoderDepth,
+          // smp's rule: VGG features end in a max-pool, so they get two more convs first.
+          center: c.encoderName.startsWith('vgg'),
+        }),
+      () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 

@@ -5,8 +5,11 @@ import { torch, nn, F, type Tensor } from '../../../torch/index.js';
 import { Attention, CenterBlock, Conv2dReLU, type AttentionType } from '../common/modules.js';
 import type { NormSpec } from '../common/norm.js';
 
-
-interface BlockOptions { useNorm: NormSpec; attentionType: AttentionType; interpolationMode: InterpolateMode }
+interface BlockOptions {
+  useNorm: NormSpec;
+  attentionType: AttentionType;
+  interpolationMode: InterpolateMode;
+}
 
 /** Upsample 2x, concatenate the skips (then attention), two Conv2dReLU, attention. */
 export class UnetPlusPlusDecoderBlock extends nn.Module {
@@ -18,7 +21,10 @@ export class UnetPlusPlusDecoderBlock extends nn.Module {
 
   constructor(inChannels: number, skipChannels: number, outChannels: number, o: BlockOptions) {
     super();
-    this.conv1 = this.registerModule('conv1', new Conv2dReLU(inChannels + skipChannels, outChannels, 3, { padding: 1, useNorm: o.useNorm }));
+    this.conv1 = this.registerModule(
+      'conv1',
+      new Conv2dReLU(inChannels + skipChannels, outChannels, 3, { padding: 1, useNorm: o.useNorm }),
+    );
     this.attention1 = this.registerModule('attention1', new Attention(o.attentionType, inChannels + skipChannels));
     this.conv2 = this.registerModule('conv2', new Conv2dReLU(outChannels, outChannels, 3, { padding: 1, useNorm: o.useNorm }));
     this.attention2 = this.registerModule('attention2', new Attention(o.attentionType, outChannels));

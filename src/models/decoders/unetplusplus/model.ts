@@ -1,6 +1,3 @@
-// smp's UnetPlusPlus (decoders/unetplusplus/model.py at commit 5006616): same options
-// (camelCase), defaults and state-dict keys (`decoder.blocks.x_0_0.conv1.0.weight`).
-import type { Tensor } from '../../../torch/index.js';
 import type { Encoder } from '../../encoders/base.js';
 import { SegmentationModel } from '../../base.js';
 import type { SegmentationHead } from '../../heads.js';
@@ -25,11 +22,19 @@ export class UnetPlusPlus<const O extends UnetPlusPlusOptions = NoOptions> exten
     super();
     const { o, c } = readModelOptions('UnetPlusPlus', options, UNET_DECODER_KEYS);
     const { decoderChannels, useNorm, attentionType, interpolationMode } = readUNetDecoder(o, c.encoderDepth);
-    const p = assembleSmp(this, () => buildEncoder(c),
-      (channels) => new UnetPlusPlusDecoder(channels, decoderChannels, {
-        useNorm, attentionType, interpolationMode, center: c.encoderName.startsWith('vgg'),
-      }),
-      () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }), c.auxParams);
+    const p = assembleSmp(
+      this,
+      () => buildEncoder(c),
+      (channels) =>
+        new UnetPlusPlusDecoder(channels, decoderChannels, {
+          useNorm,
+          attentionType,
+          interpolationMode,
+          center: c.encoderName.startsWith('vgg'),
+        }),
+      () => ({ inChannels: decoderChannels[decoderChannels.length - 1]!, classes: c.classes, activation: c.activation, kernelSize: 3 }),
+      c.auxParams,
+    );
     [this.encoder, this.decoder, this.segmentationHead] = [p.encoder, p.decoder, p.segmentationHead];
   }
 }

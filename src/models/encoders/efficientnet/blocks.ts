@@ -74,15 +74,20 @@ export class MBConvBlock extends nn.Module {
       this.expandConv = this.registerModule('_expand_conv', new Conv2dStaticSamePadding(inp, oup, 1, { bias: false, imageSize: size }));
       this.bn0 = this.registerModule('_bn0', bn(oup));
     }
-    this.depthwiseConv = this.registerModule('_depthwise_conv',
-      new Conv2dStaticSamePadding(oup, oup, args.kernelSize, { stride: args.stride, groups: oup, bias: false, imageSize: size }));
+    this.depthwiseConv = this.registerModule(
+      '_depthwise_conv',
+      new Conv2dStaticSamePadding(oup, oup, args.kernelSize, { stride: args.stride, groups: oup, bias: false, imageSize: size }),
+    );
     this.bn1 = this.registerModule('_bn1', bn(oup));
     // Python's int() truncation of input_filters * se_ratio.
     const squeezed = Math.max(1, Math.trunc(inp * args.seRatio));
     this.seReduce = this.registerModule('_se_reduce', new Conv2dStaticSamePadding(oup, squeezed, 1, { imageSize: 1 }));
     this.seExpand = this.registerModule('_se_expand', new Conv2dStaticSamePadding(squeezed, oup, 1, { imageSize: 1 }));
     // 1x1 convs never pad, so the post-stride size the original passes here changes nothing.
-    this.projectConv = this.registerModule('_project_conv', new Conv2dStaticSamePadding(oup, args.outputFilters, 1, { bias: false, imageSize: size }));
+    this.projectConv = this.registerModule(
+      '_project_conv',
+      new Conv2dStaticSamePadding(oup, args.outputFilters, 1, { bias: false, imageSize: size }),
+    );
     this.bn2 = this.registerModule('_bn2', bn(args.outputFilters));
     this.swish = this.registerModule('_swish', new nn.SiLU());
     // The first block of a stage never has in == out, so its stride (a list in the original,

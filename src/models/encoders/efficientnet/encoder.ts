@@ -8,7 +8,14 @@ import { registerEncoder } from '../registry.js';
 import { dilateStage } from '../dilate.js';
 import { Conv2dStaticSamePadding, MBConvBlock } from './blocks.js';
 import {
-  blockArgs, globalParams, outputSize, roundFilters, EFFICIENTNET_NAMES, SMP_SETTINGS, type EfficientNetName, type GlobalParams,
+  blockArgs,
+  globalParams,
+  outputSize,
+  roundFilters,
+  EFFICIENTNET_NAMES,
+  SMP_SETTINGS,
+  type EfficientNetName,
+  type GlobalParams,
 } from './params.js';
 
 /** lukemelas' EfficientNet without `_fc`, returning smp's six features. */
@@ -31,19 +38,24 @@ export class EfficientNetEncoder extends Encoder {
     super(depth);
     this.variant = checkChoice('EfficientNetEncoder', 'name', name, EFFICIENTNET_NAMES);
     const settings = SMP_SETTINGS[name];
-    const g = this.params = globalParams(name);
+    const g = (this.params = globalParams(name));
     this.outChannels = settings.outChannels.slice(0, depth + 1);
     const bn = (n: number): nn.BatchNorm2d => new nn.BatchNorm2d(n, { momentum: g.bnMomentum, eps: g.bnEps });
     const stem = roundFilters(32, g);
-    this.convStem = this.registerModule('_conv_stem', new Conv2dStaticSamePadding(3, stem, 3, { stride: 2, bias: false, imageSize: g.imageSize }));
+    this.convStem = this.registerModule(
+      '_conv_stem',
+      new Conv2dStaticSamePadding(3, stem, 3, { stride: 2, bias: false, imageSize: g.imageSize }),
+    );
     this.bn0 = this.registerModule('_bn0', bn(stem));
     // The whole network is built whatever the depth, as smp does, so the keys never change.
     const args = blockArgs(g);
     this.blockList = this.registerModule('_blocks', new nn.ModuleList(args.map((a) => new MBConvBlock(a, g))));
     const last = args[args.length - 1]!;
     const head = roundFilters(1280, g);
-    this.convHead = this.registerModule('_conv_head',
-      new Conv2dStaticSamePadding(last.outputFilters, head, 1, { bias: false, imageSize: outputSize(last.imageSize, last.stride) }));
+    this.convHead = this.registerModule(
+      '_conv_head',
+      new Conv2dStaticSamePadding(last.outputFilters, head, 1, { bias: false, imageSize: outputSize(last.imageSize, last.stride) }),
+    );
     this.bn1 = this.registerModule('_bn1', bn(head));
     this.swish = this.registerModule('_swish', new nn.SiLU());
     this.stageEnds = [...settings.stageIdxs, args.length];
@@ -105,8 +117,10 @@ for (const name of EFFICIENTNET_NAMES) {
     source: 'Tan & Le 2019, lukemelas/EfficientNet-PyTorch layout',
     create: ({ depth }) => new EfficientNetEncoder(name, depth),
     imagenet: {
-      mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225],
-      fileName: file, url: `https://github.com/lukemelas/EfficientNet-PyTorch/releases/download/1.0/${file}`,
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      fileName: file,
+      url: `https://github.com/lukemelas/EfficientNet-PyTorch/releases/download/1.0/${file}`,
     },
     dilations: [16, 8],
   };

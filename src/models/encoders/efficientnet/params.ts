@@ -4,8 +4,14 @@
 // TF-style static padding come out identical, and with them the state-dict keys and shapes.
 
 export type EfficientNetName =
-  'efficientnet-b0' | 'efficientnet-b1' | 'efficientnet-b2' | 'efficientnet-b3' |
-  'efficientnet-b4' | 'efficientnet-b5' | 'efficientnet-b6' | 'efficientnet-b7';
+  | 'efficientnet-b0'
+  | 'efficientnet-b1'
+  | 'efficientnet-b2'
+  | 'efficientnet-b3'
+  | 'efficientnet-b4'
+  | 'efficientnet-b5'
+  | 'efficientnet-b6'
+  | 'efficientnet-b7';
 
 export interface GlobalParams {
   widthCoefficient: number;
@@ -47,8 +53,13 @@ const COEFFICIENTS: Record<EfficientNetName, [number, number, number, number]> =
 
 // The B0 stages ('r1_k3_s11_e1_i32_o16_se0.25', ...): repeats, kernel, stride, expansion, in, out.
 const B0_STAGES: [number, number, number, number, number, number][] = [
-  [1, 3, 1, 1, 32, 16], [2, 3, 2, 6, 16, 24], [2, 5, 2, 6, 24, 40], [3, 3, 2, 6, 40, 80],
-  [3, 5, 1, 6, 80, 112], [4, 5, 2, 6, 112, 192], [1, 3, 1, 6, 192, 320],
+  [1, 3, 1, 1, 32, 16],
+  [2, 3, 2, 6, 16, 24],
+  [2, 5, 2, 6, 24, 40],
+  [3, 3, 2, 6, 40, 80],
+  [3, 5, 1, 6, 80, 112],
+  [4, 5, 2, 6, 112, 192],
+  [1, 3, 1, 6, 192, 320],
 ];
 const SE_RATIO = 0.25;
 
@@ -57,7 +68,16 @@ export const EFFICIENTNET_NAMES = Object.keys(COEFFICIENTS) as EfficientNetName[
 export function globalParams(name: EfficientNetName): GlobalParams {
   const [w, d, res, dropout] = COEFFICIENTS[name];
   // 1 - 0.99 in float64, the exact momentum lukemelas' BatchNorms get.
-  return { widthCoefficient: w, depthCoefficient: d, imageSize: res, dropoutRate: dropout, bnMomentum: 1 - 0.99, bnEps: 1e-3, dropConnectRate: 0.2, depthDivisor: 8 };
+  return {
+    widthCoefficient: w,
+    depthCoefficient: d,
+    imageSize: res,
+    dropoutRate: dropout,
+    bnMomentum: 1 - 0.99,
+    bnEps: 1e-3,
+    dropConnectRate: 0.2,
+    depthDivisor: 8,
+  };
 }
 
 /** round_filters: channels times the width multiplier, to a multiple of 8, never 10% below. */
@@ -102,7 +122,15 @@ export function blockArgs(g: GlobalParams): BlockArgs[] {
     blocks.push({ kernelSize: k, stride: s, expandRatio: e, inputFilters, outputFilters, seRatio: SE_RATIO, imageSize: size });
     size = outputSize(size, s);
     for (let n = 1; n < repeats; n++) {
-      blocks.push({ kernelSize: k, stride: 1, expandRatio: e, inputFilters: outputFilters, outputFilters, seRatio: SE_RATIO, imageSize: size });
+      blocks.push({
+        kernelSize: k,
+        stride: 1,
+        expandRatio: e,
+        inputFilters: outputFilters,
+        outputFilters,
+        seRatio: SE_RATIO,
+        imageSize: size,
+      });
     }
   }
   return blocks;

@@ -31,7 +31,9 @@ function checkConvShapes(op: string, input: Tensor, weight: Tensor, groups: numb
   const c = x[x.length - 3]!;
   const expected = transposed ? w[0]! : w[1]! * groups;
   if (c !== expected) {
-    throw new RangeError(`${op}: input has ${c} channels (shape [${x.join(', ')}]) but weight [${w.join(', ')}] with groups=${groups} expects ${expected}`);
+    throw new RangeError(
+      `${op}: input has ${c} channels (shape [${x.join(', ')}]) but weight [${w.join(', ')}] with groups=${groups} expects ${expected}`,
+    );
   }
 }
 
@@ -71,8 +73,19 @@ export function convTranspose2d(input: Tensor, weight: Tensor, options?: ConvTra
   const b = tidOpt(options?.bias, op, 'bias');
   const groups = checkGroups(op, options?.groups);
   checkConvShapes(op, input, weight, groups, true);
-  return wrap(native.call(CONV_T2D, x, w, b, checkInts(op, 'stride', options?.stride ?? 1, 2), checkInts(op, 'padding', options?.padding ?? 0, 2),
-    checkInts(op, 'outputPadding', options?.outputPadding ?? 0, 2), groups, checkInts(op, 'dilation', options?.dilation ?? 1, 2)));
+  return wrap(
+    native.call(
+      CONV_T2D,
+      x,
+      w,
+      b,
+      checkInts(op, 'stride', options?.stride ?? 1, 2),
+      checkInts(op, 'padding', options?.padding ?? 0, 2),
+      checkInts(op, 'outputPadding', options?.outputPadding ?? 0, 2),
+      groups,
+      checkInts(op, 'dilation', options?.dilation ?? 1, 2),
+    ),
+  );
 }
 
 const LINEAR = aten('linear');

@@ -4,7 +4,11 @@ import { native } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
 import { aten, checkBool, checkOptionKeys, checkProbability, tid, wrap } from '../../ops/registry.js';
 
-export interface DropoutOptions { p?: number; training?: boolean; inplace?: boolean }
+export interface DropoutOptions {
+  p?: number;
+  training?: boolean;
+  inplace?: boolean;
+}
 
 const DROPOUT = aten('dropout');
 const DROPOUT_ = aten('dropout_');

@@ -6,6 +6,20 @@ export { interpolate, pad, type InterpolateMode, type InterpolateOptions } from 
 export * from './dropout.js';
 export * from './loss.js';
 export {
-  relu, relu6, leakyRelu, gelu, silu, hardswish, hardsigmoid, mish, elu, softplus, hardtanh, sigmoid, tanh, softmax, logSoftmax,
+  relu,
+  relu6,
+  leakyRelu,
+  gelu,
+  silu,
+  hardswish,
+  hardsigmoid,
+  mish,
+  elu,
+  softplus,
+  hardtanh,
+  sigmoid,
+  tanh,
+  softmax,
+  logSoftmax,
 } from '../../ops/math.js';
 export { oneHot } from '../../ops/reduce.js';

@@ -26,7 +26,9 @@ function classTarget(op: string, input: Tensor, target: Tensor): void {
   const t = target.shape;
   const expected = x.length === 1 ? [] : [x[0]!, ...x.slice(2)];
   if (t.join() !== expected.join()) {
-    throw new RangeError(`${op}: class-index target must have shape [${expected.join(', ')}] for input [${x.join(', ')}] (input without its class dimension), got [${t.join(', ')}]`);
+    throw new RangeError(
+      `${op}: class-index target must have shape [${expected.join(', ')}] for input [${x.join(', ')}] (input without its class dimension), got [${t.join(', ')}]`,
+    );
   }
 }
 
@@ -38,15 +40,27 @@ function sameShape(op: string, input: Tensor, target: Tensor): void {
 
 const BCE_LOGITS = aten('binary_cross_entropy_with_logits');
 /** Sigmoid + binary cross-entropy in one stable op; posWeight weighs the positive class per channel. */
-export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor,
-  options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction }): Tensor {
+export function binaryCrossEntropyWithLogits(
+  input: Tensor,
+  target: Tensor,
+  options?: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction },
+): Tensor {
   const op = 'F.binaryCrossEntropyWithLogits';
   checkOptionKeys(op, options, ['weight', 'posWeight', 'reduction']);
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   sameShape(op, input, target);
   floatTarget(op, target);
-  return wrap(native.call(BCE_LOGITS, x, y, tidOpt(options?.weight, op, 'weight'), tidOpt(options?.posWeight, op, 'posWeight'), reduction(op, options?.reduction)));
+  return wrap(
+    native.call(
+      BCE_LOGITS,
+      x,
+      y,
+      tidOpt(options?.weight, op, 'weight'),
+      tidOpt(options?.posWeight, op, 'posWeight'),
+      reduction(op, options?.reduction),
+    ),
+  );
 }
 
 const BCE = aten('binary_cross_entropy');
@@ -65,8 +79,11 @@ const CROSS_ENTROPY = aten('cross_entropy_loss');
  * input (N, C, ...) logits; target (N, ...) int64 class indices (or probabilities of input's
  * shape). ignoreIndex pixels count neither in the loss nor in the mean.
  */
-export function crossEntropy(input: Tensor, target: Tensor,
-  options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number }): Tensor {
+export function crossEntropy(
+  input: Tensor,
+  target: Tensor,
+  options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction; labelSmoothing?: number },
+): Tensor {
   const op = 'F.crossEntropy';
   checkOptionKeys(op, options, ['weight', 'ignoreIndex', 'reduction', 'labelSmoothing']);
   const x = tid(input, op, 'input');
@@ -78,21 +95,45 @@ export function crossEntropy(input: Tensor, target: Tensor,
   }
   if (isIndex) classTarget(op, input, target);
   else if (target.shape.join() !== input.shape.join()) {
-    throw new RangeError(`${op}: a probability target must have the input's shape [${input.shape.join(', ')}], got [${target.shape.join(', ')}] (or pass int64 class indices)`);
+    throw new RangeError(
+      `${op}: a probability target must have the input's shape [${input.shape.join(', ')}], got [${target.shape.join(', ')}] (or pass int64 class indices)`,
+    );
   }
-  return wrap(native.call(CROSS_ENTROPY, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction),
-    checkInt(op, 'ignoreIndex', options?.ignoreIndex ?? -100), ls));
+  return wrap(
+    native.call(
+      CROSS_ENTROPY,
+      x,
+      y,
+      tidOpt(options?.weight, op, 'weight'),
+      reduction(op, options?.reduction),
+      checkInt(op, 'ignoreIndex', options?.ignoreIndex ?? -100),
+      ls,
+    ),
+  );
 }
 
 const NLL = aten('nll_loss_nd');
-export function nllLoss(input: Tensor, target: Tensor, options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction }): Tensor {
+export function nllLoss(
+  input: Tensor,
+  target: Tensor,
+  options?: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction },
+): Tensor {
   const op = 'F.nllLoss';
   checkOptionKeys(op, options, ['weight', 'ignoreIndex', 'reduction']);
   const x = tid(input, op, 'input');
   const y = tid(target, op, 'target');
   if (target.dtype !== 'int64') throw new TypeError(`${op}: target must be int64 class indices, got ${target.dtype}`);
   classTarget(op, input, target);
-  return wrap(native.call(NLL, x, y, tidOpt(options?.weight, op, 'weight'), reduction(op, options?.reduction), checkInt(op, 'ignoreIndex', options?.ignoreIndex ?? -100)));
+  return wrap(
+    native.call(
+      NLL,
+      x,
+      y,
+      tidOpt(options?.weight, op, 'weight'),
+      reduction(op, options?.reduction),
+      checkInt(op, 'ignoreIndex', options?.ignoreIndex ?? -100),
+    ),
+  );
 }
 
 const MSE = aten('mse_loss');
@@ -100,14 +141,25 @@ const L1 = aten('l1_loss');
 const SMOOTH_L1 = aten('smooth_l1_loss');
 export function mseLoss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
   checkOptionKeys('F.mseLoss', options, ['reduction']);
-  return wrap(native.call(MSE, tid(input, 'F.mseLoss', 'input'), tid(target, 'F.mseLoss', 'target'), reduction('F.mseLoss', options?.reduction)));
+  return wrap(
+    native.call(MSE, tid(input, 'F.mseLoss', 'input'), tid(target, 'F.mseLoss', 'target'), reduction('F.mseLoss', options?.reduction)),
+  );
 }
 export function l1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction }): Tensor {
   checkOptionKeys('F.l1Loss', options, ['reduction']);
-  return wrap(native.call(L1, tid(input, 'F.l1Loss', 'input'), tid(target, 'F.l1Loss', 'target'), reduction('F.l1Loss', options?.reduction)));
+  return wrap(
+    native.call(L1, tid(input, 'F.l1Loss', 'input'), tid(target, 'F.l1Loss', 'target'), reduction('F.l1Loss', options?.reduction)),
+  );
 }
 export function smoothL1Loss(input: Tensor, target: Tensor, options?: { reduction?: Reduction; beta?: number }): Tensor {
   checkOptionKeys('F.smoothL1Loss', options, ['reduction', 'beta']);
-  return wrap(native.call(SMOOTH_L1, tid(input, 'F.smoothL1Loss', 'input'), tid(target, 'F.smoothL1Loss', 'target'),
-    reduction('F.smoothL1Loss', options?.reduction), options?.beta ?? 1));
+  return wrap(
+    native.call(
+      SMOOTH_L1,
+      tid(input, 'F.smoothL1Loss', 'input'),
+      tid(target, 'F.smoothL1Loss', 'target'),
+      reduction('F.smoothL1Loss', options?.reduction),
+      options?.beta ?? 1,
+    ),
+  );
 }

@@ -34,14 +34,16 @@ export function checkScaleFactor(op: string, scaleFactor: unknown): number[] {
   if (!Array.isArray(f) || f.length !== 2 || typeof f[0] !== 'number' || typeof f[1] !== 'number') {
     throw v.invalidParameterError(op, 'scaleFactor', SCALE_FACTOR, scaleFactor);
   }
-  if (!(f[0] > 0 && f[1] > 0 && Number.isFinite(f[0]) && Number.isFinite(f[1]))) throw v.outOfRangeError(op, 'scaleFactor', SCALE_FACTOR, scaleFactor);
+  if (!(f[0] > 0 && f[1] > 0 && Number.isFinite(f[0]) && Number.isFinite(f[1])))
+    throw v.outOfRangeError(op, 'scaleFactor', SCALE_FACTOR, scaleFactor);
   return f;
 }
 
 /** Resizes (N, C, H, W) to `size` or by `scaleFactor` (exactly one of them), as F.interpolate. */
 export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
   const op = 'F.interpolate';
-  if (options === undefined) throw v.invalidParameterError(op, 'options', "an object with size or scaleFactor, e.g. { scaleFactor: 2, mode: 'bilinear' }", options);
+  if (options === undefined)
+    throw v.invalidParameterError(op, 'options', "an object with size or scaleFactor, e.g. { scaleFactor: 2, mode: 'bilinear' }", options);
   checkOptionKeys(op, options, ['size', 'scaleFactor', 'mode', 'alignCorners', 'recomputeScaleFactor']);
   const x = tid(input, op, 'input');
   const s = input.shape;
@@ -61,24 +63,36 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
     const f = checkScaleFactor(op, options.scaleFactor);
     if (options.recomputeScaleFactor || mode === 'area') {
       size = [Math.floor(s[2]! * f[0]!), Math.floor(s[3]! * f[1]!)];
-      if (size[0]! <= 0 || size[1]! <= 0) throw new RangeError(`${op}: scaleFactor ${v.show(options.scaleFactor)} gives an output size of [${size.join(', ')}] for input [${s.join(', ')}]; it must be positive`);
+      if (size[0]! <= 0 || size[1]! <= 0)
+        throw new RangeError(
+          `${op}: scaleFactor ${v.show(options.scaleFactor)} gives an output size of [${size.join(', ')}] for input [${s.join(', ')}]; it must be positive`,
+        );
     } else {
       scales = f;
     }
   }
   switch (mode) {
-    case 'nearest': return wrap(native.call(NEAREST, x, size, scales));
-    case 'nearest-exact': return wrap(native.call(NEAREST_EXACT, x, size, scales));
-    case 'bilinear': return wrap(native.call(BILINEAR, x, size, alignCorners, scales));
-    case 'bicubic': return wrap(native.call(BICUBIC, x, size, alignCorners, scales));
-    case 'area': return wrap(native.call(ADAPTIVE_AVG, x, size));
+    case 'nearest':
+      return wrap(native.call(NEAREST, x, size, scales));
+    case 'nearest-exact':
+      return wrap(native.call(NEAREST_EXACT, x, size, scales));
+    case 'bilinear':
+      return wrap(native.call(BILINEAR, x, size, alignCorners, scales));
+    case 'bicubic':
+      return wrap(native.call(BICUBIC, x, size, alignCorners, scales));
+    case 'area':
+      return wrap(native.call(ADAPTIVE_AVG, x, size));
   }
 }
 
 const PAD = aten('pad');
 const PAD_MODES = ['constant', 'reflect', 'replicate', 'circular'] as const;
 /** Pads the last dimensions: `pad` is [left, right, top, bottom, ...] as in F.pad. */
-export function pad(input: Tensor, padding: number[], options?: { mode?: 'constant' | 'reflect' | 'replicate' | 'circular'; value?: number }): Tensor {
+export function pad(
+  input: Tensor,
+  padding: number[],
+  options?: { mode?: 'constant' | 'reflect' | 'replicate' | 'circular'; value?: number },
+): Tensor {
   const op = 'F.pad';
   checkOptionKeys(op, options, ['mode', 'value']);
   const x = tid(input, op, 'input');
@@ -88,5 +102,5 @@ export function pad(input: Tensor, padding: number[], options?: { mode?: 'consta
   }
   const mode = options?.mode === undefined ? 'constant' : v.checkChoice(op, 'mode', options.mode, PAD_MODES);
   if (mode !== 'constant' && options?.value !== undefined) throw new TypeError(`${op}: value only applies to mode 'constant'`);
-  return wrap(native.call(PAD, x, p, mode, mode === 'constant' ? options?.value ?? 0 : null));
+  return wrap(native.call(PAD, x, p, mode, mode === 'constant' ? (options?.value ?? 0) : null));
 }

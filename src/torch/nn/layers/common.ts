@@ -37,7 +37,10 @@ export function pair(layer: string, name: string, v: unknown, min: number): [num
 }
 
 /** PyTorch's factory_kwargs: where and in which floating dtype a layer creates its parameters. */
-export interface LayerFactoryOptions { dtype?: DType; device?: string }
+export interface LayerFactoryOptions {
+  dtype?: DType;
+  device?: string;
+}
 export const FACTORY_KEYS = ['dtype', 'device'] as const;
 const FLOATING_DTYPES: readonly DType[] = ['float32', 'float64', 'float16', 'bfloat16'];
 

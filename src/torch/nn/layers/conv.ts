@@ -48,8 +48,14 @@ abstract class ConvNd extends Module {
   readonly groups: number;
   readonly paddingMode: PaddingMode;
 
-  protected constructor(name: string, transposed: boolean, inChannels: number, outChannels: number, kernelSize: number | number[],
-    o: OptionReader<Conv2dOptions | ConvTranspose2dOptions>) {
+  protected constructor(
+    name: string,
+    transposed: boolean,
+    inChannels: number,
+    outChannels: number,
+    kernelSize: number | number[],
+    o: OptionReader<Conv2dOptions | ConvTranspose2dOptions>,
+  ) {
     super();
     this.inChannels = checkInt(name, 'inChannels', inChannels, { min: 1 });
     this.outChannels = checkInt(name, 'outChannels', outChannels, { min: 1 });
@@ -67,7 +73,12 @@ abstract class ConvNd extends Module {
     const padding = o.get('padding') ?? 0;
     if (typeof padding === 'string') {
       if (transposed || (padding !== 'same' && padding !== 'valid')) {
-        throw invalidParameterError(name, 'padding', transposed ? 'an integer or [h, w]' : "an integer, [h, w], 'same' or 'valid'", padding);
+        throw invalidParameterError(
+          name,
+          'padding',
+          transposed ? 'an integer or [h, w]' : "an integer, [h, w], 'same' or 'valid'",
+          padding,
+        );
       }
       if (padding === 'same' && (this.stride[0] !== 1 || this.stride[1] !== 1)) {
         throw new RangeError(`${name}: padding='same' is not supported for strided convolutions (stride=[${this.stride.join(', ')}])`);
@@ -99,7 +110,9 @@ abstract class ConvNd extends Module {
     const w = this.weight.shape;
     const expected = this.transposedWeight ? [inChannels, ...w.slice(1)] : [w[0]!, inChannels / this.groups, ...w.slice(2)];
     if (!Number.isInteger(inChannels) || inChannels < 1 || inChannels % this.groups !== 0 || weight.shape.join() !== expected.join()) {
-      throw new RangeError(`${this.constructor.name}.setInChannels: weight must have shape [${expected.join(', ')}] for ${inChannels} input channels, got [${weight.shape.join(', ')}]`);
+      throw new RangeError(
+        `${this.constructor.name}.setInChannels: weight must have shape [${expected.join(', ')}] for ${inChannels} input channels, got [${weight.shape.join(', ')}]`,
+      );
     }
     this.setTensor('weight', weight);
     this.inChannels = inChannels;
@@ -170,7 +183,11 @@ export class ConvTranspose2d extends ConvNd {
   /** outputSize ([h, w], or with the batch/channel dims) picks the outputPadding that reaches it. */
   forward(input: Tensor, outputSize?: number[]): Tensor {
     return convTranspose2d(input, this.weight, {
-      bias: this.bias, stride: this.stride, padding: this.padding as [number, number], groups: this.groups, dilation: this.dilation,
+      bias: this.bias,
+      stride: this.stride,
+      padding: this.padding as [number, number],
+      groups: this.groups,
+      dilation: this.dilation,
       outputPadding: outputSize === undefined ? this.outputPadding : this.outputPaddingFor(input, outputSize),
     });
   }
@@ -180,13 +197,19 @@ export class ConvTranspose2d extends ConvNd {
     let size = checkIntList('ConvTranspose2d', 'outputSize', outputSize);
     if (size.length === nonSpatial + 2) size = size.slice(nonSpatial);
     if (size.length !== 2) {
-      throw new RangeError(`ConvTranspose2d: for ${input.ndim}-D input, outputSize must have 2 or ${nonSpatial + 2} elements (got ${outputSize.length})`);
+      throw new RangeError(
+        `ConvTranspose2d: for ${input.ndim}-D input, outputSize must have 2 or ${nonSpatial + 2} elements (got ${outputSize.length})`,
+      );
     }
     const pad = this.padding as [number, number];
-    const min = [0, 1].map((d) => (input.shape[d + nonSpatial]! - 1) * this.stride[d]! - 2 * pad[d]! + this.dilation[d]! * (this.kernelSize[d]! - 1) + 1);
+    const min = [0, 1].map(
+      (d) => (input.shape[d + nonSpatial]! - 1) * this.stride[d]! - 2 * pad[d]! + this.dilation[d]! * (this.kernelSize[d]! - 1) + 1,
+    );
     const max = min.map((m, d) => m + this.stride[d]! - 1);
     if (size.some((s, d) => s < min[d]! || s > max[d]!)) {
-      throw new RangeError(`ConvTranspose2d: requested an output size of [${size.join(', ')}], but valid sizes range from [${min.join(', ')}] to [${max.join(', ')}] (for an input of [${input.shape.slice(nonSpatial).join(', ')}])`);
+      throw new RangeError(
+        `ConvTranspose2d: requested an output size of [${size.join(', ')}], but valid sizes range from [${min.join(', ')}] to [${max.join(', ')}] (for an input of [${input.shape.slice(nonSpatial).join(', ')}])`,
+      );
     }
     return size.map((s, d) => s - min[d]!);
   }

@@ -8,7 +8,9 @@ import * as init from '../init.js';
 import { checkInt, readOptions } from '../../../validate.js';
 import { factory, py, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
 
-export interface LinearOptions extends LayerFactoryOptions { bias?: boolean }
+export interface LinearOptions extends LayerFactoryOptions {
+  bias?: boolean;
+}
 
 /** y = x W^T + b over the last dimension; weight (out, in), initialised as PyTorch's. */
 export class Linear extends Module {

@@ -88,7 +88,8 @@ export class BatchNorm2d extends Module {
   }
 
   forward(input: Tensor): Tensor {
-    if (input.ndim !== 4) throw new RangeError(`BatchNorm2d: expected 4-D input (N, C, H, W), got ${input.ndim}-D input of shape [${input.shape.join(', ')}]`);
+    if (input.ndim !== 4)
+      throw new RangeError(`BatchNorm2d: expected 4-D input (N, C, H, W), got ${input.ndim}-D input of shape [${input.shape.join(', ')}]`);
     let factor = this.momentum ?? 0;
     const nbt = this.numBatchesTracked;
     if (this.training && this.trackRunningStats && nbt !== null) {
@@ -105,17 +106,27 @@ export class BatchNorm2d extends Module {
       }
     }
     const useBuffers = !this.training || this.trackRunningStats;
-    return batchNorm(input, useBuffers ? mean : null, useBuffers ? variance : null,
-      { weight: this.weight, bias: this.bias, training: bnTraining, momentum: factor, eps: this.eps });
+    return batchNorm(input, useBuffers ? mean : null, useBuffers ? variance : null, {
+      weight: this.weight,
+      bias: this.bias,
+      training: bnTraining,
+      momentum: factor,
+      eps: this.eps,
+    });
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, ` +
-      `affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`;
+    return (
+      `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? 'None' : pyFloat(this.momentum)}, ` +
+      `affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`
+    );
   }
 }
 
-export interface GroupNormOptions extends LayerFactoryOptions { eps?: number; affine?: boolean }
+export interface GroupNormOptions extends LayerFactoryOptions {
+  eps?: number;
+  affine?: boolean;
+}
 
 /** Group normalisation: channels split into numGroups groups, each normalised per sample. */
 export class GroupNorm extends Module {
@@ -158,7 +169,9 @@ export class GroupNorm extends Module {
 
   forward(input: Tensor): Tensor {
     if (input.ndim < 2 || input.shape[1] !== this.numChannels) {
-      throw new RangeError(`GroupNorm: expected input (N, ${this.numChannels}, ...) with ${this.numChannels} channels, got shape [${input.shape.join(', ')}]`);
+      throw new RangeError(
+        `GroupNorm: expected input (N, ${this.numChannels}, ...) with ${this.numChannels} channels, got shape [${input.shape.join(', ')}]`,
+      );
     }
     return groupNorm(input, this.numGroups, { weight: this.weight, bias: this.bias, eps: this.eps });
   }

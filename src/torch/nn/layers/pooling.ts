@@ -53,8 +53,10 @@ export class MaxPool2d<R extends boolean = false> extends Module {
   }
 
   override extraRepr(): string {
-    return `kernel_size=${py(this.kernelSize)}, stride=${py(this.stride)}, padding=${py(this.padding)}, ` +
-      `dilation=${py(this.dilation)}, ceil_mode=${py(this.ceilMode)}`;
+    return (
+      `kernel_size=${py(this.kernelSize)}, stride=${py(this.stride)}, padding=${py(this.padding)}, ` +
+      `dilation=${py(this.dilation)}, ceil_mode=${py(this.ceilMode)}`
+    );
   }
 }
 
@@ -64,7 +66,10 @@ export class MaxUnpool2d extends Module {
   readonly stride: [number, number];
   readonly padding: [number, number];
 
-  constructor(kernelSize: number | [number, number], options?: { stride?: number | [number, number]; padding?: number | [number, number] }) {
+  constructor(
+    kernelSize: number | [number, number],
+    options?: { stride?: number | [number, number]; padding?: number | [number, number] },
+  ) {
     super();
     const n = 'MaxUnpool2d';
     const o = readOptions(n, options, ['stride', 'padding']);
@@ -76,7 +81,9 @@ export class MaxUnpool2d extends Module {
   /** outputSize ([h, w] or the full shape) resolves the ambiguity of odd sizes, e.g. the pooled input's shape. */
   forward(input: Tensor, indices: Tensor, outputSize?: readonly number[]): Tensor {
     return maxUnpool2d(input, indices, this.kernelSize, {
-      stride: this.stride, padding: this.padding, ...(outputSize === undefined ? {} : { outputSize: [...outputSize] }),
+      stride: this.stride,
+      padding: this.padding,
+      ...(outputSize === undefined ? {} : { outputSize: [...outputSize] }),
     });
   }
 
@@ -117,7 +124,11 @@ export class AvgPool2d extends Module {
 
   forward(input: Tensor): Tensor {
     return avgPool2d(input, this.kernelSize, {
-      stride: this.stride, padding: this.padding, ceilMode: this.ceilMode, countIncludePad: this.countIncludePad, divisorOverride: this.divisorOverride,
+      stride: this.stride,
+      padding: this.padding,
+      ceilMode: this.ceilMode,
+      countIncludePad: this.countIncludePad,
+      divisorOverride: this.divisorOverride,
     });
   }
 

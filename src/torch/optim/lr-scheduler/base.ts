@@ -17,7 +17,12 @@ function cloneJson<T>(v: T): T {
 }
 
 /** A scheduler's options object, read with its known keys; `required` when some option has no default. */
-export function schedulerOptions<O extends object>(name: string, options: O | undefined, known: readonly string[], required = false): OptionReader<O> {
+export function schedulerOptions<O extends object>(
+  name: string,
+  options: O | undefined,
+  known: readonly string[],
+  required = false,
+): OptionReader<O> {
   if (options === undefined && required) throw invalidParameterError(name, 'options', `an object with ${known.join(', ')}`, options);
   return readOptions(name, options, known);
 }
@@ -57,13 +62,19 @@ export abstract class LRScheduler {
   protected lastLr: number[] = [];
 
   /** Subclasses set their own fields, then call `this._initialStep()` last (as PyTorch's base does). */
-  protected constructor(readonly name: string, optimizer: Optimizer<any>, lastEpoch = -1) {
+  protected constructor(
+    readonly name: string,
+    optimizer: Optimizer<any>,
+    lastEpoch = -1,
+  ) {
     this.optimizer = checkOptimizer(name, optimizer);
     checkInt(name, 'lastEpoch', lastEpoch, { min: -1 });
     optimizer.paramGroups.forEach((g, i) => {
       if (lastEpoch === -1) g.initialLr ??= g.lr;
       else if (g.initialLr === undefined) {
-        throw new Error(`${name}: param group ${i} has no initialLr; resuming with lastEpoch ${lastEpoch} needs the optimizer's state dict loaded first`);
+        throw new Error(
+          `${name}: param group ${i} has no initialLr; resuming with lastEpoch ${lastEpoch} needs the optimizer's state dict loaded first`,
+        );
       }
     });
     this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr as number);
@@ -103,7 +114,9 @@ export abstract class LRScheduler {
 
   protected setLrs(values: number[]): void {
     const groups = this.optimizer.paramGroups;
-    groups.forEach((g, i) => { g.lr = values[i]!; });
+    groups.forEach((g, i) => {
+      g.lr = values[i]!;
+    });
     this.lastLr = groups.map((g) => g.lr);
   }
 
@@ -114,7 +127,12 @@ export abstract class LRScheduler {
 
   /** JS field -> state-dict key (PyTorch's attribute name); subclasses add their own. */
   protected stateFields(): [string, string][] {
-    return [['baseLrs', 'base_lrs'], ['lastEpoch', 'last_epoch'], ['_stepCount', '_step_count'], ['lastLr', '_last_lr']];
+    return [
+      ['baseLrs', 'base_lrs'],
+      ['lastEpoch', 'last_epoch'],
+      ['_stepCount', '_step_count'],
+      ['lastLr', '_last_lr'],
+    ];
   }
 
   /** The scheduler's state (plain JSON-able data, copies) under PyTorch's attribute names. */
@@ -139,6 +157,9 @@ export abstract class LRScheduler {
 
   /** @internal */
   restoreLrs(): void {
-    if (this.lastLr.length === this.optimizer.paramGroups.length) this.optimizer.paramGroups.forEach((g, i) => { g.lr = this.lastLr[i]!; });
+    if (this.lastLr.length === this.optimizer.paramGroups.length)
+      this.optimizer.paramGroups.forEach((g, i) => {
+        g.lr = this.lastLr[i]!;
+      });
   }
 }

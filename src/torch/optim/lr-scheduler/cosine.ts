@@ -24,16 +24,18 @@ export class CosineAnnealingLR extends LRScheduler {
     const groups = this.optimizer.paramGroups;
     if (e === 0) return groups.map((g) => g.lr);
     if (this._stepCount === 1 && e > 0) {
-      return this.baseLrs.map((b) => etaMin + (b - etaMin) * (1 + Math.cos(e * Math.PI / tMax)) / 2);
+      return this.baseLrs.map((b) => etaMin + ((b - etaMin) * (1 + Math.cos((e * Math.PI) / tMax))) / 2);
     }
     if ((e - 1 - tMax) % (2 * tMax) === 0) {
-      return groups.map((g, i) => g.lr + (this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / tMax)) / 2);
+      return groups.map((g, i) => g.lr + ((this.baseLrs[i]! - etaMin) * (1 - Math.cos(Math.PI / tMax))) / 2);
     }
-    return groups.map((g) => (1 + Math.cos(Math.PI * e / tMax)) / (1 + Math.cos(Math.PI * (e - 1) / tMax)) * (g.lr - etaMin) + etaMin);
+    return groups.map(
+      (g) => ((1 + Math.cos((Math.PI * e) / tMax)) / (1 + Math.cos((Math.PI * (e - 1)) / tMax))) * (g.lr - etaMin) + etaMin,
+    );
   }
 
   protected override closedFormLr(): number[] {
-    return this.baseLrs.map((b) => this.etaMin + (b - this.etaMin) * (1 + Math.cos(Math.PI * this.lastEpoch / this.tMax)) / 2);
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.lastEpoch) / this.tMax))) / 2);
   }
 
   protected override stateFields(): [string, string][] {
@@ -63,7 +65,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
 
   protected override getLr(): number[] {
-    return this.baseLrs.map((b) => this.etaMin + (b - this.etaMin) * (1 + Math.cos(Math.PI * this.tCur / this.tI)) / 2);
+    return this.baseLrs.map((b) => this.etaMin + ((b - this.etaMin) * (1 + Math.cos((Math.PI * this.tCur) / this.tI))) / 2);
   }
 
   /** PyTorch's own step: it does not count _step_count, and an epoch places it within its period. */
@@ -82,8 +84,8 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
         if (this.tMult === 1) {
           this.tCur = epoch % this.t0;
         } else {
-          const n = Math.trunc(Math.log(epoch / this.t0 * (this.tMult - 1) + 1) / Math.log(this.tMult));
-          this.tCur = epoch - this.t0 * (this.tMult ** n - 1) / (this.tMult - 1);
+          const n = Math.trunc(Math.log((epoch / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+          this.tCur = epoch - (this.t0 * (this.tMult ** n - 1)) / (this.tMult - 1);
           this.tI = this.t0 * this.tMult ** n;
         }
       } else {

@@ -33,8 +33,20 @@ export interface CyclicLROptions extends SchedulerOptions {
 }
 
 const NAME = 'CyclicLR';
-const OPTION_KEYS = ['baseLr', 'maxLr', 'stepSizeUp', 'stepSizeDown', 'mode', 'gamma', 'scaleFn', 'scaleMode', 'cycleMomentum',
-  'baseMomentum', 'maxMomentum', 'lastEpoch'];
+const OPTION_KEYS = [
+  'baseLr',
+  'maxLr',
+  'stepSizeUp',
+  'stepSizeDown',
+  'mode',
+  'gamma',
+  'scaleFn',
+  'scaleMode',
+  'cycleMomentum',
+  'baseMomentum',
+  'maxMomentum',
+  'lastEpoch',
+];
 const MODES = ['triangular', 'triangular2', 'exp_range'] as const;
 const SCALE_MODES = ['cycle', 'iterations'] as const;
 
@@ -60,18 +72,27 @@ export class CyclicLR extends LRScheduler {
     const up = o.number('stepSizeUp', 2000, { min: 0, exclusive: 'min' });
     const down = o.number('stepSizeDown', up, { min: 0 });
     const scaleFn = o.custom<((x: number) => number) | null>('scaleFn', null, is.fn, 'a function');
-    const mode = o.custom<string>('mode', 'triangular', (m) => scaleFn !== null || is.inArray(m, MODES), `${describeChoices(MODES)} (or give scaleFn)`);
+    const mode = o.custom<string>(
+      'mode',
+      'triangular',
+      (m) => scaleFn !== null || is.inArray(m, MODES),
+      `${describeChoices(MODES)} (or give scaleFn)`,
+    );
     const scaleMode = o.choice('scaleMode', SCALE_MODES, 'cycle');
     const gamma = o.number('gamma', 1);
     const cycleMomentum = o.bool('cycleMomentum', true);
     // Group lrs and momentums are written before the base constructor reads initialLr, as PyTorch does.
-    if (lastEpoch === -1) optimizer.paramGroups.forEach((g, i) => { g.lr = baseLrs[i]!; });
+    if (lastEpoch === -1)
+      optimizer.paramGroups.forEach((g, i) => {
+        g.lr = baseLrs[i]!;
+      });
     let useBeta1 = false;
     let baseMomentums: number[] = [];
     let maxMomentums: number[] = [];
     if (cycleMomentum) {
       const d = optimizer.defaults as Record<string, unknown>;
-      if (!('momentum' in d) && !('betas' in d)) throw new TypeError(`${NAME}: cycleMomentum needs an optimizer with momentum or betas (pass cycleMomentum: false)`);
+      if (!('momentum' in d) && !('betas' in d))
+        throw new TypeError(`${NAME}: cycleMomentum needs an optimizer with momentum or betas (pass cycleMomentum: false)`);
       useBeta1 = !('momentum' in d);
       const baseM = perGroup(NAME, 'baseMomentum', optimizer, options.baseMomentum ?? 0.8);
       if (lastEpoch === -1) {
@@ -80,7 +101,7 @@ export class CyclicLR extends LRScheduler {
           else g.momentum = baseM[i]!;
         });
       }
-      baseMomentums = optimizer.paramGroups.map((g) => (useBeta1 ? (g.betas as number[])[0]! : g.momentum as number));
+      baseMomentums = optimizer.paramGroups.map((g) => (useBeta1 ? (g.betas as number[])[0]! : (g.momentum as number)));
       maxMomentums = perGroup(NAME, 'maxMomentum', optimizer, options.maxMomentum ?? 0.9);
     }
     super(NAME, optimizer, lastEpoch);
@@ -106,7 +127,7 @@ export class CyclicLR extends LRScheduler {
       if (typeof s !== 'number' || Number.isNaN(s)) throw new TypeError(`${NAME}: scaleFn must return a number, got ${show(s)} for ${x}`);
       return s;
     }
-    if (this.mode === 'triangular2') return 1 / (2.0 ** (x - 1));
+    if (this.mode === 'triangular2') return 1 / 2.0 ** (x - 1);
     if (this.mode === 'exp_range') return this.gamma ** x;
     return 1.0;
   }
@@ -137,8 +158,22 @@ export class CyclicLR extends LRScheduler {
 
   protected override stateFields(): [string, string][] {
     // As PyTorch's, base_momentums and max_momentums exist only when momentum cycles.
-    const momentums: [string, string][] = this.cycleMomentum ? [['baseMomentums', 'base_momentums'], ['maxMomentums', 'max_momentums']] : [];
-    return [['maxLrs', 'max_lrs'], ['totalSize', 'total_size'], ['stepRatio', 'step_ratio'], ['mode', 'mode'], ['gamma', 'gamma'],
-      ['scaleMode', 'scale_mode'], ['cycleMomentum', 'cycle_momentum'], ...momentums, ...super.stateFields()];
+    const momentums: [string, string][] = this.cycleMomentum
+      ? [
+          ['baseMomentums', 'base_momentums'],
+          ['maxMomentums', 'max_momentums'],
+        ]
+      : [];
+    return [
+      ['maxLrs', 'max_lrs'],
+      ['totalSize', 'total_size'],
+      ['stepRatio', 'step_ratio'],
+      ['mode', 'mode'],
+      ['gamma', 'gamma'],
+      ['scaleMode', 'scale_mode'],
+      ['cycleMomentum', 'cycle_momentum'],
+      ...momentums,
+      ...super.stateFields(),
+    ];
   }
 }

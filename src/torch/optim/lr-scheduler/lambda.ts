@@ -24,7 +24,8 @@ function lambdas(name: string, optimizer: Optimizer<any>, v: unknown): LrLambda[
 
 function factor(name: string, f: LrLambda, i: number, epoch: number): number {
   const x = f(epoch);
-  if (typeof x !== 'number' || Number.isNaN(x)) throw new TypeError(`${name}: lrLambda of param group ${i} must return a number, got ${show(x)} at epoch ${epoch}`);
+  if (typeof x !== 'number' || Number.isNaN(x))
+    throw new TypeError(`${name}: lrLambda of param group ${i} must return a number, got ${show(x)} at epoch ${epoch}`);
   return x;
 }
 

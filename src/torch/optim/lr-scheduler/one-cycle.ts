@@ -24,11 +24,30 @@ export interface OneCycleLROptions extends SchedulerOptions {
 }
 
 /** A phase in PyTorch's layout (its lr/momentum names are group keys in snake_case). */
-interface Phase { end_step: number; start_lr: string; end_lr: string; start_momentum: string; end_momentum: string }
+interface Phase {
+  end_step: number;
+  start_lr: string;
+  end_lr: string;
+  start_momentum: string;
+  end_momentum: string;
+}
 
 const ANNEAL_STRATEGIES = ['cos', 'linear'] as const;
-const OPTION_KEYS = ['maxLr', 'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
-  'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch'];
+const OPTION_KEYS = [
+  'maxLr',
+  'totalSteps',
+  'epochs',
+  'stepsPerEpoch',
+  'pctStart',
+  'annealStrategy',
+  'cycleMomentum',
+  'baseMomentum',
+  'maxMomentum',
+  'divFactor',
+  'finalDivFactor',
+  'threePhase',
+  'lastEpoch',
+];
 
 export class OneCycleLR extends LRScheduler {
   totalSteps: number;
@@ -64,7 +83,8 @@ export class OneCycleLR extends LRScheduler {
     let useBeta1 = false;
     if (cycleMomentum) {
       const d = optimizer.defaults as Record<string, unknown>;
-      if (!('momentum' in d) && !('betas' in d)) throw new TypeError(`${name}: cycleMomentum needs an optimizer with momentum or betas (pass cycleMomentum: false)`);
+      if (!('momentum' in d) && !('betas' in d))
+        throw new TypeError(`${name}: cycleMomentum needs an optimizer with momentum or betas (pass cycleMomentum: false)`);
       useBeta1 = 'betas' in d;
       const maxM = perGroup(name, 'maxMomentum', optimizer, o.get('maxMomentum') ?? 0.95);
       const baseM = perGroup(name, 'baseMomentum', optimizer, o.get('baseMomentum') ?? 0.85);
@@ -82,23 +102,30 @@ export class OneCycleLR extends LRScheduler {
     this.annealStrategy = strategy;
     this.cycleMomentum = cycleMomentum;
     this.useBeta1 = useBeta1;
-    const phase = (end: number, lr0: string, lr1: string, m0: string, m1: string): Phase =>
-      ({ end_step: end, start_lr: lr0, end_lr: lr1, start_momentum: m0, end_momentum: m1 });
-    this.schedulePhases = o.bool('threePhase', false) ? [
-      phase(pct * totalSteps - 1, 'initial_lr', 'max_lr', 'max_momentum', 'base_momentum'),
-      phase(2 * pct * totalSteps - 2, 'max_lr', 'initial_lr', 'base_momentum', 'max_momentum'),
-      phase(totalSteps - 1, 'initial_lr', 'min_lr', 'max_momentum', 'max_momentum'),
-    ] : [
-      phase(pct * totalSteps - 1, 'initial_lr', 'max_lr', 'max_momentum', 'base_momentum'),
-      phase(totalSteps - 1, 'max_lr', 'min_lr', 'base_momentum', 'max_momentum'),
-    ];
+    const phase = (end: number, lr0: string, lr1: string, m0: string, m1: string): Phase => ({
+      end_step: end,
+      start_lr: lr0,
+      end_lr: lr1,
+      start_momentum: m0,
+      end_momentum: m1,
+    });
+    this.schedulePhases = o.bool('threePhase', false)
+      ? [
+          phase(pct * totalSteps - 1, 'initial_lr', 'max_lr', 'max_momentum', 'base_momentum'),
+          phase(2 * pct * totalSteps - 2, 'max_lr', 'initial_lr', 'base_momentum', 'max_momentum'),
+          phase(totalSteps - 1, 'initial_lr', 'min_lr', 'max_momentum', 'max_momentum'),
+        ]
+      : [
+          phase(pct * totalSteps - 1, 'initial_lr', 'max_lr', 'max_momentum', 'base_momentum'),
+          phase(totalSteps - 1, 'max_lr', 'min_lr', 'base_momentum', 'max_momentum'),
+        ];
     this._initialStep();
   }
 
   private anneal(start: number, end: number, pct: number): number {
     if (this.annealStrategy === 'linear') return (end - start) * pct + start;
     const cosOut = Math.cos(Math.PI * pct) + 1;
-    return end + (start - end) / 2.0 * cosOut;
+    return end + ((start - end) / 2.0) * cosOut;
   }
 
   protected override getLr(): number[] {
@@ -137,7 +164,12 @@ export class OneCycleLR extends LRScheduler {
   }
 
   protected override stateFields(): [string, string][] {
-    return [['totalSteps', 'total_steps'], ['schedulePhases', '_schedule_phases'], ['cycleMomentum', 'cycle_momentum'],
-      ['useBeta1', 'use_beta1'], ...super.stateFields()];
+    return [
+      ['totalSteps', 'total_steps'],
+      ['schedulePhases', '_schedule_phases'],
+      ['cycleMomentum', 'cycle_momentum'],
+      ['useBeta1', 'use_beta1'],
+      ...super.stateFields(),
+    ];
   }
 }

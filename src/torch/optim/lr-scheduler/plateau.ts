@@ -30,9 +30,19 @@ const OPTION_KEYS = ['mode', 'factor', 'patience', 'threshold', 'thresholdMode',
 
 /** JS field -> PyTorch's attribute name in the state dict. */
 const FIELDS: [string, string][] = [
-  ['factor', 'factor'], ['minLrs', 'min_lrs'], ['patience', 'patience'], ['cooldown', 'cooldown'],
-  ['cooldownCounter', 'cooldown_counter'], ['mode', 'mode'], ['threshold', 'threshold'], ['thresholdMode', 'threshold_mode'],
-  ['best', 'best'], ['numBadEpochs', 'num_bad_epochs'], ['modeWorse', 'mode_worse'], ['eps', 'eps'], ['lastEpoch', 'last_epoch'],
+  ['factor', 'factor'],
+  ['minLrs', 'min_lrs'],
+  ['patience', 'patience'],
+  ['cooldown', 'cooldown'],
+  ['cooldownCounter', 'cooldown_counter'],
+  ['mode', 'mode'],
+  ['threshold', 'threshold'],
+  ['thresholdMode', 'threshold_mode'],
+  ['best', 'best'],
+  ['numBadEpochs', 'num_bad_epochs'],
+  ['modeWorse', 'mode_worse'],
+  ['eps', 'eps'],
+  ['lastEpoch', 'last_epoch'],
   ['lastLr', '_last_lr'],
 ];
 
@@ -94,7 +104,8 @@ export class ReduceLROnPlateau {
   step(metric: number | Tensor, epoch?: number): void {
     let current: number;
     if (metric instanceof Tensor) {
-      if (metric.numel !== 1) throw new RangeError(`${NAME}.step: metric must be a number or a one-element Tensor, got a Tensor of ${metric.numel} elements`);
+      if (metric.numel !== 1)
+        throw new RangeError(`${NAME}.step: metric must be a number or a one-element Tensor, got a Tensor of ${metric.numel} elements`);
       current = metric.item();
     } else if (typeof metric === 'number') {
       current = metric;
@@ -159,6 +170,9 @@ export class ReduceLROnPlateau {
       else if (b === 'Infinity' || b === '-Infinity') this.best = b === 'Infinity' ? Infinity : -Infinity;
       else this.best = checkNumber(where, 'best', b);
     }
-    if (this.lastLr.length === n) this.optimizer.paramGroups.forEach((g, i) => { g.lr = this.lastLr[i]!; });
+    if (this.lastLr.length === n)
+      this.optimizer.paramGroups.forEach((g, i) => {
+        g.lr = this.lastLr[i]!;
+      });
   }
 }

@@ -60,7 +60,11 @@ export class SequentialLR extends LRScheduler {
   }
 
   protected override stateFields(): [string, string][] {
-    return [['milestones', '_milestones'], ['lastEpoch', 'last_epoch'], ['lastLr', '_last_lr']];
+    return [
+      ['milestones', '_milestones'],
+      ['lastEpoch', 'last_epoch'],
+      ['lastLr', '_last_lr'],
+    ];
   }
 
   override stateDict(): SchedulerStateDict {
@@ -70,7 +74,13 @@ export class SequentialLR extends LRScheduler {
   override loadStateDict(sd: SchedulerStateDict): void {
     const subs = sd?._schedulers;
     if (subs !== undefined && (!Array.isArray(subs) || subs.length !== this.schedulers.length)) {
-      throw invalidParameterError(`${this.name}.loadStateDict`, '_schedulers', `an array of ${this.schedulers.length} state dicts`, subs, RangeError);
+      throw invalidParameterError(
+        `${this.name}.loadStateDict`,
+        '_schedulers',
+        `an array of ${this.schedulers.length} state dicts`,
+        subs,
+        RangeError,
+      );
     }
     (subs as SchedulerStateDict[] | undefined)?.forEach((s, i) => this.schedulers[i]!.loadStateDict(s));
     super.loadStateDict(sd);

@@ -105,7 +105,10 @@ export class LinearLR extends LRScheduler {
   startFactor: number;
   endFactor: number;
   totalIters: number;
-  constructor(optimizer: Optimizer<any>, options: { startFactor?: number; endFactor?: number; totalIters?: number } & SchedulerOptions = {}) {
+  constructor(
+    optimizer: Optimizer<any>,
+    options: { startFactor?: number; endFactor?: number; totalIters?: number } & SchedulerOptions = {},
+  ) {
     const o = schedulerOptions('LinearLR', options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch']);
     super('LinearLR', optimizer, o.get('lastEpoch') as number | undefined);
     // PyTorch allows 0 here, but a zero start makes the chainable formula divide by zero.
@@ -122,7 +125,7 @@ export class LinearLR extends LRScheduler {
   }
   protected override closedFormLr(): number[] {
     const d = this.endFactor - this.startFactor;
-    return this.baseLrs.map((b) => b * (this.startFactor + d * Math.min(this.totalIters, this.lastEpoch) / this.totalIters));
+    return this.baseLrs.map((b) => b * (this.startFactor + (d * Math.min(this.totalIters, this.lastEpoch)) / this.totalIters));
   }
   protected override stateFields(): [string, string][] {
     return [['startFactor', 'start_factor'], ['endFactor', 'end_factor'], ['totalIters', 'total_iters'], ...super.stateFields()];
