@@ -265,6 +265,7 @@ export class OptionReader<O extends object = Record<string, unknown>> {
     return check(this.prefix + name, v);
   }
 
+  /** An integer; the range defaults to positive (channels, classes, sizes), `{}` allows any. */
   int(name: string, fallback?: number, range: NumberRange = { min: 1 }): number {
     return this.value(name, fallback, (n, v) => checkInt(this.where, n, v, range));
   }
@@ -290,6 +291,7 @@ export class OptionReader<O extends object = Record<string, unknown>> {
     return this.value(name, fallback, (n, v) => checkChoice(this.where, n, v, choices));
   }
 
+  /** An integer list; the rule defaults to positive entries, any length but empty. */
   intList(name: string, fallback?: readonly number[], rule: IntListRule = { min: 1 }): number[] {
     const v = this.get(name);
     if (v === undefined && fallback !== undefined) return checkIntList(this.where, this.prefix + name, fallback, rule);
@@ -303,7 +305,7 @@ export class OptionReader<O extends object = Record<string, unknown>> {
     return new OptionReader<N>(this.where, v as N, known, `${this.prefix}${name}.`);
   }
 
-  /** A value `check` accepts; it returns an error message's `expected` phrase when it refuses. */
+  /** A value `accept` allows; when it refuses, the error says `expected` (a TypeError unless `kind` says otherwise). */
   custom<T>(name: string, fallback: T | undefined, accept: (v: unknown) => boolean, expected: string, kind: ErrorClass = TypeError): T {
     return this.value(name, fallback, (n, v) => {
       if (!accept(v)) throw invalidParameterError(this.where, n, expected, v, kind);

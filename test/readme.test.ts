@@ -1,8 +1,9 @@
 // Every TypeScript snippet in README.md runs: each ```ts / ```typescript block is written to a
 // temporary .mts file, with its imports of 'segkit' and 'segkit/torch' pointed at the source
 // (src/index.ts, src/torch/index.ts), and run with `node --import tsx` from the repository root.
-// A snippet that exits non-zero fails with its README line and the child's stderr. Blocks that
-// are not meant to run say so by their fence: ```sh for commands, ```text for output.
+// A snippet that exits non-zero or leaves tensors alive fails with its README line and the
+// child's stderr. Blocks that are not meant to run say so by their fence: ```sh for commands,
+// ```text for output.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -79,7 +80,15 @@ for (const [i, s] of snippets.entries()) {
   test(`README.md:${s.line} runs (${firstCode.trim().slice(0, 60)})`, (t) => {
     // .mts: an ES module wherever the temporary folder is (there is no package.json there).
     const file = join(dir, `snippet-${i + 1}-line-${s.line}.mts`);
-    writeFileSync(file, `${toSourceImports(s.code)}\n`);
+    // The snippet's own statements run first; then every tensor it made must have been freed.
+    const leakCheck = [
+      `import { liveTensors as __liveTensors } from '${pathToFileURL(join(root, 'src', 'torch', 'index.ts')).href}';`,
+      'if (__liveTensors() !== 0) {',
+      "  console.error('the snippet left', __liveTensors(), 'tensor(s) alive: free them with torch.tidy or dispose');",
+      '  process.exitCode = 3;',
+      '}',
+    ].join('\n');
+    writeFileSync(file, `${toSourceImports(s.code)}\n${leakCheck}\n`);
     const started = Date.now();
     // One libtorch thread unless the caller says otherwise: the snippets are small, and on a busy
     // machine OpenMP threads that wait for each other make them many times slower.
