@@ -4,7 +4,8 @@
 // cSE.1.weight`), CenterBlock is two Conv2dReLU (`center.0.0.weight`). Also smp's
 // initialize_decoder / initialize_head.
 import { nn, type Tensor } from '../../../torch/index.js';
-import { checkChoice } from '../../../validate.js';
+
+import { checkChoice, outOfRangeError } from '../../../validate.js';
 import { normLayer, type NormSpec } from './norm.js';
 
 /** Conv -> norm -> ReLU as one Sequential (smp's Conv2dReLU); the conv has a bias only without a norm. */
@@ -57,7 +58,7 @@ export class SCSEModule extends nn.Module {
     super();
     const squeezed = Math.floor(inChannels / reduction);
     const reduced = options.atLeastOneChannel ? Math.max(1, squeezed) : squeezed;
-    if (reduced < 1) throw new RangeError(`SCSEModule: inChannels (${inChannels}) must be at least the reduction (${reduction})`);
+    if (reduced < 1) throw outOfRangeError('SCSEModule', 'inChannels', `at least the reduction (${reduction})`, inChannels);
     this.cSE = this.registerModule(
       'cSE',
       new nn.Sequential(

@@ -30,6 +30,8 @@ export interface CommonDefaults {
   encoderName?: string;
   /** The only encoder the architecture accepts (a paper's fixed network). */
   fixedEncoder?: string;
+  /** The architecture has its own contracting path: no encoder options are read. */
+  noEncoder?: boolean;
   /** Depth range [minDepth, maxDepth] (default 1..5) and default (5). */
   minDepth?: number;
   maxDepth?: number;
@@ -50,8 +52,10 @@ export function readModelOptions<O extends object>(
   return { o, c: commonOptions(o, defaults) };
 }
 
-/** The common options from a reader; see readModelOptions. */
-export function commonOptions(o: OptionReader<object>, defaults: CommonDefaults = {}): CommonOptions {
+function encoderOptions(
+  o: OptionReader<object>,
+  defaults: CommonDefaults,
+): Pick<CommonOptions, 'encoderName' | 'encoderDepth' | 'encoderWeights'> {
   const fixed = defaults.fixedEncoder;
   const encoderName =
     fixed !== undefined
@@ -63,14 +67,18 @@ export function commonOptions(o: OptionReader<object>, defaults: CommonDefaults 
     minDepth === maxDepth
       ? o.choice('encoderDepth', [minDepth], minDepth)
       : o.int('encoderDepth', defaults.depth ?? maxDepth, { min: minDepth, max: maxDepth });
-  const weights = o.get('encoderWeights') ?? null;
-  if (weights !== null && typeof weights !== 'string') {
-    throw invalidParameterError(o.where, 'encoderWeights', "null, 'imagenet' or a file path", weights);
+  const encoderWeights = o.get('encoderWeights') ?? null;
+  if (encoderWeights !== null && typeof encoderWeights !== 'string') {
+    throw invalidParameterError(o.where, 'encoderWeights', "null, 'imagenet' or a file path", encoderWeights);
   }
+  return { encoderName, encoderDepth, encoderWeights };
+}
+
+/** The common options from a reader; see readModelOptions. */
+export function commonOptions(o: OptionReader<object>, defaults: CommonDefaults = {}): CommonOptions {
+  const encoder = defaults.noEncoder ? { encoderName: 'none', encoderDepth: 5, encoderWeights: null } : encoderOptions(o, defaults);
   return {
-    encoderName,
-    encoderDepth,
-    encoderWeights: weights,
+    ...encoder,
     inChannels: o.int('inChannels', 3),
     classes: o.int('classes', 1),
     activation: checkActivation(o.where, 'activation', o.get('activation')),

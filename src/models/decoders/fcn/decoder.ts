@@ -11,6 +11,7 @@
 // the output back, so the score maps line up without offsets and no compute goes into the
 // 100-pixel border. Parameters are the same as the Caffe nets'.
 import { nn, F, type Tensor } from '../../../torch/index.js';
+import { checkChoice } from '../../../validate.js';
 import { initBilinear_ } from './bilinear.js';
 
 /** Which FCN: the stride of its last upsampling (32s: pool5 only, 16s: + pool4, 8s: + pool3). */
@@ -58,8 +59,7 @@ export class FCNDecoder extends nn.Module {
     fcChannels = 4096,
   ) {
     super();
-    if (stride !== 32 && stride !== 16 && stride !== 8)
-      throw new RangeError(`FCNDecoder: stride must be 32, 16 or 8, got ${String(stride)}`);
+    checkChoice('FCNDecoder', 'stride', stride, [32, 16, 8]);
     this.fc6 = this.registerModule('fc6', new nn.Conv2d(512, fcChannels, 7, { padding: 3 }));
     this.relu6 = this.registerModule('relu6', new nn.ReLU({ inplace: true }));
     this.drop6 = this.registerModule('drop6', new nn.Dropout({ p: 0.5 }));

@@ -2,6 +2,7 @@
 // `p5`, `p4.skip_conv`, `seg_blocks.0.block.0.block.0` (conv), `.block.1` (GroupNorm).
 import type { InterpolateMode } from '../../../torch/nn/functional/sampling.js';
 import { torch, nn, F, type Tensor } from '../../../torch/index.js';
+import { checkInt } from '../../../validate.js';
 
 export type MergePolicy = 'add' | 'cat';
 
@@ -109,7 +110,7 @@ export class FPNDecoder extends nn.Module {
   constructor(encoderChannels: number[], o: FPNDecoderOptions) {
     super();
     this.outChannels = o.mergePolicy === 'add' ? o.segmentationChannels : o.segmentationChannels * 4;
-    if (o.encoderDepth < 3) throw new RangeError(`FPN: encoderDepth must be at least 3 for the FPN decoder, got ${o.encoderDepth}`);
+    checkInt('FPNDecoder', 'encoderDepth', o.encoderDepth, { min: 3, max: 5 });
     const ch = [...encoderChannels].reverse().slice(0, o.encoderDepth + 1);
     this.p5 = this.registerModule('p5', new nn.Conv2d(ch[0]!, o.pyramidChannels, 1));
     this.p4 = this.registerModule('p4', new FPNBlock(o.pyramidChannels, ch[1]!, o.interpolationMode));

@@ -1,6 +1,7 @@
 // smp's PAN decoder (decoders/pan/decoder.py at commit 5006616) with its module names:
 // `fpa.branch1.1.conv`, `fpa.mid.0.conv`, `fpa.down1.1.conv`, ..., `gau3.conv1.1.conv`, `gau3.conv2.conv`.
 import { nn, F, type Tensor } from '../../../torch/index.js';
+import { checkInt } from '../../../validate.js';
 
 /** Conv (with bias), BatchNorm, optional ReLU, optional 2x bilinear upsampling: smp's ConvBnRelu. */
 export class ConvBnRelu extends nn.Module {
@@ -160,7 +161,7 @@ export class PANDecoder extends nn.Module {
 
   constructor(encoderChannels: number[], encoderDepth: number, decoderChannels: number, interpolationMode: Upscale = 'bilinear') {
     super();
-    if (encoderDepth < 3) throw new RangeError(`PAN: encoderDepth must be at least 3 for the PAN decoder, got ${encoderDepth}`);
+    checkInt('PANDecoder', 'encoderDepth', encoderDepth, { min: 3, max: 5 });
     const ch = encoderChannels.slice(2);
     this.fpa = this.registerModule('fpa', new FPABlock(ch[ch.length - 1]!, decoderChannels));
     if (encoderDepth === 5) this.gau3 = this.registerModule('gau3', new GAUBlock(ch[2]!, decoderChannels, interpolationMode));

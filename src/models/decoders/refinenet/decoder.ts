@@ -5,6 +5,7 @@
 // My_net_util.m): 3x3 adaptation convs without bias, RCU = ReLU, 3x3 conv (bias), ReLU, 3x3
 // conv (no bias), + input; pooling blocks = 5x5 max-pool (stride 1) then 3x3 conv (no bias).
 import { nn, F, type Tensor } from '../../../torch/index.js';
+import { checkIntList } from '../../../validate.js';
 
 /** Residual Conv Unit (Lin et al. 2017, Fig. 2(b)): ReLU, 3x3 conv, ReLU, 3x3 conv, plus the input; no BatchNorm. */
 export class ResidualConvUnit extends nn.Module {
@@ -149,11 +150,7 @@ export class RefineNetDecoder extends nn.Module {
   constructor(encoderChannels: number[], o: RefineNetDecoderOptions) {
     super();
     const used = encoderChannels.slice(2).reverse();
-    if (used.length !== o.channels.length) {
-      throw new RangeError(
-        `RefineNet: decoderChannels must have ${used.length} entries (one per RefineNet block), got ${o.channels.length}`,
-      );
-    }
+    checkIntList('RefineNetDecoder', 'channels', o.channels, { min: 1, length: used.length, why: 'one per RefineNet block' });
     this.wide = used.map((c) => c > 512);
     this.encoderDropout = this.registerModule('encoder_dropout', new nn.Dropout({ p: o.dropout }));
     let previous: number | null = null;

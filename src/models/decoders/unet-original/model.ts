@@ -47,7 +47,7 @@ export class UNetOriginal<const O extends UNetOriginalOptions = NoOptions> exten
       );
     }
     const o = new OptionReader('UNetOriginal', options, keys);
-    const c = commonOptions(o, { fixedEncoder: 'none', minDepth: 5 });
+    const c = commonOptions(o, { noEncoder: true });
     const batchNorm = o.bool('batchNorm', false);
     const dropout = o.probability('dropout', 0.5);
     [this.encoder, this.decoder, this.segmentationHead] = buildOrDispose(this, () => {
