@@ -7,6 +7,7 @@ export { Sequential, ModuleList, ModuleDict, chainLink } from './containers.js';
 export { Conv2d, ConvTranspose2d, type Conv2dOptions, type ConvTranspose2dOptions, type PaddingMode } from './layers/conv.js';
 export { Linear, Identity, Flatten, type LinearOptions } from './layers/linear.js';
 export { BatchNorm2d, GroupNorm, type BatchNorm2dOptions, type GroupNormOptions } from './layers/normalization.js';
+export { InstanceNorm2d, LayerNorm, type InstanceNorm2dOptions, type LayerNormOptions } from './layers/sample-norm.js';
 export { ReLU, ReLU6, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Hardswish, Softmax2d } from './layers/activation.js';
 export { MaxPool2d, MaxUnpool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './layers/pooling.js';
 export { Upsample, type UpsampleOptions } from './layers/upsampling.js';

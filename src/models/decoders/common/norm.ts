@@ -107,40 +107,6 @@ export class LayerNorm2d extends nn.Module {
   }
 }
 
-/** nn.InstanceNorm2d's defaults: statistics of each image, no affine parameters, no running stats. */
-export class InstanceNorm2d extends nn.Module {
-  readonly eps: number;
-  readonly momentum: number;
-
-  constructor(
-    readonly numFeatures: number,
-    options: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean } = {},
-  ) {
-    super();
-    this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
-    const affine = options.affine ?? false;
-    const track = options.trackRunningStats ?? false;
-    this.registerParameter('weight', affine ? torch.ones([numFeatures]) : null);
-    this.registerParameter('bias', affine ? torch.zeros([numFeatures]) : null);
-    this.registerBuffer('running_mean', track ? torch.zeros([numFeatures]) : null);
-    this.registerBuffer('running_var', track ? torch.ones([numFeatures]) : null);
-  }
-
-  forward(x: Tensor): Tensor {
-    const runningMean = this.getBuffer('running_mean') ?? null;
-    return F.instanceNorm(x, {
-      weight: this.getParameter('weight') ?? null,
-      bias: this.getParameter('bias') ?? null,
-      runningMean,
-      runningVar: this.getBuffer('running_var') ?? null,
-      useInputStats: this.training || runningMean === null,
-      momentum: this.momentum,
-      eps: this.eps,
-    });
-  }
-}
-
 /** smp's get_norm_layer: the module after a decoder conv. */
 export function normLayer(spec: NormSpec, channels: number): nn.Module {
   const { type, ...options } = spec;
@@ -152,7 +118,7 @@ export function normLayer(spec: NormSpec, channels: number): nn.Module {
     case 'layernorm':
       return new LayerNorm2d(channels, options);
     case 'instancenorm':
-      return new InstanceNorm2d(channels, options);
+      return new nn.InstanceNorm2d(channels, options);
     case 'identity':
       return new nn.Identity();
   }
