@@ -11,6 +11,19 @@ import * as init from '../init.js';
 import { checkInt, readOptions } from '../../../validate.js';
 import { factory, py, pyFloat, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
 
+/**
+ * The state PyTorch's _NormBase registers for BatchNorm and InstanceNorm: weight and bias with
+ * `affine` (uninitialised: the layer sets them), running mean, variance and batch count with
+ * `track` (zeros, ones, 0).
+ */
+export function registerNormState(m: Module, numFeatures: number, affine: boolean, track: boolean, f: ReturnType<typeof factory>): void {
+  m.registerParameter('weight', affine ? empty([numFeatures], f) : null);
+  m.registerParameter('bias', affine ? empty([numFeatures], f) : null);
+  m.registerBuffer('running_mean', track ? zeros([numFeatures], f) : null);
+  m.registerBuffer('running_var', track ? ones([numFeatures], f) : null);
+  m.registerBuffer('num_batches_tracked', track ? tensor(0, { dtype: 'int64', device: f.device }) : null);
+}
+
 export interface BatchNorm2dOptions extends LayerFactoryOptions {
   eps?: number;
   /** Weight of the new batch in the running averages; null averages all batches so far equally. */
@@ -36,12 +49,7 @@ export class BatchNorm2d extends Module {
     this.momentum = o.get('momentum') === null ? null : o.number('momentum', 0.1);
     this.affine = o.bool('affine', true);
     this.trackRunningStats = o.bool('trackRunningStats', true);
-    const f = factory(o);
-    this.registerParameter('weight', this.affine ? empty([numFeatures], f) : null);
-    this.registerParameter('bias', this.affine ? empty([numFeatures], f) : null);
-    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
-    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], f) : null);
-    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? tensor(0, { dtype: 'int64', device: f.device }) : null);
+    registerNormState(this, numFeatures, this.affine, this.trackRunningStats, factory(o));
     this.resetParameters();
   }
 

@@ -3,12 +3,13 @@
 // running statistics unless asked, as torch.nn.InstanceNorm2d) and LayerNorm (over the last
 // dimensions, with an elementwise affine by default).
 import type { Tensor } from '../../tensor.js';
-import { empty, ones, tensor, zeros } from '../../ops/creation.js';
+import { ones, zeros } from '../../ops/creation.js';
 import { instanceNorm, layerNorm } from '../functional/norm.js';
 import { Module } from '../module.js';
 import * as init from '../init.js';
 import { checkInt, checkIntList, readOptions } from '../../../validate.js';
 import { factory, py, pyFloat, FACTORY_KEYS, type LayerFactoryOptions } from './common.js';
+import { registerNormState } from './normalization.js';
 
 export interface InstanceNorm2dOptions extends LayerFactoryOptions {
   eps?: number;
@@ -37,12 +38,7 @@ export class InstanceNorm2d extends Module {
     this.momentum = o.number('momentum', 0.1, { min: 0, max: 1 });
     this.affine = o.bool('affine', false);
     this.trackRunningStats = o.bool('trackRunningStats', false);
-    const f = factory(o);
-    this.registerParameter('weight', this.affine ? empty([numFeatures], f) : null);
-    this.registerParameter('bias', this.affine ? empty([numFeatures], f) : null);
-    this.registerBuffer('running_mean', this.trackRunningStats ? zeros([numFeatures], f) : null);
-    this.registerBuffer('running_var', this.trackRunningStats ? ones([numFeatures], f) : null);
-    this.registerBuffer('num_batches_tracked', this.trackRunningStats ? tensor(0, { dtype: 'int64', device: f.device }) : null);
+    registerNormState(this, numFeatures, this.affine, this.trackRunningStats, factory(o));
     if (this.affine) {
       init.ones_(this.getParameter('weight')!);
       init.zeros_(this.getParameter('bias')!);
