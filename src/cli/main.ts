@@ -2,6 +2,7 @@
 // The segkit command line.
 import { Command, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
+import { registerDataCommands } from './data.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -66,6 +67,8 @@ program
       await runDemo({ epochs: opts.epochs, lr: opts.lr, batchSize: opts.batchSize, seed: opts.seed, dir: opts.data });
     },
   );
+
+registerDataCommands(program);
 
 program.parseAsync().catch((e: Error) => {
   console.error(`segkit: ${e.message}`);

@@ -35,6 +35,27 @@ export class Random {
     return a;
   }
 
+  /**
+   * An independent stream for one (seed, ...keys), e.g. (seed, epoch) for a shuffle or
+   * (seed, epoch, batchIndex) for a batch's augmentation: the same keys give the same stream
+   * whatever order the streams are made in, which is what makes prefetching deterministic.
+   */
+  static derive(seed: number, ...keys: readonly (number | string)[]): Random {
+    let h = mix32((checkInt('Random.derive', 'seed', seed) >>> 0) ^ 0x9e3779b9);
+    h = absorb(h, Math.floor(seed / 2 ** 32));
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (typeof k === 'string') {
+        for (let c = 0; c < k.length; c++) h = absorb(h, k.charCodeAt(c));
+        h = absorb(h, k.length);
+      } else {
+        checkInt('Random.derive', `keys[${i}]`, k);
+        h = absorb(absorb(h, k), Math.floor(k / 2 ** 32));
+      }
+    }
+    return new Random(mix32(h ^ keys.length));
+  }
+
   getState(): number {
     return this.s;
   }
@@ -42,4 +63,18 @@ export class Random {
   setState(state: number): void {
     this.s = checkInt('Random.setState', 'state', state, { min: 0, max: 0xffffffff });
   }
+}
+
+/** lowbias32 (C. Wellons): a 32-bit finaliser whose output bits each depend on every input bit. */
+function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+function absorb(h: number, part: number): number {
+  return mix32((h + 0x9e3779b9 + (part >>> 0)) >>> 0);
 }
