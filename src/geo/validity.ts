@@ -35,6 +35,20 @@ function distinctVertices(ring: Ring): [number, number][] {
   return out;
 }
 
+/** A vertex that occurs twice in the ring (not counting the closing repeat), or null. */
+function repeatedVertex(v: [number, number][]): [number, number] | null {
+  if (v.length <= 32) {
+    // Building rings are short: comparing pairs beats sorting.
+    for (let i = 0; i < v.length; i++) {
+      for (let j = i + 1; j < v.length; j++) if (v[i]![0] === v[j]![0] && v[i]![1] === v[j]![1]) return v[i]!;
+    }
+    return null;
+  }
+  const sorted = [...v].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (let i = 1; i < sorted.length; i++) if (sorted[i]![0] === sorted[i - 1]![0] && sorted[i]![1] === sorted[i - 1]![1]) return sorted[i]!;
+  return null;
+}
+
 function orient(ax: number, ay: number, bx: number, by: number, cx: number, cy: number): number {
   return (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
 }
@@ -78,12 +92,8 @@ export function polygonProblem(polygon: Polygon): string | null {
   for (let r = 0; r < polygon.length; r++) {
     const v = distinctVertices(polygon[r]!);
     if (v.length < 3) return `ring ${r} has fewer than 3 distinct vertices`;
-    const seen = new Set<string>();
-    for (const p of v) {
-      const key = `${p[0]},${p[1]}`;
-      if (seen.has(key)) return `ring ${r} passes twice through ${key.replace(',', ', ')}`;
-      seen.add(key);
-    }
+    const twice = repeatedVertex(v);
+    if (twice) return `ring ${r} passes twice through ${twice[0]}, ${twice[1]}`;
     const n = v.length;
     for (let k = 0; k < n; k++) {
       const a = v[k]!;
