@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { torch } from '../src/index.js';
 import type { Dataset, Sample, SampleMeta } from '../src/data/dataset.js';
-import { applySplit, kFold, loadSplit, randomSplit, saveSplit, spatialBlocks, type Split } from '../src/data/split.js';
+import { spatialBlocks } from '../src/data/spatial-blocks.js';
+import { applySplit, kFold, loadSplit, randomSplit, saveSplit, type Split } from '../src/data/split.js';
 import { assertThrows, tensorTest } from './helpers.js';
 
 const TILES = join(dirname(fileURLToPath(import.meta.url)), 'data', 'oam-catanduanes');

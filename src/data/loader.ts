@@ -3,21 +3,13 @@
 // the current batch; collating and the transform run torch ops, so they run here, on the JS
 // thread, when the consumer asks for the batch. What a batch holds and how it is augmented
 // depends on (seed, epoch, batch index) only, never on prefetch, concurrency or timing.
+import type { Transform } from './augment/transform.js';
 import { checkInt, invalidParameterError, readOptions, show } from '../validate.js';
 import { defaultCollate, disposeSample } from './collate.js';
 import type { Batch, Dataset, Sample } from './dataset.js';
 import { Random } from './random.js';
 import { RandomSampler, type Sampler, SequentialSampler } from './samplers.js';
 import { isTensor } from '../torch/index.js';
-
-/**
- * A batch-level augmentation, as src/data/augment/ defines it: consumes its input batch and
- * returns one the caller owns. The loader gives each batch its own Random.
- */
-export interface Transform {
-  readonly name: string;
-  apply(batch: Batch, random: Random): Batch;
-}
 
 /** Options of `DataLoader`, named as torch.utils.data.DataLoader's. */
 export interface DataLoaderOptions {

@@ -284,3 +284,17 @@ export function allclose(a: Tensor, b: Tensor, options?: { rtol?: number; atol?:
     options?.equalNan ?? false,
   ) as boolean;
 }
+
+// smp's Dice and Jaccard take probabilities as logsigmoid(x).exp(), which keeps gradients alive
+// where sigmoid saturates; its soft scores clamp with one bound.
+const LOG_SIGMOID = aten('log_sigmoid');
+/** log(sigmoid(x)), computed stably for large |x| (PyTorch's `F.logsigmoid`). */
+export function logsigmoid(input: Tensor): Tensor {
+  return wrap(native.call(LOG_SIGMOID, tid(input, 'F.logsigmoid', 'input')));
+}
+
+const CLAMP_MIN = aten('clamp_min');
+/** max(x, min) element-wise (PyTorch's `Tensor.clamp_min`); the gradient passes where x >= min. */
+export function clampMin(input: Tensor, min: number): Tensor {
+  return wrap(native.call(CLAMP_MIN, tid(input, 'torch.clampMin', 'input'), checkNumber('torch.clampMin', 'min', min)));
+}

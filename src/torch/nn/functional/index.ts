@@ -2,7 +2,17 @@
 export * from './conv.js';
 export * from './norm.js';
 export * from './pooling.js';
-export { interpolate, pad, type InterpolateMode, type InterpolateOptions } from './sampling.js';
+export {
+  interpolate,
+  pad,
+  gridSample,
+  affineGrid,
+  type InterpolateMode,
+  type InterpolateOptions,
+  type GridSampleMode,
+  type GridSamplePaddingMode,
+  type GridSampleOptions,
+} from './sampling.js';
 export * from './dropout.js';
 export * from './loss.js';
 export {
@@ -21,5 +31,6 @@ export {
   tanh,
   softmax,
   logSoftmax,
+  logsigmoid,
 } from '../../ops/math.js';
 export { oneHot } from '../../ops/reduce.js';
