@@ -208,3 +208,13 @@ export function bincount(input: Tensor, options?: { weights?: Tensor; minlength?
   const w = options?.weights ? tid(options.weights, 'torch.bincount', 'weights') : null;
   return wrap(native.call(BINCOUNT, tid(input, 'torch.bincount', 'input'), w, options?.minlength ?? 0));
 }
+
+const AMINMAX = aten('aminmax');
+/** The minimum and maximum in one pass (PyTorch's aminmax), over all elements or along `dim`. */
+export function aminmax(input: Tensor, options?: { dim?: number; keepdim?: boolean }): { min: Tensor; max: Tensor } {
+  checkOptionKeys('torch.aminmax', options, ['dim', 'keepdim']);
+  const dim = options?.dim === undefined ? null : checkInt('torch.aminmax', 'dim', options.dim);
+  const keepdim = options?.keepdim === undefined ? false : checkBool('torch.aminmax', 'keepdim', options.keepdim);
+  const [lo, hi] = native.call(AMINMAX, tid(input, 'torch.aminmax', 'input'), dim, keepdim) as [number, number];
+  return { min: wrap(lo), max: wrap(hi) };
+}

@@ -303,3 +303,17 @@ export function detach(input: Tensor): Tensor {
 export function sharesStorage(a: Tensor, b: Tensor): boolean {
   return native.sameStorage(tid(a, 'sharesStorage', 'a'), tid(b, 'sharesStorage', 'b'));
 }
+
+const DIAGONAL = aten('diagonal');
+/** A view of the diagonal of the (dim1, dim2) planes, shifted by `offset` (PyTorch's diagonal). */
+export function diagonal(input: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
+  return wrap(
+    native.call(
+      DIAGONAL,
+      tid(input, 'torch.diagonal', 'input'),
+      checkInt('torch.diagonal', 'offset', offset),
+      checkInt('torch.diagonal', 'dim1', dim1),
+      checkInt('torch.diagonal', 'dim2', dim2),
+    ),
+  );
+}
