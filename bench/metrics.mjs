@@ -47,6 +47,7 @@ const mask6 = torch.rand([8, 6, 256, 256]).gt(0.5).long();
 const classes6 = torch.randint(0, 6, [8, 256, 256]);
 const target6 = torch.randint(0, 6, [8, 256, 256]);
 
+/** @type {[string, import("../dist/metrics/index.js").AccumulatorOptions, import("../dist/index.js").Tensor, import("../dist/index.js").Tensor][]} */
 const CASES = [
   ['binary 8x1x256x256: iouScore, f1Score (micro)', { mode: 'binary', threshold: 0.5 }, probs1, mask1],
   [

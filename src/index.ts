@@ -12,3 +12,8 @@ export { Random } from './data/random.js';
 export type { DType, MemoryFormat, TypedArray, FactoryOptions, TensorData, ToOptions, ValuesIndices, BuildInfo } from './torch/index.js';
 export * from './models/index.js';
 export * as validate from './validate.js';
+export * as data from './data/index.js';
+export * as geo from './geo/index.js';
+export * as rle from './rle.js';
+export * as losses from './losses/index.js';
+export * as metrics from './metrics/index.js';

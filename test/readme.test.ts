@@ -48,8 +48,13 @@ function toSourceImports(code: string): string {
   const targets: Record<string, string> = {
     segkit: pathToFileURL(join(root, 'src', 'index.ts')).href,
     'segkit/torch': pathToFileURL(join(root, 'src', 'torch', 'index.ts')).href,
+    'segkit/rle': pathToFileURL(join(root, 'src', 'rle.ts')).href,
+    'segkit/geo': pathToFileURL(join(root, 'src', 'geo', 'index.ts')).href,
   };
-  return code.replace(/(['"])(segkit(?:\/torch)?)\1/g, (_whole, quote: string, name: string) => `${quote}${targets[name]}${quote}`);
+  return code.replace(
+    /(['"])(segkit(?:\/(?:torch|rle|geo))?)\1/g,
+    (_whole, quote: string, name: string) => `${quote}${targets[name]}${quote}`,
+  );
 }
 
 const blocks = fencedBlocks(readme);
