@@ -210,3 +210,48 @@ test('segkit data check exits 1 on a bad set, 0 on a good one, and --json prints
     return true;
   });
 });
+
+test('segkit data stats prints the SpaceNet raster statistics; preview writes a grid; convert writes the Tianchi layout', async (t) => {
+  const run = promisify(execFile);
+  const cli = join(ROOT, 'src/cli/main.ts');
+  const stats = JSON.parse(
+    (await run(process.execPath, ['--import', 'tsx', cli, 'data', 'stats', SPACENET, '--size', '300', '--json'], { cwd: ROOT })).stdout,
+  );
+  assert.equal(stats.samples, 9);
+  assert.equal(stats.bands, 1);
+  // Every valid pixel of the 900x900 raster counts once (nodata 0 left out); the 9 windows tile it exactly.
+  const { openRaster } = await import('../src/geo/geotiff.js');
+  const raster = await openRaster(join(SPACENET, 'sample_geotiff.tif'));
+  const all = (await raster.readWindow({ x: 0, y: 0, width: 900, height: 900 })) as Uint16Array;
+  await raster.close();
+  const valid = all.filter((v) => v !== 0);
+  assert.equal(stats.count, valid.length);
+  const mean = valid.reduce((a, b) => a + b, 0) / valid.length;
+  assert.ok(Math.abs(stats.mean[0] - mean) < 1e-6, `mean ${stats.mean[0]} vs ${mean}`);
+  assert.equal(
+    stats.min[0],
+    valid.reduce((a, b) => Math.min(a, b)),
+  );
+  assert.equal(
+    stats.max[0],
+    valid.reduce((a, b) => Math.max(a, b)),
+  );
+  assert.deepEqual(stats.stretch, { kind: 'stretch', low: stats.p2, high: stats.p98 });
+
+  const dir = await tempDir(t);
+  const png = join(dir, 'grid.png');
+  await run(process.execPath, ['--import', 'tsx', cli, 'data', 'preview', KAVRE, '--out', png, '--cell', '64'], { cwd: ROOT });
+  const meta = await sharp(png).metadata();
+  assert.equal(meta.format, 'png');
+  assert.deepEqual([meta.width, meta.height], [3 * 64 + 2 * 2, 2 * 64 + 2], '5 samples in a 3x2 grid of 64-px cells with 2-px gaps');
+
+  const out = join(dir, 'tianchi');
+  const converted = await run(process.execPath, ['--import', 'tsx', cli, 'data', 'convert', KAVRE, '--to', 'tianchi', '--out', out], {
+    cwd: ROOT,
+  });
+  assert.match(converted.stdout, /5 sample\(s\) written/);
+  assert.match(converted.stderr, /ignored \(no-data\) pixel\(s\) written as background/);
+  const csv = (await readFile(join(out, 'train_mask.csv'), 'utf8')).trim().split('\n');
+  assert.equal(csv.length, 5);
+  for (const line of csv) assert.match(line, /^OAM-\d+-\d+-\d+\.jpg\t(\d+ \d+( \d+ \d+)*)?$/);
+});

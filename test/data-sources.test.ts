@@ -343,3 +343,23 @@ test('tiles: region folders open together, each tile grouped by its region', asy
     ],
   );
 });
+
+tensorTest('8-bit images scale in libtorch to the values scaleToFloat computes, stretch and no-data included', async () => {
+  const { imageTensor } = await import('../src/data/sources/common.js');
+  const { decodeImage } = await import('../src/data/decode.js');
+  const { scaleToFloat } = await import('../src/data/normalize.js');
+  const image = await decodeImage(join(KAVRE, 'OAM-1546876-881009-21.png'));
+  assert.ok(image.valid !== null);
+  for (const scaling of [{ kind: 'divide', by: 255 } as const, { kind: 'stretch', low: [10, 20, 30], high: [200, 210, 250] } as const]) {
+    const expected = scaleToFloat(image, scaling);
+    const t = imageTensor(image, scaling);
+    try {
+      const got = t.toArray() as Float32Array;
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i]! - expected[i]!));
+      assert.ok(worst <= 1e-7, `${scaling.kind}: max |diff| ${worst}`);
+    } finally {
+      t.dispose();
+    }
+  }
+});

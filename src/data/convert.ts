@@ -48,7 +48,9 @@ export async function encodePng(img: DecodedImage, path: string): Promise<Buffer
     ...(img.bitDepth === 16 ? { depth: 'ushort' as const } : {}),
   };
   let s = sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), { raw });
+  // sharp widens 1-band raw input to sRGB unless told the output is grey.
   if (img.bitDepth === 16) s = s.toColourspace(img.channels === 1 ? 'grey16' : 'rgb16');
+  else if (img.channels === 1) s = s.toColourspace('b-w');
   return s.png({ compressionLevel: 6 }).toBuffer();
 }
 
@@ -111,6 +113,7 @@ export async function convertOpened(ds: AnyDataset, options: ConvertOptions): Pr
       const png = kind === 'jpeg' || kind === 'png' ? bytes! : await encodePng(await ds.readImage(i), meta.path);
       await writeFile(join(imagesDir, imageName), png);
       const maskPng = await sharp(Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength), { raw: { width: w, height: h, channels: 1 } })
+        .toColourspace('b-w')
         .png()
         .toBuffer();
       await writeFile(join(out, 'masks', `${stem}.png`), maskPng);

@@ -305,7 +305,9 @@ export async function decodeMask(input: string | Uint8Array, options?: { path?: 
       file,
       `expected a lossless mask (PNG, TIFF, lossless WebP), got ${format === 'jpeg' ? 'a JPEG' : 'a lossy WebP'}: lossy compression blurs the edges between classes into values that are no class; save masks as PNG`,
     );
-  if (format === 'png') return maskFromPng(where, bytes, file, header);
+  // Palette and sub-byte PNGs need their stored indices (fast-png, on this thread); the rest
+  // decode in sharp, off the main thread, so a loader's prefetching overlaps them.
+  if (format === 'png' && (header.colorType === 'palette' || (header.bitDepth ?? 8) < 8)) return maskFromPng(where, bytes, file, header);
   // Alpha is dropped (alphaAsNodata): it says nothing about the class.
   const img =
     format === 'tiff'

@@ -1,12 +1,12 @@
 // What every source shares: its common options, file listing, mask checks and building a Sample.
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { torch } from '../../torch/index.js';
+import { type Tensor, torch } from '../../torch/index.js';
 import { type OptionReader, is, show } from '../../validate.js';
 import { DEFAULT_IGNORE_INDEX, type Sample, type SampleMeta } from '../dataset.js';
 import { DEFAULT_MAX_PIXELS, type DecodedImage } from '../decode.js';
 import { BandStats, stretchFromStats } from '../band-stats.js';
-import type { Scaling } from '../normalize.js';
+import { type Scaling, scaleToFloat } from '../normalize.js';
 
 /** Image files a source lists, by extension (the bytes are sniffed when decoded). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png', '.tif', '.tiff', '.webp'];
@@ -168,17 +168,37 @@ export function checkChannels(channels: number, settings: CommonSettings, path: 
   }
 }
 
-/** Tensors of one sample; the arrays are copied, so callers may reuse them. */
-export function buildSample(
-  image: Float32Array,
-  shape: readonly [number, number, number],
-  mask: Uint8Array | Uint16Array,
-  meta: SampleMeta,
-): Sample {
-  const img = torch.tensor(image, { shape: [...shape] });
+/**
+ * The image as float32 [C, H, W] in [0, 1] (pixels without data 0). 8-bit images scale in
+ * libtorch (a uint8 tensor, one conversion, one multiply), deeper ones through scaleToFloat.
+ */
+export function imageTensor(image: DecodedImage, scaling: Scaling): Tensor {
+  const shape = [image.channels, image.height, image.width];
+  if (!(image.data instanceof Uint8Array)) return torch.tensor(scaleToFloat(image, scaling), { shape });
+  const { data, valid, channels, height, width } = image;
+  return torch.tidy(() => {
+    let t = torch.tensor(data, { shape }).float();
+    if (scaling.kind === 'divide') t = t.div_(scaling.by);
+    else {
+      const low = torch.tensor(Float32Array.from(scaling.low), { shape: [channels, 1, 1] });
+      const range = torch.tensor(
+        Float32Array.from(scaling.high, (h, c) => h - scaling.low[c]!),
+        { shape: [channels, 1, 1] },
+      );
+      t = t.sub_(low).div_(range);
+    }
+    t = t.clamp_(0, 1);
+    if (valid) t = t.mul_(torch.tensor(valid, { shape: [1, height, width] }));
+    return t;
+  });
+}
+
+/** Tensors of one sample: the image scaled by `scaling`, the mask as int64 class indices. */
+export function buildSample(image: DecodedImage, scaling: Scaling, mask: Uint8Array | Uint16Array, meta: SampleMeta): Sample {
+  const img = imageTensor(image, scaling);
   try {
     const m = mask instanceof Uint16Array ? Int32Array.from(mask) : mask;
-    const maskTensor = torch.tensor(m, { shape: [shape[1], shape[2]], dtype: 'int64' });
+    const maskTensor = torch.tensor(m, { shape: [image.height, image.width], dtype: 'int64' });
     return { image: img, mask: maskTensor, meta };
   } catch (e) {
     img.dispose();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { checkOptions, is, readOptions, show } from '../../validate.js';
 import type { Dataset, Sample, SampleMeta } from '../dataset.js';
 import { type DecodedImage, decodeImage, decodeMask } from '../decode.js';
-import { type Scaling, scaleToFloat } from '../normalize.js';
+import type { Scaling } from '../normalize.js';
 import {
   COMMON_KEYS,
   type CommonSettings,
@@ -185,7 +185,6 @@ export class FolderDataset implements Dataset {
     if (this.maskValues === 'auto') binaryToIndices(m, classes);
     checkMaskValues(m, mask.width, classes, ignoreIndex, e.mask);
     applyValid(m, image.valid, ignoreIndex);
-    const pixels = scaleToFloat(image, this.scaling);
-    return buildSample(pixels, [image.channels, image.height, image.width], m, this.metaAt(index));
+    return buildSample(image, this.scaling, m, this.metaAt(index));
   }
 }

@@ -11,7 +11,7 @@ import { show, readOptions } from '../../validate.js';
 import type { Dataset, Sample, SampleMeta, Window } from '../dataset.js';
 import type { DecodedImage } from '../decode.js';
 import { Random } from '../random.js';
-import { type Scaling, scaleToFloat } from '../normalize.js';
+import type { Scaling } from '../normalize.js';
 import {
   COMMON_KEYS,
   type CommonSettings,
@@ -279,7 +279,7 @@ export class GeoTiffDataset implements Dataset {
   async get(index: number): Promise<Sample> {
     const image = await this.readImage(index);
     const mask = this.rasterizeWindow(index, image.valid);
-    return buildSample(scaleToFloat(image, this.scaling), [image.channels, image.height, image.width], mask, this.metaAt(index));
+    return buildSample(image, this.scaling, mask, this.metaAt(index));
   }
 
   /** Closes the rasters' file handles. */

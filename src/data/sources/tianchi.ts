@@ -5,7 +5,7 @@ import { decode as decodeRle } from '../../rle.js';
 import { readOptions } from '../../validate.js';
 import type { Dataset, Sample, SampleMeta } from '../dataset.js';
 import { type DecodedImage, decodeImage } from '../decode.js';
-import { type Scaling, scaleToFloat } from '../normalize.js';
+import type { Scaling } from '../normalize.js';
 import {
   COMMON_KEYS,
   type CommonSettings,
@@ -177,7 +177,7 @@ export class TianchiDataset implements Dataset {
       });
     }
     applyValid(mask, image.valid, this.settings.ignoreIndex);
-    return buildSample(scaleToFloat(image, this.scaling), [image.channels, image.height, image.width], mask, meta);
+    return buildSample(image, this.scaling, mask, meta);
   }
 
   /** The rows as parsed (name, RLE, line). */

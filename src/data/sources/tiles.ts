@@ -9,7 +9,7 @@ import { invertTransform } from '../../geo/transform.js';
 import { readOptions } from '../../validate.js';
 import type { Dataset, Sample, SampleMeta } from '../dataset.js';
 import { type DecodedImage, decodeImage } from '../decode.js';
-import { type Scaling, scaleToFloat } from '../normalize.js';
+import type { Scaling } from '../normalize.js';
 import {
   COMMON_KEYS,
   type CommonSettings,
@@ -206,6 +206,6 @@ export class TilesDataset implements Dataset {
     const mask = this.rasterizeTile(index, image.width);
     applyValid(mask, image.valid, this.settings.ignoreIndex);
     meta.transform = tileTransform(meta.tile!, image.width);
-    return buildSample(scaleToFloat(image, this.scaling), [image.channels, image.height, image.width], mask, meta);
+    return buildSample(image, this.scaling, mask, meta);
   }
 }
