@@ -350,7 +350,11 @@ tensorTest('8-bit images scale in libtorch to the values scaleToFloat computes, 
   const { scaleToFloat } = await import('../src/data/normalize.js');
   const image = await decodeImage(join(KAVRE, 'OAM-1546876-881009-21.png'));
   assert.ok(image.valid !== null);
-  for (const scaling of [{ kind: 'divide', by: 255 } as const, { kind: 'stretch', low: [10, 20, 30], high: [200, 210, 250] } as const]) {
+  const scalings: import('../src/data/normalize.js').Scaling[] = [
+    { kind: 'divide', by: 255 },
+    { kind: 'stretch', low: [10, 20, 30], high: [200, 210, 250] },
+  ];
+  for (const scaling of scalings) {
     const expected = scaleToFloat(image, scaling);
     const t = imageTensor(image, scaling);
     try {
