@@ -52,3 +52,26 @@ test('two workers and the main thread use the engine at the same time', async ()
   assert.deepEqual(Array.from<number | bigint>(main.toArray()), [1, 1, 1]);
   main.dispose();
 });
+
+test('a worker thread reads a GeoTIFF window and decodes a tile (geotiff.js loads without taking the thread)', async () => {
+  const tif = join(dirname(fileURLToPath(import.meta.url)), 'data', 'spacenet4-atlanta', 'sample_geotiff.tif');
+  const code = `
+    const { geo, data } = await import(${JSON.stringify(dist)});
+    const raster = await geo.openRaster(${JSON.stringify(tif)});
+    const window = await raster.readWindow({ x: 100, y: 200, width: 64, height: 64 });
+    await raster.close();
+    let sum = 0;
+    for (const v of window) sum += v;
+    parentPort.postMessage({ sum, workerGlobal: typeof globalThis.Worker });
+  `;
+  const result = (await runWorker(code)) as { sum: number; workerGlobal: string };
+  const { openRaster } = await import('../src/geo/geotiff.js');
+  const raster = await openRaster(tif);
+  const window = await raster.readWindow({ x: 100, y: 200, width: 64, height: 64 });
+  await raster.close();
+  assert.equal(
+    result.sum,
+    window.reduce((a: number, b: number) => a + b, 0),
+  );
+  assert.equal(result.workerGlobal, 'undefined', 'the stand-in Worker is gone after the import');
+});

@@ -6,7 +6,7 @@
 // 0/1, 16-bit class ids, which sharp would expand to colours or rescale.
 import { readFile } from 'node:fs/promises';
 import { decode as decodePng, type DecodedPng } from 'fast-png';
-import { fromArrayBuffer } from 'geotiff';
+import { loadGeoTiff } from '../geo/geotiff-module.js';
 import sharp from 'sharp';
 import { invalidParameterError, outOfRangeError, readOptions } from '../validate.js';
 import { fileLabel, type ImageFormat, type ImageHeader, readImageHeader } from './image-header.js';
@@ -233,7 +233,7 @@ async function readTiffBands(
   try {
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     const buffer = (whole ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
-    const tiff = await fromArrayBuffer(buffer);
+    const tiff = await (await loadGeoTiff()).fromArrayBuffer(buffer);
     const image = await tiff.getImage(0);
     const bands = (await image.readRasters({ interleave: false })) as unknown as Raster[];
     return { bands: [...bands], width: image.getWidth(), height: image.getHeight(), nodata: image.getGDALNoData() };

@@ -3,7 +3,8 @@
 // memory stays bounded by the window, never by the raster. Decoding runs on the calling thread
 // (no worker pool): data loaders already read in parallel across files.
 
-import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
+import { loadGeoTiff } from './geotiff-module.js';
 import { checkIntList, checkNumber, invalidParameterError, is, outOfRangeError, readOptions } from '../validate.js';
 import { checkTiffHeader } from './tiff-header.js';
 import type { GeoTransform } from './transform.js';
@@ -262,7 +263,7 @@ export async function openRaster(path: string, options?: OpenRasterOptions): Pro
   const size = await checkTiffHeader(path);
   let tiff: GeoTIFF | undefined;
   try {
-    tiff = await fromFile(path);
+    tiff = await (await loadGeoTiff()).fromFile(path);
     const image = await tiff.getImage(0);
     const width = image.getWidth();
     const height = image.getHeight();
