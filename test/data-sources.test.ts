@@ -367,3 +367,59 @@ tensorTest('8-bit images scale in libtorch to the values scaleToFloat computes, 
     }
   }
 });
+
+tensorTest('folder multilabel: one mask band per class reads as float32 [K, H, W], and batches flip image and mask together', async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'images'));
+  await mkdir(join(dir, 'masks'));
+  const names = ['1772464-966381-21', '1772465-966380-21'];
+  const size = 256;
+  for (const [k, name] of names.entries()) {
+    await copyFile(join(DEMO, 'images', `${name}.jpg`), join(dir, 'images', `${name}.jpg`));
+    // Band 0: the building mask; band 1: its complement; band 2: the left half of the tile (k = 0) or nothing.
+    const building = await demoMask(name);
+    const rgb = Buffer.alloc(size * size * 3);
+    for (let p = 0; p < size * size; p++) {
+      rgb[p * 3] = building[p]! * 255;
+      rgb[p * 3 + 1] = (1 - building[p]!) * 255;
+      rgb[p * 3 + 2] = k === 0 && p % size < size / 2 ? 255 : 0;
+    }
+    await sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toFile(join(dir, 'masks', `${name}.png`));
+  }
+  await assert.rejects(
+    async () => (await FolderDataset.open(dir, { maskValues: 'multilabel', classes: 2 })).get(0),
+    /a multilabel mask holds one band per class \(classes: 2\), got 3 band\(s\)/,
+  );
+  const ds = await FolderDataset.open(dir, { maskValues: 'multilabel', classes: 3 });
+  const s = await ds.get(0);
+  try {
+    assert.deepEqual(s.mask.shape, [3, 256, 256]);
+    assert.equal(s.mask.dtype, 'float32');
+    const m = s.mask.toArray() as Float32Array;
+    const building = await demoMask(names[0]!);
+    for (let p = 0; p < size * size; p++) {
+      assert.equal(m[p], building[p]);
+      assert.equal(m[size * size + p], 1 - building[p]!);
+      assert.equal(m[2 * size * size + p], p % size < size / 2 ? 1 : 0);
+    }
+  } finally {
+    s.image.dispose();
+    s.mask.dispose();
+  }
+  const { DataLoader } = await import('../src/data/loader.js');
+  const { HorizontalFlip } = await import('../src/data/augment/index.js');
+  const loader = new DataLoader(ds, { batchSize: 2, transform: new HorizontalFlip({ p: 1 }) });
+  for await (const batch of loader) {
+    try {
+      assert.deepEqual(batch.mask.shape, [2, 3, 256, 256]);
+      const third = torch.tidy(() => batch.mask.select(0, 0).select(0, 2).sum({ dim: 0 }).toArray()) as Float32Array;
+      assert.equal(third[0], 0, 'the left half moved to the right');
+      assert.equal(third[255], 256);
+    } finally {
+      batch.image.dispose();
+      batch.mask.dispose();
+    }
+  }
+});

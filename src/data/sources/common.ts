@@ -206,6 +206,23 @@ export function buildSample(image: DecodedImage, scaling: Scaling, mask: Uint8Ar
   }
 }
 
+/** Tensors of a multilabel sample: the mask float32 [K, H, W] (1 = the class is present). */
+export function buildMultilabelSample(
+  image: DecodedImage,
+  scaling: Scaling,
+  mask: Float32Array,
+  classes: number,
+  meta: SampleMeta,
+): Sample {
+  const img = imageTensor(image, scaling);
+  try {
+    return { image: img, mask: torch.tensor(mask, { shape: [classes, image.height, image.width] }), meta };
+  } catch (e) {
+    img.dispose();
+    throw e;
+  }
+}
+
 /**
  * The scaling a source uses: explicit, or 8-bit / 255, or a percentile stretch from band
  * statistics of `sampleImages` (called only when needed, so 8-bit sources decode nothing).

@@ -12,6 +12,7 @@ import {
   type SourceOptions,
   applyValid,
   binaryToIndices,
+  buildMultilabelSample,
   buildSample,
   checkIndex,
   checkChannels,
@@ -33,9 +34,11 @@ export interface FolderOptions extends SourceOptions {
   unmatched?: 'error' | 'skip';
   /**
    * 'auto' (default) reads a mask holding only 0 and 255 as 0/1 when there are two classes (a
-   * binary mask saved for the eye); 'indices' takes every value as it is, so 255 is ignore.
+   * binary mask saved for the eye); 'indices' takes every value as it is, so 255 is ignore;
+   * 'multilabel' reads one band per class (`classes` of them, each 0/1 or 0/255) into a float32
+   * [K, H, W] mask, pixels without data set to `ignoreIndex` in every band.
    */
-  maskValues?: 'auto' | 'indices';
+  maskValues?: 'auto' | 'indices' | 'multilabel';
 }
 
 const KEYS = [...COMMON_KEYS, 'imagesDir', 'masksDir', 'unmatched', 'maskValues'];
@@ -82,7 +85,7 @@ export class FolderDataset implements Dataset {
     private readonly entries: Entry[],
     readonly settings: CommonSettings,
     public scaling: Scaling,
-    readonly maskValues: 'auto' | 'indices',
+    readonly maskValues: 'auto' | 'indices' | 'multilabel',
   ) {}
 
   /** Lists the folder (nothing is decoded unless deep imagery needs band statistics). */
@@ -90,7 +93,7 @@ export class FolderDataset implements Dataset {
     const where = 'data.folder';
     const o = readOptions(where, { ...(await folderDefaults(root)), ...options }, KEYS);
     const settings = readCommon(o);
-    const maskValues = o.choice('maskValues', ['auto', 'indices'] as const, 'auto');
+    const maskValues = o.choice('maskValues', ['auto', 'indices', 'multilabel'] as const, 'auto');
     const imagesDir = join(root, o.string('imagesDir', 'images'));
     const masksDir = join(root, o.string('masksDir', 'masks'));
     const unmatched = o.choice('unmatched', ['error', 'skip'] as const, 'error');
@@ -174,6 +177,7 @@ export class FolderDataset implements Dataset {
     const { maxPixels, classes, ignoreIndex } = this.settings;
     const image = await decodeImage(e.image, { path: e.image, maxPixels });
     checkChannels(image.channels, this.settings, e.image);
+    if (this.maskValues === 'multilabel') return this.multilabel(index, e, image);
     const mask = await decodeMask(e.mask, { path: e.mask, maxPixels });
     if (mask.width !== image.width || mask.height !== image.height) {
       throw new DataFileError(
@@ -186,5 +190,35 @@ export class FolderDataset implements Dataset {
     checkMaskValues(m, mask.width, classes, ignoreIndex, e.mask);
     applyValid(m, image.valid, ignoreIndex);
     return buildSample(image, this.scaling, m, this.metaAt(index));
+  }
+
+  private async multilabel(index: number, e: Entry, image: DecodedImage): Promise<Sample> {
+    const { maxPixels, classes, ignoreIndex } = this.settings;
+    const labels = await decodeImage(e.mask, { path: e.mask, maxPixels, alphaAsNodata: false });
+    if (labels.format === 'jpeg') throw new DataFileError(e.mask, 'expected a lossless multilabel mask (PNG or TIFF), got a JPEG');
+    if (labels.width !== image.width || labels.height !== image.height) {
+      throw new DataFileError(
+        e.mask,
+        `the mask must be the size of its image ${e.image} (${image.width}x${image.height}), got ${labels.width}x${labels.height}`,
+      );
+    }
+    if (labels.channels !== classes) {
+      throw new DataFileError(e.mask, `a multilabel mask holds one band per class (classes: ${classes}), got ${labels.channels} band(s)`);
+    }
+    const n = labels.width * labels.height;
+    const out = new Float32Array(labels.data.length);
+    for (let i = 0; i < out.length; i++) {
+      const v = labels.data[i]!;
+      if (v === 1 || v === 255) out[i] = 1;
+      else if (v !== 0) {
+        const p = i % n;
+        throw new DataFileError(
+          e.mask,
+          `multilabel mask values must be 0 or 1 (or 0 and 255) in every band, got ${v} in band ${Math.floor(i / n) + 1} at (x ${p % labels.width}, y ${Math.floor(p / labels.width)})`,
+        );
+      }
+    }
+    if (image.valid) for (let p = 0; p < n; p++) if (image.valid[p] === 0) for (let c = 0; c < classes; c++) out[c * n + p] = ignoreIndex;
+    return buildMultilabelSample(image, this.scaling, out, classes, this.metaAt(index));
   }
 }
