@@ -1,5 +1,5 @@
 // `segkit data stats`: per-band statistics of a whole dataset, streamed, for normalisation.
-import { BandStats, stretchFromStats } from './band-stats.js';
+import { BandStats, type BandStatsResult, stretchFromStats } from './band-stats.js';
 import type { DecodedImage } from './decode.js';
 import { type OpenOptions, open } from './open.js';
 import type { Scaling } from './normalize.js';
@@ -10,17 +10,9 @@ export interface RawImageSource {
   readImage(index: number): Promise<DecodedImage>;
 }
 
-export interface DatasetStats {
+/** BandStats' result over a whole dataset, with the stretch it suggests. */
+export interface DatasetStats extends Omit<BandStatsResult, 'percentile'> {
   samples: number;
-  bands: number;
-  /** Valid pixels counted per band. */
-  count: number;
-  mean: number[];
-  std: number[];
-  min: number[];
-  max: number[];
-  p2: number[];
-  p98: number[];
   /** The scaling that maps the 2nd..98th percentiles to [0, 1] (for 16-bit and float imagery). */
   stretch: Scaling;
 }

@@ -1,8 +1,9 @@
 // The plainest layout: images/ and masks/ side by side, matched by file stem.
+import { SourceDataset } from './source.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkOptions, is, readOptions, show } from '../../validate.js';
-import type { Dataset, Sample, SampleMeta } from '../dataset.js';
+import type { Sample, SampleMeta } from '../dataset.js';
 import { type DecodedImage, decodeImage, decodeMask } from '../decode.js';
 import type { Scaling } from '../normalize.js';
 import {
@@ -76,17 +77,17 @@ interface Entry {
 }
 
 /** `<root>/images/<stem>.<ext>` with `<root>/masks/<stem>.png`: class indices, or 0/255 for binary masks. */
-export class FolderDataset implements Dataset {
+export class FolderDataset extends SourceDataset {
   readonly format = 'folder';
-  readonly warnings: string[] = [];
 
   private constructor(
     readonly root: string,
     private readonly entries: Entry[],
-    readonly settings: CommonSettings,
-    public scaling: Scaling,
+    settings: CommonSettings,
     readonly maskValues: 'auto' | 'indices' | 'multilabel',
-  ) {}
+  ) {
+    super(settings);
+  }
 
   /** Lists the folder (nothing is decoded unless deep imagery needs band statistics). */
   static async open(root: string, options?: FolderOptions): Promise<FolderDataset> {
@@ -120,7 +121,7 @@ export class FolderDataset implements Dataset {
       else entries.push({ name: s, image: join(imagesDir, img), mask: join(masksDir, m) });
     }
     const lonelyMasks = masks.filter((m) => !seen.has(stemOf(m)));
-    const ds = new FolderDataset(root, entries, settings, { kind: 'divide', by: 255 }, maskValues);
+    const ds = new FolderDataset(root, entries, settings, maskValues);
     const report = (what: string, list: string[]) =>
       `${list.length} ${what} (${list.slice(0, 5).join(', ')}${list.length > 5 ? ', ...' : ''})`;
     const problems: string[] = [];
@@ -149,30 +150,22 @@ export class FolderDataset implements Dataset {
     });
   }
 
-  get length(): number {
+  override get length(): number {
     return this.entries.length;
   }
 
-  get classes(): number {
-    return this.settings.classes;
-  }
-
-  get ignoreIndex(): number {
-    return this.settings.ignoreIndex;
-  }
-
-  metaAt(index: number): SampleMeta {
+  override metaAt(index: number): SampleMeta {
     const e = this.entries[checkIndex(index, this.entries.length)]!;
     return { name: e.name, path: e.image, labelPath: e.mask };
   }
 
   /** Sample `index`'s pixels as decoded, before scaling (for statistics and conversion). */
-  readImage(index: number): Promise<DecodedImage> {
+  override readImage(index: number): Promise<DecodedImage> {
     const path = this.metaAt(index).path;
     return decodeImage(path, { path, maxPixels: this.settings.maxPixels });
   }
 
-  async get(index: number): Promise<Sample> {
+  override async get(index: number): Promise<Sample> {
     const e = this.entries[checkIndex(index, this.entries.length)]!;
     const { maxPixels, classes, ignoreIndex } = this.settings;
     const image = await decodeImage(e.image, { path: e.image, maxPixels });

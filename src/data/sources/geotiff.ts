@@ -1,5 +1,6 @@
 // GeoTIFF rasters with vector labels, chipped into windows that are read one at a time, so a
 // raster larger than memory trains as well as a small one.
+import { SourceDataset } from './source.js';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { normalizeCrs, reprojector } from '../../geo/crs.js';
@@ -8,10 +9,9 @@ import { type Raster, type RasterInfo, openRaster } from '../../geo/geotiff.js';
 import { polygonsToPixels, rasterize, transformPolygons } from '../../geo/rasterize.js';
 import { invertTransform, windowTransform } from '../../geo/transform.js';
 import { show, readOptions } from '../../validate.js';
-import type { Dataset, Sample, SampleMeta, Window } from '../dataset.js';
+import type { Sample, SampleMeta, Window } from '../dataset.js';
 import type { DecodedImage } from '../decode.js';
 import { Random } from '../random.js';
-import type { Scaling } from '../normalize.js';
 import {
   COMMON_KEYS,
   type CommonSettings,
@@ -85,19 +85,19 @@ function pixelBoxes(polygons: readonly Polygon[]): Float64Array {
 const BIT_DEPTH: Record<string, 8 | 16 | 32> = { uint8: 8, int8: 8, uint16: 16, int16: 16 };
 
 /** Chips of one or more GeoTIFFs with building polygons burnt in, window by window. */
-export class GeoTiffDataset implements Dataset {
+export class GeoTiffDataset extends SourceDataset {
   readonly format = 'geotiff';
-  readonly warnings: string[] = [];
-  scaling: Scaling = { kind: 'divide', by: 255 };
   private windows: { raster: number; window: Window }[] = [];
 
   private constructor(
     private readonly rasters: RasterEntry[],
-    readonly settings: CommonSettings,
+    settings: CommonSettings,
     readonly bands: number[],
     readonly labelPath: string | null,
     private readonly allTouched: boolean,
-  ) {}
+  ) {
+    super(settings);
+  }
 
   /** `paths`: a folder of .tif files, one .tif, or a list of them. */
   static async open(paths: string | readonly string[], options?: GeoTiffOptions): Promise<GeoTiffDataset> {
@@ -188,16 +188,8 @@ export class GeoTiffDataset implements Dataset {
     return ds;
   }
 
-  get length(): number {
+  override get length(): number {
     return this.windows.length;
-  }
-
-  get classes(): number {
-    return this.settings.classes;
-  }
-
-  get ignoreIndex(): number {
-    return this.settings.ignoreIndex;
   }
 
   get channels(): number {
@@ -209,7 +201,7 @@ export class GeoTiffDataset implements Dataset {
     return this.rasters.map((r) => r.info);
   }
 
-  metaAt(index: number): SampleMeta {
+  override metaAt(index: number): SampleMeta {
     const { raster, window } = this.windows[checkIndex(index, this.windows.length)]!;
     const r = this.rasters[raster]!;
     const meta: SampleMeta = {
@@ -271,12 +263,12 @@ export class GeoTiffDataset implements Dataset {
   }
 
   /** Window `index`'s pixels as read, before scaling (for statistics and conversion). */
-  async readImage(index: number): Promise<DecodedImage> {
+  override async readImage(index: number): Promise<DecodedImage> {
     const { raster, window } = this.windows[checkIndex(index, this.windows.length)]!;
     return this.readWindowImage(raster, window);
   }
 
-  async get(index: number): Promise<Sample> {
+  override async get(index: number): Promise<Sample> {
     const image = await this.readImage(index);
     const mask = this.rasterizeWindow(index, image.valid);
     return buildSample(image, this.scaling, mask, this.metaAt(index));

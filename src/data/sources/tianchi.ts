@@ -1,11 +1,11 @@
 // The Tianchi 地表建筑物识别 layout: JPG tiles and a CSV of run-length-encoded masks.
+import { SourceDataset } from './source.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decode as decodeRle } from '../../rle.js';
 import { readOptions } from '../../validate.js';
-import type { Dataset, Sample, SampleMeta } from '../dataset.js';
+import type { Sample, SampleMeta } from '../dataset.js';
 import { type DecodedImage, decodeImage } from '../decode.js';
-import type { Scaling } from '../normalize.js';
 import {
   COMMON_KEYS,
   type CommonSettings,
@@ -78,19 +78,17 @@ async function exists(dir: string, name: string): Promise<boolean> {
 }
 
 /** Tianchi's training layout: `train/*.jpg` (512x512) and `train_mask.csv` beside it. */
-export class TianchiDataset implements Dataset {
+export class TianchiDataset extends SourceDataset {
   readonly format = 'tianchi';
-  readonly warnings: string[] = [];
-  readonly scaling: Scaling = { kind: 'divide', by: 255 };
 
   private constructor(
     readonly root: string,
     readonly csvPath: string,
     readonly imagesDir: string,
     private readonly rows: TianchiRow[],
-    readonly settings: CommonSettings,
+    settings: CommonSettings,
   ) {
-    if (settings.scale !== 'auto' && settings.scale !== 'stats') this.scaling = settings.scale;
+    super(settings);
   }
 
   static async open(root: string, options?: TianchiOptions): Promise<TianchiDataset> {
@@ -140,30 +138,22 @@ export class TianchiDataset implements Dataset {
     return ds;
   }
 
-  get length(): number {
+  override get length(): number {
     return this.rows.length;
   }
 
-  get classes(): number {
-    return 2;
-  }
-
-  get ignoreIndex(): number {
-    return this.settings.ignoreIndex;
-  }
-
-  metaAt(index: number): SampleMeta {
+  override metaAt(index: number): SampleMeta {
     const r = this.rows[checkIndex(index, this.rows.length)]!;
     return { name: stemOf(r.name), path: join(this.imagesDir, r.name), labelPath: this.csvPath };
   }
 
   /** Sample `index`'s pixels as decoded, before scaling (for statistics and conversion). */
-  readImage(index: number): Promise<DecodedImage> {
+  override readImage(index: number): Promise<DecodedImage> {
     const path = this.metaAt(index).path;
     return decodeImage(path, { path, maxPixels: this.settings.maxPixels });
   }
 
-  async get(index: number): Promise<Sample> {
+  override async get(index: number): Promise<Sample> {
     const r = this.rows[checkIndex(index, this.rows.length)]!;
     const meta = this.metaAt(index);
     const image = await decodeImage(meta.path, { path: meta.path, maxPixels: this.settings.maxPixels });

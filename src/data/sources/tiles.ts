@@ -1,5 +1,6 @@
 // Slippy-map tiles named `*-<x>-<y>-<z>.<ext>` with building polygons in a GeoJSON, one folder
 // per region (the HOT fAIr / OpenAerialMap layout); masks are rasterised on the fly.
+import { SourceDataset } from './source.js';
 import { basename, join } from 'node:path';
 import { reprojector } from '../../geo/crs.js';
 import { type Polygon, readGeoJson } from '../../geo/geojson.js';
@@ -7,9 +8,8 @@ import { polygonsToPixels, rasterize, transformPolygons } from '../../geo/raster
 import { type TileId, parseTileName, tileBounds3857, tileTransform } from '../../geo/tiles.js';
 import { invertTransform } from '../../geo/transform.js';
 import { readOptions } from '../../validate.js';
-import type { Dataset, Sample, SampleMeta } from '../dataset.js';
+import type { Sample, SampleMeta } from '../dataset.js';
 import { type DecodedImage, decodeImage } from '../decode.js';
-import type { Scaling } from '../normalize.js';
 import {
   COMMON_KEYS,
   type CommonSettings,
@@ -84,18 +84,16 @@ function boxesOf(polygons: readonly Polygon[]): Float64Array {
 }
 
 /** Slippy-map tiles with GeoJSON building polygons; a folder of region folders works too. */
-export class TilesDataset implements Dataset {
+export class TilesDataset extends SourceDataset {
   readonly format = 'tiles';
-  readonly warnings: string[] = [];
-  readonly scaling: Scaling = { kind: 'divide', by: 255 };
 
   private constructor(
     readonly root: string,
     private readonly entries: TileEntry[],
-    readonly settings: CommonSettings,
+    settings: CommonSettings,
     private readonly allTouched: boolean,
   ) {
-    if (settings.scale !== 'auto' && settings.scale !== 'stats') this.scaling = settings.scale;
+    super(settings);
   }
 
   static async open(root: string, options?: TilesOptions): Promise<TilesDataset> {
@@ -152,19 +150,11 @@ export class TilesDataset implements Dataset {
     return ds;
   }
 
-  get length(): number {
+  override get length(): number {
     return this.entries.length;
   }
 
-  get classes(): number {
-    return this.settings.classes;
-  }
-
-  get ignoreIndex(): number {
-    return this.settings.ignoreIndex;
-  }
-
-  metaAt(index: number): SampleMeta {
+  override metaAt(index: number): SampleMeta {
     const e = this.entries[checkIndex(index, this.entries.length)]!;
     return {
       name: e.name,
@@ -192,12 +182,12 @@ export class TilesDataset implements Dataset {
   }
 
   /** Sample `index`'s pixels as decoded, before scaling (for statistics and conversion). */
-  readImage(index: number): Promise<DecodedImage> {
+  override readImage(index: number): Promise<DecodedImage> {
     const path = this.metaAt(index).path;
     return decodeImage(path, { path, maxPixels: this.settings.maxPixels });
   }
 
-  async get(index: number): Promise<Sample> {
+  override async get(index: number): Promise<Sample> {
     const meta = this.metaAt(index);
     const image = await decodeImage(meta.path, { path: meta.path, maxPixels: this.settings.maxPixels });
     checkChannels(image.channels, this.settings, meta.path);
