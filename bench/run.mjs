@@ -8,7 +8,7 @@ import { printTable } from './common.mjs';
 // removes ~9000 page faults per conv step, the main source of run-to-run noise here, so the
 // ratio isolates segkit's own overhead; plain conv is what users get by default.
 const TUNED = 'glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=268435456';
-const BENCHES = ['overhead', 'conv', 'conv-tuned', 'rss', 'train-step', 'train-step-tuned', 'models'];
+const BENCHES = ['overhead', 'conv', 'conv-tuned', 'rss', 'train-step', 'train-step-tuned', 'models', 'fidelity', 'train'];
 const FILES = { 'conv-tuned': 'conv', 'train-step-tuned': 'train-step' };
 const ENV = {
   'conv-tuned': { GLIBC_TUNABLES: TUNED, SEGKIT_BENCH_LABEL: 'malloc tuned' },

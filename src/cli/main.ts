@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { registerDataCommands } from './data.js';
+import { registerTrainCommands } from './train.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -69,6 +70,7 @@ program
   );
 
 registerDataCommands(program);
+registerTrainCommands(program);
 
 program.parseAsync().catch((e: Error) => {
   console.error(`segkit: ${e.message}`);

@@ -10,7 +10,7 @@ import { SGD } from './sgd.js';
 import { Adam, AdamW } from './adam.js';
 import { RMSprop } from './rmsprop.js';
 import { clipGradNorm_ } from './clip.js';
-import { AveragedModel, SWALR, updateBn } from './swa.js';
+import { AveragedModel, SWALR, updateBn, updateBnAsync } from './swa.js';
 import { ModelEma } from './ema.js';
 import * as lrScheduler from './lr-scheduler/index.js';
 
@@ -27,7 +27,7 @@ export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
 export { clipGradNorm_, type ClipGradNormOptions } from './clip.js';
-export { AveragedModel, SWALR, updateBn, type AvgFn, type BatchNormStats, type BnUpdatable } from './swa.js';
+export { AveragedModel, SWALR, updateBn, updateBnAsync, type AvgFn, type BatchNormStats, type BnUpdatable } from './swa.js';
 export { ModelEma, type ModelEmaOptions } from './ema.js';
 export * from './lr-scheduler/index.js';
 export { lrScheduler };
@@ -40,7 +40,7 @@ export const optim = {
   AdamW,
   RMSprop,
   lrScheduler,
-  swaUtils: { AveragedModel, SWALR, updateBn },
+  swaUtils: { AveragedModel, SWALR, updateBn, updateBnAsync },
   ModelEma,
   clipGradNorm_,
 };

@@ -185,6 +185,40 @@ function isBatchNorm(m: object): m is BatchNormStats & { runningMean: Tensor; ru
  * may be tensors or arrays whose first element is the input; the caller keeps owning them.
  */
 export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: BnUpdatable): void {
+  const run = beginBnUpdate('updateBn', model);
+  if (run === null) return;
+  try {
+    for (const batch of loader) run.feed(batch);
+  } finally {
+    run.finish();
+  }
+}
+
+/** updateBn over an async iterable (a DataLoader); batches with an `image` field feed that. */
+export async function updateBnAsync(loader: AsyncIterable<unknown>, model: BnUpdatable, options: { dispose?: boolean } = {}): Promise<void> {
+  const run = beginBnUpdate('updateBnAsync', model);
+  if (run === null) return;
+  try {
+    for await (const batch of loader) {
+      try {
+        run.feed(batch);
+      } finally {
+        if (options.dispose) disposeBatch(batch);
+      }
+    }
+  } finally {
+    run.finish();
+  }
+}
+
+function disposeBatch(batch: unknown): void {
+  if (batch instanceof Tensor) batch.dispose();
+  else if (batch !== null && typeof batch === 'object')
+    for (const v of Array.isArray(batch) ? batch : Object.values(batch)) if (v instanceof Tensor) v.dispose();
+}
+
+/** Resets every BN layer to cumulative averaging; feed() runs a batch, finish() restores momenta and mode. */
+function beginBnUpdate(where: string, model: BnUpdatable): { feed(batch: unknown): void; finish(): void } | null {
   if (
     model === null ||
     typeof model !== 'object' ||
@@ -192,7 +226,7 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: B
     typeof model.train !== 'function' ||
     typeof model.forward !== 'function'
   ) {
-    throw invalidParameterError('updateBn', 'model', 'an object with modules(), train() and forward()', model);
+    throw invalidParameterError(where, 'model', 'an object with modules(), train() and forward()', model);
   }
   const momenta = new Map<BatchNormStats, number | null | undefined>();
   for (const m of model.modules()) {
@@ -208,26 +242,34 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: B
     });
     momenta.set(m, m.momentum);
   }
-  if (momenta.size === 0) return;
+  if (momenta.size === 0) return null;
   const wasTraining = model.training;
   model.train(true);
   for (const m of momenta.keys()) {
     m.momentum = null;
     noGrad(() => m.numBatchesTracked?.zero_());
   }
-  try {
-    for (const batch of loader) {
-      const input = Array.isArray(batch) ? batch[0] : batch;
+  return {
+    feed(batch: unknown) {
+      const input =
+        batch instanceof Tensor
+          ? batch
+          : Array.isArray(batch)
+            ? batch[0]
+            : batch !== null && typeof batch === 'object'
+              ? (batch as { image?: unknown }).image
+              : undefined;
       if (!(input instanceof Tensor))
-        throw invalidParameterError('updateBn', 'each batch', 'a Tensor or an array starting with one', input);
+        throw invalidParameterError(where, 'each batch', 'a Tensor, an array starting with one, or { image }', input);
       noGrad(() =>
         tidy('updateBn', () => {
           model.forward(input);
         }),
       );
-    }
-  } finally {
-    for (const [m, momentum] of momenta) m.momentum = momentum;
-    if (wasTraining !== undefined) model.train(wasTraining);
-  }
+    },
+    finish() {
+      for (const [m, momentum] of momenta) m.momentum = momentum;
+      if (wasTraining !== undefined) model.train(wasTraining);
+    },
+  };
 }

@@ -1,0 +1,534 @@
+// The training loop: model, loaders, loss, optimizer and schedule in; events, checkpoints, a
+// log and a report out. A run resumes bit-exactly from its last checkpoint, mid-epoch too: the
+// loader's order and augmentation depend on (seed, epoch, batch) only, and the checkpoint holds
+// the RNG states and the partial epoch's tallies.
+import { hostname, cpus, totalmem, platform } from 'node:os';
+import { createRequire } from 'node:module';
+import { torch, type Tensor } from '../torch/index.js';
+import { clipGradNorm_ } from '../torch/optim/clip.js';
+import { ModelEma } from '../torch/optim/ema.js';
+import { AveragedModel, SWALR, updateBnAsync } from '../torch/optim/swa.js';
+import { saveCheckpoint, loadCheckpoint, type Stateful } from './checkpoint.js';
+import type { EndEvent, EndReason, EpochEvent, EvalMetrics, MachineInfo, StepEvent, TrainEvent, ValidationEvent } from './events.js';
+import { evaluate, type EvaluateResult } from './evaluate.js';
+import { readTrainerOptions, type Resolved, type TrainerOptions, type TrainLoader } from './options.js';
+import { RUN_FILES, RunFolder } from './run-folder.js';
+import { lossOf, logitsOf, targetFor } from './step.js';
+import { Emitter } from './emitter.js';
+import { writeSamples } from './samples.js';
+
+export interface TrainResult {
+  reason: EndReason;
+  message: string;
+  /** Last epoch completed (or reached, when interrupted). */
+  epoch: number;
+  step: number;
+  best?: EndEvent['best'];
+  history: EpochEvent[];
+  runDir?: string;
+  seconds: number;
+}
+
+/** The state of the loop itself, saved in every checkpoint beside the model's and the optimizer's. */
+interface LoopState {
+  epoch: number; // epochs completed
+  batch: number; // batches of the current epoch completed (0 at an epoch boundary)
+  step: number; // batches trained in all
+  bestValue: number | null;
+  bestEpoch: number;
+  bestMetrics: EvalMetrics | null;
+  badEpochs: number;
+  history: EpochEvent[];
+  tally: Tally;
+}
+
+interface Tally {
+  lossSum: number;
+  batches: number;
+  images: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  seconds: number;
+  dataSeconds: number;
+}
+
+const newTally = (): Tally => ({ lossSum: 0, batches: 0, images: 0, tp: 0, fp: 0, fn: 0, seconds: 0, dataSeconds: 0 });
+
+const pkgVersion = (): string => {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+};
+
+export function machineInfo(): MachineInfo {
+  const c = cpus();
+  return {
+    hostname: hostname(),
+    platform: `${platform()} ${process.arch}`,
+    cpus: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    threads: torch.getNumThreads(),
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    libtorch: torch.buildInfo().libtorch,
+    segkit: pkgVersion(),
+  };
+}
+
+/** A non-finite loss: the run stops, and the last good checkpoint stays. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly step: number,
+  ) {
+    super(message);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+/**
+ *   const trainer = new Trainer({ model, train, val, loss, optimizer, scheduler, epochs: 20, runDir: 'runs/a' });
+ *   const { best } = await trainer.fit();
+ */
+export class Trainer {
+  readonly options: Resolved;
+  private readonly folder: RunFolder | null;
+  private readonly emitter: Emitter;
+  private state: LoopState;
+  private stopRequested = false;
+  private ema: ModelEma | null = null;
+  private swa: AveragedModel | null = null;
+  private swaScheduler: SWALR | null = null;
+  /** Whether the current epoch is in SWA's phase (the SWA rate replaces the schedule). */
+  private inSwa = false;
+
+  constructor(options: TrainerOptions) {
+    this.options = readTrainerOptions(options);
+    this.folder = this.options.runDir === undefined ? null : new RunFolder(this.options.runDir);
+    this.emitter = new Emitter(this.options, this.folder);
+    this.state = this.freshState();
+  }
+
+  private freshState(): LoopState {
+    return { epoch: 0, batch: 0, step: 0, bestValue: null, bestEpoch: 0, bestMetrics: null, badEpochs: 0, history: [], tally: newTally() };
+  }
+
+  /** The run folder, when there is one. */
+  get runDir(): string | undefined {
+    return this.folder?.dir;
+  }
+
+  /** Ends the run after the current optimizer step (from a callback, or anywhere). */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** The weights that are averaged, in a fixed order: parameters then buffers. */
+  private averagedTensors(): Tensor[] {
+    return [...this.options.model.parameters(), ...this.options.model.buffers()];
+  }
+
+  /** What a checkpoint holds besides model, optimizer and scheduler. */
+  private extras(): Record<string, Stateful> {
+    const loop: Stateful = {
+      stateDict: () => structuredClone(this.state),
+      loadStateDict: (s: LoopState) => {
+        this.state = structuredClone(s);
+      },
+    };
+    const extra: Record<string, Stateful> = { trainer: loop };
+    if (this.ema) extra.ema = this.ema;
+    if (this.swa) extra.swa = this.swa;
+    if (this.swaScheduler) extra.swaScheduler = this.swaScheduler;
+    return extra;
+  }
+
+  private checkpointConfig(weights: 'model' | 'ema' | 'swa'): unknown {
+    const p = this.options.predict;
+    return { predict: p ? { ...p, threshold: p.threshold ?? this.options.threshold, weights } : null, run: this.options.config ?? null };
+  }
+
+  private save(kind: 'last' | 'best' | 'snapshot' | 'interrupt', file: string, full: boolean, weights: 'model' | 'ema' | 'swa'): void {
+    if (!this.folder) return;
+    const o = this.options;
+    const path = this.folder.path(file);
+    saveCheckpoint(path, {
+      model: o.model,
+      optimizer: full ? o.optimizer : undefined,
+      scheduler: full && o.scheduler ? (o.scheduler as unknown as Stateful) : undefined,
+      extra: full ? this.extras() : {},
+      epoch: this.state.epoch,
+      step: this.state.step,
+      config: this.checkpointConfig(weights),
+    });
+    this.emitter.emit({ type: 'checkpoint', epoch: this.state.epoch, step: this.state.step, kind, path });
+  }
+
+  /** Runs `fn` with the averaged weights (EMA) in the model, then puts the trained ones back. */
+  private withEvalWeights<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.ema) return fn();
+    const tensors = this.averagedTensors();
+    const backup = torch.keep(torch.noGrad(() => tensors.map((t) => t.clone())));
+    this.ema.copyTo(tensors);
+    return fn().finally(() => {
+      torch.noGrad(() => tensors.forEach((t, i) => t.copy_(backup[i]!)));
+      torch.dispose(backup);
+    });
+  }
+
+  private isBetter(value: number): boolean {
+    const best = this.state.bestValue;
+    if (best === null) return Number.isFinite(value);
+    const delta = this.options.earlyStopping?.minDelta ?? 0;
+    return this.options.monitor === 'loss' ? value < best - delta : value > best + delta;
+  }
+
+  private async validate(epoch: number, weights: 'model' | 'ema' | 'swa'): Promise<ValidationEvent | null> {
+    const o = this.options;
+    if (!o.val) return null;
+    const t0 = performance.now();
+    const result: EvaluateResult = await evaluate(o.model, o.val, {
+      threshold: o.threshold,
+      ignoreIndex: o.ignoreIndex,
+      loss: o.loss,
+      autocast: o.autocast,
+      channelsLast: o.channelsLast,
+      samples: this.folder ? o.samples : 0,
+    });
+    const { best: top, worst, ...metrics } = result;
+    try {
+      const value = o.monitor === 'loss' ? (metrics.loss ?? Number.NaN) : metrics[o.monitor];
+      const better = this.isBetter(value);
+      if (better) {
+        this.state.bestValue = value;
+        this.state.bestEpoch = epoch;
+        this.state.bestMetrics = metrics;
+        this.state.badEpochs = 0;
+        this.save('best', RUN_FILES.best, false, 'model');
+      } else {
+        this.state.badEpochs += 1;
+      }
+      if (this.folder && top && worst) await writeSamples(this.folder.path(RUN_FILES.samples), epoch, top, worst);
+      const event: ValidationEvent = {
+        type: 'validation',
+        epoch,
+        step: this.state.step,
+        metrics,
+        monitor: o.monitor,
+        value,
+        best: better,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      void weights;
+      await this.emitter.emit(event);
+      return event;
+    } finally {
+      torch.dispose([...(top ?? []), ...(worst ?? [])].flatMap((s) => [s.image, s.truth, s.pred]));
+    }
+  }
+
+  private lr(): number {
+    return this.options.optimizer.paramGroups[0]?.lr ?? Number.NaN;
+  }
+
+  /** One batch: forward, loss, backward; returns the loss and the foreground counts of its predictions. */
+  private trainBatch(image: Tensor, mask: Tensor): { loss: number; tp: number; fp: number; fn: number } {
+    const o = this.options;
+    return torch.tidy(() => {
+      const x = o.channelsLast ? image.contiguous({ memoryFormat: 'channelsLast' }) : image;
+      const output = o.autocast ? torch.autocast({ dtype: 'bfloat16' }, () => o.model.forward(x)) : o.model.forward(x);
+      const logits = logitsOf(output);
+      const classes = logits.shape[1]!;
+      const target = targetFor(mask, classes);
+      const loss = lossOf(o.loss, output, target, (o.model as { auxLossWeight?: number }).auxLossWeight ?? 0.4).float();
+      const value = loss.item();
+      if (!Number.isFinite(value)) return { loss: value, tp: 0, fp: 0, fn: 0 };
+      (o.accumulate > 1 ? loss.div(o.accumulate) : loss).backward();
+      const counts = torch.noGrad(() => {
+        const valid = mask.ne(o.ignoreIndex);
+        const pred = (
+          classes === 1 ? logits.detach().float().sigmoid().ge(o.threshold).squeeze(1) : logits.detach().argmax({ dim: 1 }).ne(0)
+        ).logicalAnd(valid);
+        const truth = (mask.ndim === 3 ? mask.ne(0) : mask.select(1, 0).ge(0.5)).logicalAnd(valid);
+        return [pred.logicalAnd(truth), pred.logicalAnd(truth.logicalNot()), truth.logicalAnd(pred.logicalNot())].map((t) =>
+          Number(t.sum().item()),
+        );
+      });
+      return { loss: value, tp: counts[0]!, fp: counts[1]!, fn: counts[2]! };
+    });
+  }
+
+  private optimizerStep(): void {
+    const o = this.options;
+    if (o.clipGradNorm) clipGradNorm_(o.model.parameters(), o.clipGradNorm);
+    o.optimizer.step();
+    o.optimizer.zeroGrad();
+    if (this.ema) this.ema.update(this.averagedTensors());
+    if (o.scheduler && o.schedulerInterval === 'step' && !this.inSwa) (o.scheduler as { step(): void }).step();
+  }
+
+  /** Trains: returns when the epochs are done, early stopping or stop() ends the run, or the signal aborts it. */
+  async fit(): Promise<TrainResult> {
+    const o = this.options;
+    const started = performance.now();
+    if (o.threads !== undefined) torch.setNumThreads(o.threads);
+    torch.setAllocatorCache(o.allocatorCache);
+    if (o.ema) this.ema = new ModelEma(this.averagedTensors(), o.ema === true ? { decay: 0.999, warmup: true } : o.ema);
+    if (o.swa) {
+      this.swa = new AveragedModel(this.averagedTensors());
+      this.swaScheduler = new SWALR(o.optimizer, { swaLr: o.swa.lr, annealEpochs: o.swa.annealEpochs ?? 1 });
+    }
+    if (o.resume !== undefined) {
+      const info = loadCheckpoint(o.resume, {
+        model: o.model,
+        optimizer: o.optimizer,
+        scheduler: o.scheduler as unknown as Stateful | undefined,
+        extra: this.extras(),
+      });
+      if (info.epoch !== this.state.epoch) this.state.epoch = info.epoch;
+    } else {
+      torch.manualSeed(o.seed);
+      if (this.folder) {
+        if (o.config !== undefined) this.folder.writeJson(RUN_FILES.config, o.config);
+        if (o.split !== undefined) this.folder.writeJson(RUN_FILES.split, o.split);
+      }
+    }
+    if (o.channelsLast) o.model.to({ memoryFormat: 'channelsLast' });
+    const batches = o.train.length;
+    await this.emitter.emit({
+      type: 'start',
+      time: new Date().toISOString(),
+      epoch: this.state.epoch + 1,
+      epochs: o.epochs,
+      step: this.state.step,
+      batchesPerEpoch: batches,
+      trainImages: o.train.dataset?.length ?? batches * (o.train.batchSize ?? 1),
+      valImages: o.val ? (o.val.dataset?.length ?? o.val.length * (o.val.batchSize ?? 1)) : 0,
+      monitor: o.monitor,
+      resumedFrom: o.resume,
+      machine: machineInfo(),
+      config: o.config,
+    });
+    let reason: EndReason = 'completed';
+    let message = '';
+    try {
+      while (this.state.epoch < o.epochs) {
+        const epoch = this.state.epoch + 1;
+        const r = await this.trainEpoch(epoch, o.train);
+        if (r !== null) {
+          [reason, message] = r;
+          break;
+        }
+        if (this.stopRequested) {
+          reason = 'stopped';
+          message = `stopped by a callback after epoch ${epoch}`;
+          break;
+        }
+        if (o.earlyStopping && this.state.badEpochs >= o.earlyStopping.patience) {
+          reason = 'early-stopping';
+          message = `no better ${o.monitor} for ${this.state.badEpochs} validations; best ${fmt(this.state.bestValue)} at epoch ${this.state.bestEpoch}`;
+          break;
+        }
+      }
+      if (reason === 'completed' || reason === 'early-stopping') {
+        if (this.swa && this.swa.nAveraged > 0) await this.finishSwa();
+        message ||= `trained ${this.state.epoch} epochs`;
+      }
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) {
+        reason = 'non-finite-loss';
+        message = e.message;
+        await this.end(reason, message, started);
+        throw e;
+      }
+      throw e;
+    }
+    return this.end(reason, message, started);
+  }
+
+  private async end(reason: EndReason, message: string, started: number): Promise<TrainResult> {
+    const o = this.options;
+    const seconds = (performance.now() - started) / 1000;
+    const best =
+      this.state.bestValue === null
+        ? undefined
+        : { epoch: this.state.bestEpoch, value: this.state.bestValue, monitor: o.monitor, metrics: this.state.bestMetrics ?? undefined };
+    const checkpoint = this.folder
+      ? this.folder.path(reason === 'interrupted' || reason === 'stopped' || !best ? RUN_FILES.last : RUN_FILES.best)
+      : undefined;
+    const event: EndEvent = {
+      type: 'end',
+      time: new Date().toISOString(),
+      reason,
+      message,
+      epoch: this.state.epoch,
+      step: this.state.step,
+      seconds,
+      best,
+      checkpoint,
+    };
+    await this.emitter.emit(event);
+    await this.emitter.report();
+    this.ema = null;
+    this.swa?.dispose();
+    this.swa = null;
+    return {
+      reason,
+      message,
+      epoch: this.state.epoch,
+      step: this.state.step,
+      best,
+      history: this.state.history,
+      runDir: this.folder?.dir,
+      seconds,
+    };
+  }
+
+  /** SWA's end: the average into the model, batch-norm statistics recomputed, validated; kept as best when it is. */
+  private async finishSwa(): Promise<void> {
+    const o = this.options;
+    this.swa!.copyTo(this.averagedTensors());
+    await updateBnAsync(o.train, o.model, { dispose: true });
+    if (this.folder) this.save('snapshot', 'swa.safetensors', false, 'model');
+    await this.validate(this.state.epoch, 'swa');
+  }
+
+  /** One epoch; returns [reason, message] when the run must end inside it. */
+  private async trainEpoch(epoch: number, loader: TrainLoader): Promise<[EndReason, string] | null> {
+    const o = this.options;
+    o.model.train();
+    loader.setEpoch?.(epoch - 1);
+    this.inSwa = this.swa !== null && epoch >= o.swa!.start;
+    const skip = this.state.batch;
+    const t = this.state.tally;
+    const batches = loader.length;
+    let b = 0;
+    const it = loader[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const t0 = performance.now();
+        const next = await it.next();
+        if (next.done) break;
+        const { image, mask } = next.value;
+        const t1 = performance.now();
+        b += 1;
+        if (b <= skip) {
+          torch.dispose([image, mask]);
+          continue;
+        }
+        let r: { loss: number; tp: number; fp: number; fn: number };
+        try {
+          r = this.trainBatch(image, mask);
+        } finally {
+          torch.dispose([image, mask]);
+        }
+        const n = image.shape[0]!;
+        if (!Number.isFinite(r.loss)) {
+          o.optimizer.zeroGrad();
+          throw new NonFiniteLossError(
+            `the loss became ${r.loss} at epoch ${epoch}, batch ${b} of ${batches} (step ${this.state.step + 1}); the last good checkpoint${this.folder ? ` is ${this.folder.path(RUN_FILES.last)}` : ' was kept'}. Lower the learning rate, clip the gradients (clipGradNorm) or check the data`,
+            epoch,
+            this.state.step + 1,
+          );
+        }
+        const boundary = b % o.accumulate === 0 || b === batches;
+        if (boundary) this.optimizerStep();
+        this.state.step += 1;
+        this.state.batch = b;
+        const t2 = performance.now();
+        t.lossSum += r.loss;
+        t.batches += 1;
+        t.images += n;
+        t.tp += r.tp;
+        t.fp += r.fp;
+        t.fn += r.fn;
+        t.seconds += (t2 - t0) / 1000;
+        t.dataSeconds += (t1 - t0) / 1000;
+        const event: StepEvent = {
+          type: 'step',
+          epoch,
+          batch: b,
+          batches,
+          step: this.state.step,
+          loss: r.loss,
+          runningLoss: t.lossSum / t.batches,
+          runningDice: dice(t),
+          lr: this.lr(),
+          images: n,
+          seconds: (t2 - t0) / 1000,
+          dataSeconds: (t1 - t0) / 1000,
+          imagesPerSecond: t.images / t.seconds,
+        };
+        await this.emitter.emit(event);
+        if (boundary && (this.stopRequested || o.signal?.aborted)) {
+          this.save('interrupt', RUN_FILES.last, true, this.ema ? 'ema' : 'model');
+          const reason = o.signal?.aborted ? 'interrupted' : 'stopped';
+          return [reason, `${reason} at epoch ${epoch}, batch ${b} of ${batches} (step ${this.state.step})`];
+        }
+      }
+    } finally {
+      await it.return?.();
+    }
+    await this.endEpoch(epoch);
+    return null;
+  }
+
+  private async endEpoch(epoch: number): Promise<void> {
+    const o = this.options;
+    const t = this.state.tally;
+    const inSwa = this.inSwa;
+    if (inSwa) {
+      this.swa!.updateParameters(this.averagedTensors());
+      this.swaScheduler!.step();
+    }
+    const last = epoch === o.epochs;
+    let validation: ValidationEvent | null = null;
+    if (epoch % o.validateEvery === 0 || last) {
+      validation = await this.withEvalWeights(() => this.validate(epoch, this.ema ? 'ema' : 'model'));
+    }
+    if (o.scheduler && !inSwa) {
+      const s = o.scheduler as { step(v?: number): void; name?: string };
+      if ('patience' in s) {
+        if (validation) s.step(validation.value);
+      } else if (o.schedulerInterval === 'epoch') s.step();
+    }
+    this.state.epoch = epoch;
+    this.state.batch = 0;
+    const event: EpochEvent = {
+      type: 'epoch',
+      epoch,
+      epochs: o.epochs,
+      step: this.state.step,
+      trainLoss: t.lossSum / Math.max(t.batches, 1),
+      trainDice: dice(t),
+      lr: this.lr(),
+      images: t.images,
+      seconds: t.seconds,
+      imagesPerSecond: t.images / Math.max(t.seconds, 1e-9),
+      dataWaitFraction: t.dataSeconds / Math.max(t.seconds, 1e-9),
+      validation: validation?.metrics,
+      best: this.state.bestValue === null ? undefined : { epoch: this.state.bestEpoch, value: this.state.bestValue },
+    };
+    this.state.history.push(event);
+    this.state.tally = newTally();
+    this.save('last', RUN_FILES.last, true, this.ema ? 'ema' : 'model');
+    if (o.snapshotEpochs.includes(epoch)) this.save('snapshot', `snapshot-${epoch}.safetensors`, false, 'model');
+    await this.emitter.emit(event);
+    await this.emitter.report();
+  }
+}
+
+function dice(t: Tally): number {
+  const d = 2 * t.tp + t.fp + t.fn;
+  return d === 0 ? 1 : (2 * t.tp) / d;
+}
+
+function fmt(v: number | null): string {
+  return v === null ? 'none' : v.toFixed(4);
+}
+
+export type { TrainEvent };
