@@ -256,7 +256,7 @@ SK_FN(SetAllocatorCache) {
     double bytes = numberArg(env, argv[0], "bytes");
     if (!(bytes >= 0) || bytes > 2147483647.0) throw rangeError("bytes must be between 0 and 2^31 - 1, got " + std::to_string(bytes));
 #ifdef __GLIBC__
-    // glibc's own starting values when bytes is 0.
+    // glibc's starting values when bytes is 0; its dynamic threshold stays off (see runtime.ts).
     int v = bytes == 0 ? 128 * 1024 : static_cast<int>(bytes);
     bool ok = mallopt(M_MMAP_THRESHOLD, v) == 1 && mallopt(M_TRIM_THRESHOLD, v) == 1;
     return makeBool(env, ok);

@@ -33,7 +33,7 @@ export {
   WeightedRandomSampler,
 } from './samplers.js';
 export { ConcatDataset, Subset } from './subset.js';
-export { applySplit, kFold, loadSplit, randomSplit, saveSplit, type Split, type SplitSides } from './split.js';
+export { applySplit, kFold, loadSplit, randomSplit, saveSplit, splitJson, type Split, type SplitSides } from './split.js';
 export { spatialBlocks, type SpatialBlocksOptions } from './spatial-blocks.js';
 export { Random } from './random.js';
 export { type CheckReport, checkDataset, type DataProblem, formatCheckReport } from './check.js';

@@ -276,9 +276,13 @@ function checkSplit(where: string, value: unknown, file?: string): Split {
 /** Writes a split as JSON: { "version": 1, "method", "seed", "params", "train": [names], "val": [names], ... }. */
 export async function saveSplit(path: string, split: Split): Promise<void> {
   if (typeof path !== 'string' || path === '') throw invalidParameterError('saveSplit', 'path', 'a file path', path);
-  const s = checkSplit('saveSplit', split);
-  const json = { version: 1, method: s.method, seed: s.seed, ...(s.params ? { params: s.params } : {}), ...s.sides };
-  await writeFile(path, `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(path, `${JSON.stringify(splitJson(split, 'saveSplit'), null, 2)}\n`);
+}
+
+/** The JSON object `saveSplit` writes and `loadSplit` reads, for writers of their own (a run folder's split.json). */
+export function splitJson(split: Split, where = 'splitJson'): Record<string, unknown> {
+  const s = checkSplit(where, split);
+  return { version: 1, method: s.method, seed: s.seed, ...(s.params ? { params: s.params } : {}), ...s.sides };
 }
 
 /** Reads a split `saveSplit` wrote, checking its version, its fields and that no name is on two sides. */

@@ -44,8 +44,10 @@ export function setRngState(state: Tensor): void {
  * conv net maps and unmaps its large activations, thousands of page faults a step; with
  * 256 MiB the ResNet-style step in bench/ ran up to 1.5x faster. The process then holds on
  * to its peak memory. Process-wide (it sets glibc's mmap and trim thresholds, as the
- * GLIBC_TUNABLES variable would); 0 restores glibc's starting values. Returns false where the
- * C library is not glibc.
+ * GLIBC_TUNABLES variable would). 0 sets glibc's starting thresholds (128 KiB) but, as any
+ * mallopt call does, turns off glibc's dynamic mmap threshold, which makes a training step
+ * fault about five times as many pages as never calling this: to keep glibc's own behaviour,
+ * don't call it. Returns false where the C library is not glibc.
  */
 export function setAllocatorCache(bytes: number): boolean {
   return native.setAllocatorCache(checkInt('setAllocatorCache', 'bytes', bytes, { min: 0, max: 2 ** 31 - 1 }));

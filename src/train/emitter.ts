@@ -3,7 +3,7 @@
 // is rewritten at the next epoch, and the failure is said once on stderr.
 import type { Callback, TrainEvent } from './events.js';
 import type { Resolved } from './options.js';
-import { RunFolder } from './run-folder.js';
+import type { RunFolder } from './run-folder.js';
 
 const HOOKS: Record<TrainEvent['type'], keyof Callback> = {
   start: 'onStart',

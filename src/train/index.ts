@@ -14,3 +14,21 @@ export {
   type CheckpointInfo,
   type Stateful,
 } from './checkpoint.js';
+export {
+  parseRunConfig,
+  loadRunConfig,
+  readConfigFile,
+  applyOverrides,
+  runConfigJsonSchema,
+  RunConfigSchema,
+  ConfigError,
+  type RunConfig,
+  type RunConfigInput,
+  type Overrides,
+} from './config.js';
+export { buildRun, type BuildOptions, type BuiltRun } from './build.js';
+export { buildScheduler } from './schedule.js';
+// `train` is the namespace at the top level: the function that runs a config is `trainRun` there.
+export { train as trainRun, trainFolds, resumeTarget, type TrainOptions, type FoldResult, type FoldsResult } from './run.js';
+export { writeReport, renderReport, readRun, summarise, type ReportOptions, type RunSummary } from './report.js';
+export { renderOverlay, overlayDataUri, OVERLAY_COLORS, type OverlayOptions } from './overlay.js';

@@ -63,7 +63,7 @@ export interface TrainerOptions {
   /** torch.manualSeed at the start of a new run (default 0). */
   seed?: number;
   threads?: number;
-  /** glibc's mmap threshold in bytes (torch.setAllocatorCache; default 256 MiB, 0 = glibc's own). */
+  /** glibc's mmap threshold in bytes (torch.setAllocatorCache; default 256 MiB; 0 leaves glibc's allocator untouched). */
   allocatorCache?: number;
   /** Write every n-th step event to log.jsonl (default 10; callbacks see every step). */
   logEvery?: number;
@@ -168,7 +168,9 @@ export function readTrainerOptions(options: TrainerOptions): Resolved {
   );
   const epochs = o.int('epochs', undefined, { min: 1 });
   const snapshotEpochs =
-    o.get('snapshotEpochs') === undefined ? [] : checkIntList(where, 'snapshotEpochs', o.get('snapshotEpochs'), { min: 1 });
+    o.get('snapshotEpochs') === undefined
+      ? []
+      : checkIntList(where, 'snapshotEpochs', o.get('snapshotEpochs'), { min: 1, nonEmpty: false });
   const swa = o.get('swa') as TrainerOptions['swa'];
   if (swa !== undefined) {
     const s = readOptions(`${where}.swa`, swa, ['start', 'lr', 'annealEpochs']);

@@ -11,7 +11,13 @@ export interface SampleItem {
   image: string;
 }
 
-export async function writeSamples(path: string, epoch: number, best: ScoredSample[], worst: ScoredSample[]): Promise<void> {
+export async function writeSamples(
+  path: string,
+  epoch: number,
+  best: ScoredSample[],
+  worst: ScoredSample[],
+  ignoreIndex: number,
+): Promise<void> {
   // sharp loads only when a run writes its samples.
   const { overlayDataUri } = await import('./overlay.js');
   const items: SampleItem[] = [];
@@ -20,7 +26,7 @@ export async function writeSamples(path: string, epoch: number, best: ScoredSamp
     ['worst', worst],
   ] as const) {
     for (const s of list)
-      items.push({ name: s.name, dice: s.dice, iou: s.iou, kind, image: await overlayDataUri(s.image, s.truth, s.pred) });
+      items.push({ name: s.name, dice: s.dice, iou: s.iou, kind, image: await overlayDataUri(s.image, s.truth, s.pred, { ignoreIndex }) });
   }
   writeAtomic(path, [Buffer.from(`${JSON.stringify({ epoch, items })}\n`)], 'Trainer');
 }

@@ -2,9 +2,11 @@
 // log and a report out. A run resumes bit-exactly from its last checkpoint, mid-epoch too: the
 // loader's order and augmentation depend on (seed, epoch, batch) only, and the checkpoint holds
 // the RNG states and the partial epoch's tallies.
+import { existsSync } from 'node:fs';
 import { hostname, cpus, totalmem, platform } from 'node:os';
 import { createRequire } from 'node:module';
 import { torch, type Tensor } from '../torch/index.js';
+import { splitJson } from '../data/split.js';
 import { clipGradNorm_ } from '../torch/optim/clip.js';
 import { ModelEma } from '../torch/optim/ema.js';
 import { AveragedModel, SWALR, updateBnAsync } from '../torch/optim/swa.js';
@@ -212,7 +214,7 @@ export class Trainer {
       } else {
         this.state.badEpochs += 1;
       }
-      if (this.folder && top && worst) await writeSamples(this.folder.path(RUN_FILES.samples), epoch, top, worst);
+      if (this.folder && top && worst) await writeSamples(this.folder.path(RUN_FILES.samples), epoch, top, worst, o.ignoreIndex);
       const event: ValidationEvent = {
         type: 'validation',
         epoch,
@@ -262,6 +264,13 @@ export class Trainer {
     });
   }
 
+  /** Where the last good weights are, for the message that ends a run on a non-finite loss. */
+  private lastGood(): string {
+    if (!this.folder) return 'the model holds the weights of the last good step';
+    const last = this.folder.path(RUN_FILES.last);
+    return existsSync(last) ? `the last good checkpoint is ${last}` : 'no checkpoint was written yet (none before the first epoch ends)';
+  }
+
   private optimizerStep(): void {
     const o = this.options;
     if (o.clipGradNorm) clipGradNorm_(o.model.parameters(), o.clipGradNorm);
@@ -276,7 +285,8 @@ export class Trainer {
     const o = this.options;
     const started = performance.now();
     if (o.threads !== undefined) torch.setNumThreads(o.threads);
-    torch.setAllocatorCache(o.allocatorCache);
+    // 0 leaves glibc alone: any mallopt call turns its dynamic mmap threshold off for good.
+    if (o.allocatorCache > 0) torch.setAllocatorCache(o.allocatorCache);
     if (o.ema) this.ema = new ModelEma(this.averagedTensors(), o.ema === true ? { decay: 0.999, warmup: true } : o.ema);
     if (o.swa) {
       this.swa = new AveragedModel(this.averagedTensors());
@@ -294,7 +304,7 @@ export class Trainer {
       torch.manualSeed(o.seed);
       if (this.folder) {
         if (o.config !== undefined) this.folder.writeJson(RUN_FILES.config, o.config);
-        if (o.split !== undefined) this.folder.writeJson(RUN_FILES.split, o.split);
+        if (o.split !== undefined) this.folder.writeJson(RUN_FILES.split, splitJson(o.split, 'Trainer'));
       }
     }
     if (o.channelsLast) o.model.to({ memoryFormat: 'channelsLast' });
@@ -430,7 +440,7 @@ export class Trainer {
         if (!Number.isFinite(r.loss)) {
           o.optimizer.zeroGrad();
           throw new NonFiniteLossError(
-            `the loss became ${r.loss} at epoch ${epoch}, batch ${b} of ${batches} (step ${this.state.step + 1}); the last good checkpoint${this.folder ? ` is ${this.folder.path(RUN_FILES.last)}` : ' was kept'}. Lower the learning rate, clip the gradients (clipGradNorm) or check the data`,
+            `the loss became ${r.loss} at epoch ${epoch}, batch ${b} of ${batches} (step ${this.state.step + 1}); ${this.lastGood()}. Lower the learning rate, clip the gradients (clipGradNorm) or check the data`,
             epoch,
             this.state.step + 1,
           );

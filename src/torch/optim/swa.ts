@@ -195,7 +195,11 @@ export function updateBn(loader: Iterable<Tensor | readonly unknown[]>, model: B
 }
 
 /** updateBn over an async iterable (a DataLoader); batches with an `image` field feed that. */
-export async function updateBnAsync(loader: AsyncIterable<unknown>, model: BnUpdatable, options: { dispose?: boolean } = {}): Promise<void> {
+export async function updateBnAsync(
+  loader: AsyncIterable<unknown>,
+  model: BnUpdatable,
+  options: { dispose?: boolean } = {},
+): Promise<void> {
   const run = beginBnUpdate('updateBnAsync', model);
   if (run === null) return;
   try {
