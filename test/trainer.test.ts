@@ -2,7 +2,8 @@
 // resume after an interruption mid-epoch, a non-finite loss, early stopping, EMA and SWA,
 // accumulation, and no tensor left alive.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -286,4 +287,67 @@ test('bad options name the option and what came', async () => {
   } finally {
     s.dispose();
   }
+});
+
+tensorTest('a checkpoint that cannot be written ends the run with an error and the previous one stays intact', async () => {
+  const dir = tmp();
+  const s = await setup({ runDir: dir });
+  // A disk that fills up after epoch 1: a checkpoint's temporary file gets half its bytes, then ENOSPC.
+  const require = createRequire(import.meta.url);
+  const fs = require('node:fs') as typeof import('node:fs');
+  const { openSync, writeSync } = fs;
+  const failing = new Set<number>();
+  let full = false;
+  let before: Buffer | undefined;
+  fs.openSync = ((path: string, ...rest: unknown[]) => {
+    const fd = (openSync as (...a: unknown[]) => number)(path, ...rest);
+    if (full && String(path).includes('.safetensors.tmp-')) failing.add(fd);
+    return fd;
+  }) as typeof fs.openSync;
+  fs.writeSync = ((fd: number, buffer: Uint8Array, ...rest: unknown[]) => {
+    if (!failing.has(fd)) return (writeSync as (...a: unknown[]) => number)(fd, buffer, ...rest);
+    failing.delete(fd);
+    writeSync(fd, buffer.subarray(0, buffer.byteLength >> 1));
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  }) as typeof fs.writeSync;
+  syncBuiltinESMExports();
+  try {
+    const trainer = new Trainer({
+      ...s.options,
+      callbacks: [
+        {
+          onEpochEnd: () => {
+            if (full) return;
+            full = true;
+            before = readFileSync(join(dir, 'last.safetensors'));
+          },
+        },
+      ],
+    });
+    await assert.rejects(trainer.fit(), (e: Error) => {
+      assert.match(
+        e.message,
+        /Trainer: the (best|last) checkpoint could not be saved at epoch 2, step 6 \(.*ENOSPC.*\); the previous (best|last)\.safetensors is unchanged/,
+      );
+      return true;
+    });
+  } finally {
+    fs.openSync = openSync;
+    fs.writeSync = writeSync;
+    syncBuiltinESMExports();
+    s.dispose();
+  }
+  assert.deepEqual(readFileSync(join(dir, 'last.safetensors')), before, "epoch 1's last.safetensors, byte for byte");
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp-')),
+    [],
+    'no temporary file is left behind',
+  );
+  const { info, model } = loadTrained(join(dir, 'last.safetensors'));
+  model.dispose();
+  assert.equal(info.epoch, 1);
+  const end = readEvents(join(dir, 'log.jsonl')).at(-1) as { type: string; reason: string; message: string };
+  assert.equal(end.type, 'end');
+  assert.equal(end.reason, 'error');
+  assert.match(end.message, /ENOSPC/);
 });

@@ -113,7 +113,8 @@ export interface CheckpointEvent {
   path: string;
 }
 
-export type EndReason = 'completed' | 'early-stopping' | 'stopped' | 'interrupted' | 'non-finite-loss';
+/** 'error': something failed (a checkpoint that could not be written, a bad batch); fit() rethrows it. */
+export type EndReason = 'completed' | 'early-stopping' | 'stopped' | 'interrupted' | 'non-finite-loss' | 'error';
 
 export interface EndEvent {
   type: 'end';

@@ -94,6 +94,7 @@ const STATUS_TEXT: Record<RunStatus, string> = {
   stopped: 'stopped',
   interrupted: 'interrupted',
   'non-finite-loss': 'non-finite loss',
+  error: 'failed',
 };
 
 function header(input: PageInput): string {

@@ -158,15 +158,26 @@ export class Trainer {
     if (!this.folder) return;
     const o = this.options;
     const path = this.folder.path(file);
-    saveCheckpoint(path, {
-      model: o.model,
-      optimizer: full ? o.optimizer : undefined,
-      scheduler: full && o.scheduler ? (o.scheduler as unknown as Stateful) : undefined,
-      extra: full ? this.extras() : {},
-      epoch: this.state.epoch,
-      step: this.state.step,
-      config: this.checkpointConfig(weights),
-    });
+    try {
+      saveCheckpoint(path, {
+        model: o.model,
+        optimizer: full ? o.optimizer : undefined,
+        scheduler: full && o.scheduler ? (o.scheduler as unknown as Stateful) : undefined,
+        extra: full ? this.extras() : {},
+        epoch: this.state.epoch,
+        step: this.state.step,
+        config: this.checkpointConfig(weights),
+      });
+    } catch (e) {
+      // saveCheckpoint writes a temporary file and renames it: a failed write leaves the old one.
+      const previous = existsSync(path) ? `the previous ${file} is unchanged` : `there is no earlier ${file}`;
+      throw new Error(
+        `Trainer: the ${kind} checkpoint could not be saved at epoch ${this.state.epoch}, step ${this.state.step} (${(e as Error).message}); ${previous}`,
+        {
+          cause: e,
+        },
+      );
+    }
     this.emitter.emit({ type: 'checkpoint', epoch: this.state.epoch, step: this.state.step, kind, path });
   }
 
@@ -349,11 +360,12 @@ export class Trainer {
         message ||= `trained ${this.state.epoch} epochs`;
       }
     } catch (e) {
-      if (e instanceof NonFiniteLossError) {
-        reason = 'non-finite-loss';
-        message = e.message;
-        await this.end(reason, message, started);
-        throw e;
+      // The log and the report say how the run ended; the error itself goes to the caller.
+      const nonFinite = e instanceof NonFiniteLossError;
+      try {
+        await this.end(nonFinite ? 'non-finite-loss' : 'error', (e as Error).message, started);
+      } catch {
+        // The end could not be recorded either (the same full disk): the first error matters.
       }
       throw e;
     }
