@@ -198,6 +198,19 @@ function runEvents(shape: RunShape): { events: TrainEvent[]; best: { epoch: numb
   return { events, best };
 }
 
+/** The events with epoch 1's validation loss at 346, as a random-init net's first validation can be. */
+function farFirstValidation(events: TrainEvent[]): TrainEvent[] {
+  return events.map((e) =>
+    e.epoch !== 1
+      ? e
+      : e.type === 'validation'
+        ? { ...e, metrics: { ...e.metrics, loss: 346 } }
+        : e.type === 'epoch' && e.validation
+          ? { ...e, validation: { ...e.validation, loss: 346 } }
+          : e,
+  ) as TrainEvent[];
+}
+
 function seconds(epoch: number, batches: number): number {
   return batches * 0.41 * (epoch === 1 ? 1.35 : 1 + 0.05 * Math.sin(epoch * 2.3));
 }
@@ -378,6 +391,13 @@ test('summarise: status, epochs and best across a resumed, an unfinished and a f
     plain.plots.map((p) => p.id),
     ['plot-loss', 'plot-step-loss', 'plot-lr', 'plot-throughput'],
   );
+  // A loss plot spanning decades (a first validation of a random-init net far off) is drawn on a log axis.
+  assert.equal(summarise(events).plots[0]!.log, undefined);
+  const offFirst = farFirstValidation(events);
+  const lossPlot = summarise(offFirst).plots[0]!;
+  assert.equal(lossPlot.log, true);
+  assert.equal(lossPlot.yLabel, 'loss (log scale)');
+  assert.equal(lossPlot.series[1]!.values[0], 346);
 });
 
 tensorTest(
@@ -484,7 +504,8 @@ test('report in Chromium: no errors, every plot drawn with its data, every image
   // Named like a run folder: the name is the page's title (and shows in the README's screenshot).
   const full = join(await tempDir(t), 'unet-resnet34-catanduanes');
   mkdirSync(full);
-  await writeRun(full, runEvents({ epochs: 12, validate: true, hostile: false }).events, await realSamples(10));
+  // Its loss plot is on a log axis (a far-off first validation).
+  await writeRun(full, farFirstValidation(runEvents({ epochs: 12, validate: true, hostile: false }).events), await realSamples(10));
   const one = await tempDir(t);
   await writeRun(one, runEvents({ epochs: 1, validate: false, batches: 1 }).events, null);
   // SEGKIT_REPORT_SCREENSHOT=docs/report.png also saves the page (of SEGKIT_REPORT_RUN when set) for the README.

@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createRequire } from 'node:module';
 import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
+import { registerDemoCommand } from './demo.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -41,34 +42,7 @@ program
     }
   });
 
-program
-  .command('demo')
-  .description('train a small net on the bundled Catanduanes building tiles and report loss and IoU')
-  .option('--epochs <n>', 'epochs', positiveInt, 30)
-  .option('--lr <x>', 'learning rate', positiveNumber, 0.05)
-  .option('--batch-size <n>', 'batch size', positiveInt, 6)
-  .option('--threads <n>', 'intra-op threads (default: all cores)', positiveInt)
-  .option('--seed <n>', 'random seed', nonNegativeInt, 0)
-  .option('--data <dir>', 'dataset folder (default: the bundled one)')
-  .option('--no-allocator-cache', 'return freed tensor memory to the kernel at once (slower: see torch.setAllocatorCache)')
-  .action(
-    async (opts: {
-      epochs: number;
-      lr: number;
-      batchSize: number;
-      threads?: number;
-      seed: number;
-      data?: string;
-      allocatorCache: boolean;
-    }) => {
-      const { torch } = await import('../index.js');
-      if (opts.threads) torch.setNumThreads(opts.threads);
-      if (opts.allocatorCache) torch.setAllocatorCache(256 * 2 ** 20);
-      const { runDemo } = await import('./demo.js');
-      await runDemo({ epochs: opts.epochs, lr: opts.lr, batchSize: opts.batchSize, seed: opts.seed, dir: opts.data });
-    },
-  );
-
+registerDemoCommand(program, (min) => (min === 0 ? nonNegativeInt : positiveInt));
 registerDataCommands(program);
 registerTrainCommands(program);
 

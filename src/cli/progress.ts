@@ -171,6 +171,7 @@ export class Progress {
       const dir = dirname(e.checkpoint);
       const files = ['report.html', 'log.jsonl', 'best.safetensors', 'last.safetensors'].filter((f) => existsSync(join(dir, f)));
       lines.push(`run folder ${dir}: ${files.join(', ').replace('best.safetensors', 'best.safetensors (the best epoch)') || 'empty'}`);
+      if (files.includes('report.html')) lines.push(`report: ${join(dir, 'report.html')} (open it in a browser)`);
     }
     return lines;
   }

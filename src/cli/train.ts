@@ -1,11 +1,12 @@
 // `segkit train` and `segkit eval`: thin layers over train(), trainFolds() and evaluate(). The
 // first Ctrl-C lets the current step finish and saves last.safetensors (exit 130, with the
 // command that resumes); a second one quits at once.
+import { isAbsolute, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RunConfig } from '../train/config.js';
 import type { ProgressMode } from './progress.js';
 
-interface TrainFlags {
+export interface TrainFlags {
   config?: string;
   printSchema?: boolean;
   runDir?: string;
@@ -20,6 +21,8 @@ interface TrainFlags {
   set?: string[];
   quiet?: boolean;
   json?: boolean;
+  /** Resolve the config's relative data paths against this folder instead of the working directory (the demo). */
+  dataRoot?: string;
 }
 
 interface EvalFlags {
@@ -76,7 +79,7 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
     return { config, runDir: target.runDir, resume: target.checkpoint, source: target.runDir };
   }
   if (flags.config === undefined) throw new Error('train needs --config <file> (or --resume <run folder>, or --print-schema)');
-  const raw = await readConfigFile(flags.config);
+  const raw = flags.dataRoot === undefined ? await readConfigFile(flags.config) : rebaseSources(await readConfigFile(flags.config), flags.dataRoot);
   const named: Record<string, unknown> = {};
   if (flags.epochs !== undefined) named.epochs = flags.epochs;
   if (flags.batchSize !== undefined) named['data.batchSize'] = flags.batchSize;
@@ -99,7 +102,21 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
   return { config, runDir: flags.runDir, source: flags.config };
 }
 
-async function trainCommand(flags: TrainFlags): Promise<number> {
+/** The config with the relative paths of data.train and data.val resolved against `root`. */
+function rebaseSources(raw: unknown, root: string): unknown {
+  const data = (raw as { data?: Record<string, unknown> } | null)?.data;
+  if (data === null || typeof data !== 'object') return raw;
+  const one = (s: unknown): unknown => {
+    if (typeof s === 'string') return isAbsolute(s) ? s : resolve(root, s);
+    if (s !== null && typeof s === 'object' && typeof (s as { path?: unknown }).path === 'string')
+      return { ...s, path: one((s as { path: string }).path) };
+    return s;
+  };
+  const side = (v: unknown) => (Array.isArray(v) ? v.map(one) : one(v));
+  return { ...(raw as object), data: { ...data, train: side(data.train), ...(data.val === undefined ? {} : { val: side(data.val) }) } };
+}
+
+export async function trainCommand(flags: TrainFlags): Promise<number> {
   const { ConfigError, runConfigJsonSchema } = await import('../train/config.js');
   if (flags.printSchema) {
     process.stdout.write(`${JSON.stringify(runConfigJsonSchema(), null, 2)}\n`);
@@ -121,7 +138,6 @@ async function trainCommand(flags: TrainFlags): Promise<number> {
   try {
     const { config, runDir: given, resume, source } = await resolveConfig(flags);
     const { freshRunDir, train, trainFolds } = await import('../train/run.js');
-    const { resolve } = await import('node:path');
     const runDir = resolve(given ?? freshRunDir(config.output, config.name));
     const options = { runDir, resume, signal: controller.signal, onEvent: progress.handle, source };
     if (flags.folds !== undefined && flags.fold === undefined) {

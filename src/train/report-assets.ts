@@ -105,8 +105,10 @@ export const PAGE_SCRIPT = `(function () {
     return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
   }
   // Tick labels with as many decimals as the tick spacing needs.
-  function ticks(kind) {
+  function ticks(kind, log) {
     return function (u, values, axis, space, incr) {
+      // A log axis leaves some ticks unlabelled (null); its labels are decades and their multiples.
+      if (log) return values.map(function (v) { return v === null || v === undefined ? '' : String(+v.toPrecision(2)); });
       var step = kind === 'percent' ? incr * 100 : incr;
       var decimals = step > 0 ? Math.min(Math.max(0, -Math.floor(Math.log10(step) + 1e-9)), 8) : 0;
       var top = Math.max.apply(null, values.map(Math.abs));
@@ -144,9 +146,9 @@ export const PAGE_SCRIPT = `(function () {
       // Epochs and steps are counted: whole-number ticks only.
       { label: p.xLabel, stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' }, incrs: WHOLE,
         values: function (u, values) { return values.map(function (v) { return String(v); }); } },
-      { label: p.yLabel, scale: 'y', size: 64, stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' }, values: ticks(first.format) }
+      { label: p.yLabel, scale: 'y', size: 64, stroke: '#6b7280', grid: { stroke: '#eef0f3' }, ticks: { stroke: '#e5e7eb' }, values: ticks(first.format, p.log) }
     ];
-    var scales = { x: { time: false, range: padded }, y: { range: padded } };
+    var scales = { x: { time: false, range: padded }, y: p.log ? { distr: 3, log: 10 } : { range: padded } };
     if (y2) {
       axes.push({ label: p.y2Label, scale: 'y2', side: 1, size: 56, stroke: '#6b7280', grid: { show: false }, values: ticks(y2.format) });
       scales.y2 = { range: padded };

@@ -34,6 +34,8 @@ export interface PlotSpec {
   xLabel: string;
   yLabel: string;
   y2Label?: string;
+  /** A log10 y axis: losses that span decades (a first validation far off) would flatten the rest. */
+  log?: boolean;
   x: number[];
   series: PlotSeries[];
 }
@@ -206,7 +208,17 @@ function plotsOf(epochs: EpochEvent[], validations: Map<number, EvalMetrics>, al
   const loss: PlotSeries[] = [{ label: 'training', values: perEpoch((e) => e.trainLoss), color: COLORS[0]!, format: 'loss' }];
   const valLoss = perVal((m) => m.loss);
   if (valLoss.some((v) => v !== null)) loss.push({ label: 'validation', values: valLoss, color: COLORS[1]!, format: 'loss' });
-  plots.push({ id: 'plot-loss', title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'loss', x, series: loss });
+  const lossValues = loss.flatMap((s) => s.values).filter((v): v is number => v !== null);
+  const log = lossValues.length > 0 && lossValues.every((v) => v > 0) && Math.max(...lossValues) > 30 * Math.min(...lossValues);
+  plots.push({
+    id: 'plot-loss',
+    title: 'Loss per epoch',
+    xLabel: 'epoch',
+    yLabel: log ? 'loss (log scale)' : 'loss',
+    ...(log ? { log } : {}),
+    x,
+    series: loss,
+  });
   // Steps are logged every logEvery-th batch; two points make a line worth drawing. A long run
   // is thinned to at most MAX_STEP_POINTS, so the page stays small and quick to draw.
   const every = Math.ceil(allSteps.length / MAX_STEP_POINTS);
