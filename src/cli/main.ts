@@ -18,11 +18,6 @@ function nonNegativeInt(v: string): number {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative integer, got "${v}"`);
   return n;
 }
-function positiveNumber(v: string): number {
-  const n = Number(v);
-  if (!(n > 0)) throw new InvalidArgumentError(`expected a positive number, got "${v}"`);
-  return n;
-}
 
 const program = new Command();
 program.name('segkit').description('Semantic segmentation for TypeScript at native speed').version(pkg.version);

@@ -79,7 +79,8 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
     return { config, runDir: target.runDir, resume: target.checkpoint, source: target.runDir };
   }
   if (flags.config === undefined) throw new Error('train needs --config <file> (or --resume <run folder>, or --print-schema)');
-  const raw = flags.dataRoot === undefined ? await readConfigFile(flags.config) : rebaseSources(await readConfigFile(flags.config), flags.dataRoot);
+  const raw =
+    flags.dataRoot === undefined ? await readConfigFile(flags.config) : rebaseSources(await readConfigFile(flags.config), flags.dataRoot);
   const named: Record<string, unknown> = {};
   if (flags.epochs !== undefined) named.epochs = flags.epochs;
   if (flags.batchSize !== undefined) named['data.batchSize'] = flags.batchSize;
