@@ -3,7 +3,7 @@
 // (src/index.ts, src/torch/index.ts), and run with `node --import tsx` from the repository root.
 // A snippet that exits non-zero or leaves tensors alive fails with its README line and the
 // child's stderr. Blocks that are not meant to run say so by their fence: ```sh for commands,
-// ```text for output.
+// ```text for output, ```yaml for run configs (each must be a valid one).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -17,7 +17,7 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 
 /** The fence languages README.md may use: ts/typescript run, the others are shown only. */
 const RUN = new Set(['ts', 'typescript']);
-const SHOW = new Set(['sh', 'text']);
+const SHOW = new Set(['sh', 'text', 'yaml']);
 
 interface Block {
   lang: string;
@@ -62,10 +62,20 @@ const snippets = blocks.filter((b) => RUN.has(b.lang));
 const dir = mkdtempSync(join(tmpdir(), 'segkit-readme-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('README.md fences name their language (ts runs; sh and text are shown only)', () => {
+test('README.md fences name their language (ts runs; sh, text and yaml are shown only)', () => {
   const bad = blocks.filter((b) => !RUN.has(b.lang) && !SHOW.has(b.lang)).map((b) => `line ${b.line}: '${b.lang || '(none)'}'`);
   assert.deepEqual(bad, [], `fence languages must be one of ${[...RUN, ...SHOW].join(', ')}`);
   assert.ok(snippets.length > 0, 'README.md has no ```ts snippet');
+});
+
+test("README.md run configs (```yaml) are valid, and the first is the demo's own", async () => {
+  const { parse } = await import('yaml');
+  const { parseRunConfig } = await import('../src/train/config.js');
+  const configs = blocks.filter((b) => b.lang === 'yaml');
+  assert.ok(configs.length > 0);
+  for (const b of configs) parseRunConfig(parse(b.code), `README.md:${b.line}`);
+  const demo = parse(readFileSync(join(root, 'data', 'demo', 'run.yaml'), 'utf8'));
+  assert.deepEqual(parseRunConfig(parse(configs[0]!.code)), parseRunConfig(demo), 'the README shows data/demo/run.yaml');
 });
 
 test('README.md snippets import the package by its name only', () => {
