@@ -160,18 +160,19 @@ test('Ctrl-C saves last.safetensors and exits 130; --resume then ends bit-exactl
     lines[1]!,
     /^epoch 1\/2 {2}loss \d\.\d{4} dice \d\.\d{4} \| val loss \d\.\d{4} dice \d\.\d{4} iou .* \| lr 3\.00e-3 \| .* img\/s \*$/,
   );
-  assert.match(lines.at(-3)!, /^done: trained 2 epochs \(\d+s\)$/);
+  assert.match(lines.at(-4)!, /^done: trained 2 epochs \(\d+s\)$/);
   assert.match(
-    lines.at(-2)!,
+    lines.at(-3)!,
     /^best dice \d\.\d{4} at epoch [12]: loss \d\.\d{4} {2}iou \d\.\d{4} {2}dice \d\.\d{4} {2}precision .* objectF1 \d\.\d{4}$/,
   );
-  // report.html is listed when the report could be written.
   assert.match(
-    lines.at(-1)!,
+    lines.at(-2)!,
     new RegExp(
-      `^run folder ${join(work, 'full').replace(/[./]/g, '\\$&')}: (report\\.html, )?log\\.jsonl, best\\.safetensors \\(the best epoch\\), last\\.safetensors$`,
+      `^run folder ${join(work, 'full').replace(/[./]/g, '\\$&')}: report\\.html, log\\.jsonl, best\\.safetensors \\(the best epoch\\), last\\.safetensors$`,
     ),
   );
+  // The last line says where the report is.
+  assert.equal(lines.at(-1), `report: ${join(work, 'full', 'report.html')} (open it in a browser)`);
 
   // The same run, interrupted after its first step.
   const runDir = join(work, 'cut');

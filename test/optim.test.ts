@@ -441,7 +441,7 @@ describe('SWA and EMA', () => {
     assertThrows(
       () => updateBn([3 as never], model),
       TypeError,
-      /updateBn: each batch must be a Tensor or an array starting with one, got 3/,
+      /updateBn: each batch must be a Tensor, an array starting with one, or \{ image \}, got 3/,
     );
     assertThrows(
       () => updateBn([], {} as never),

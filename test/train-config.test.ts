@@ -79,6 +79,7 @@ test('a config of data.train alone resolves to every default', () => {
   assert.deepEqual(parseRunConfig({ data: { train: 'tiles' } }), {
     name: 'run',
     seed: 0,
+    device: 'auto',
     model: { architecture: 'unet', encoderName: 'resnet34', encoderWeights: null, inChannels: 3, classes: 1 },
     data: { train: [{ path: 'tiles', format: 'auto' }], batchSize: 8, normalization: 'imagenet' },
     augment: [],
@@ -180,7 +181,7 @@ test('every problem of a config is reported at once, one line each', () => {
   assert.deepEqual(issues.sort(), [
     'a.yaml: data.split.fold: expected an integer below folds (3), got 5',
     'a.yaml: epochs: expected an integer >= 1, got 0',
-    'a.yaml: monitr: unknown field; did you mean "monitor"? (allowed here: name, seed, threads, model, data, augment, loss, optimizer, scheduler, epochs, accumulate, clipGradNorm, autocast, channelsLast, ema, swa, validateEvery, monitor, earlyStopping, threshold, snapshots, output, logEvery)',
+    'a.yaml: monitr: unknown field; did you mean "monitor"? (allowed here: name, seed, threads, device, model, data, augment, loss, optimizer, scheduler, epochs, accumulate, clipGradNorm, autocast, channelsLast, ema, swa, validateEvery, monitor, earlyStopping, threshold, snapshots, output, logEvery)',
     'a.yaml: optimizer.lr: expected a number, got "fast"',
     'a.yaml: threshold: expected a number >= 0, got -1',
   ]);
@@ -343,6 +344,8 @@ tensorTest('a tiny run built from a config: datasets, loaders, normalization, lo
     });
     const t = run.trainerOptions;
     assert.equal(t.model, run.model);
+    // device 'auto': the GPU where libtorch has one, else the CPU.
+    assert.equal(run.model.parameters()[0]!.device, torch.cuda.isAvailable() ? 'cuda:0' : 'cpu');
     assert.equal(t.config, run.config);
     assert.deepEqual(
       [t.epochs, t.schedulerInterval, t.monitor, t.seed, t.ignoreIndex, t.scheduler],
@@ -351,6 +354,21 @@ tensorTest('a tiny run built from a config: datasets, loaders, normalization, lo
   } finally {
     run.dispose();
   }
+});
+
+tensorTest('device: a GPU that is not there is a config error naming the field', async () => {
+  const gpus = torch.cuda.isAvailable() ? torch.cuda.deviceCount() : 0;
+  await assert.rejects(buildRun({ ...tiny(splitFile()), device: `cuda:${gpus}` }, { source: 'run.yaml' }), (e: Error) => {
+    assert.ok(e instanceof ConfigError);
+    assert.match(
+      e.message,
+      gpus === 0
+        ? /run\.yaml: device: expected "cpu" or "auto" \(this libtorch has no CUDA, or no GPU is present\), got "cuda:0"/
+        : new RegExp(`run\\.yaml: device: expected a CUDA device below ${gpus}, got "cuda:${gpus}"`),
+    );
+    return true;
+  });
+  assert.throws(() => parseRunConfig({ data: { train: 'x' }, device: 'gpu' }), /device: expected "auto", "cpu", "cuda" or "cuda:<index>", got "gpu"/);
 });
 
 tensorTest('encoderWeights from a local file are loaded into the encoder, and left out of the predict info', async () => {

@@ -11,6 +11,7 @@ export const DEMO_CONFIG = fileURLToPath(new URL('../../data/demo/run.yaml', imp
 interface DemoFlags {
   epochs?: number;
   threads?: number;
+  device?: string;
   runDir?: string;
   set?: string[];
   quiet?: boolean;
@@ -25,6 +26,7 @@ export function registerDemoCommand(program: Command, integer: (min: number) => 
     )
     .option('--epochs <n>', 'epochs (the config has 8)', integer(1))
     .option('--threads <n>', 'intra-op threads', integer(1))
+    .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
     .option('--run-dir <dir>', 'the run folder (default: runs/demo, numbered when taken)')
     .option('--set <path=value>', 'set a field of data/demo/run.yaml (repeatable)', (v: string, prev: string[] | undefined) => [
       ...(prev ?? []),

@@ -18,6 +18,7 @@ export interface TrainFlags {
   lr?: number;
   seed?: number;
   threads?: number;
+  device?: string;
   set?: string[];
   quiet?: boolean;
   json?: boolean;
@@ -31,6 +32,7 @@ interface EvalFlags {
   format?: string;
   batchSize: number;
   threshold?: number;
+  device?: string;
   json?: boolean;
 }
 
@@ -66,7 +68,7 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
     const changed = (['config', 'runDir', 'fold', 'folds', 'batchSize', 'lr', 'seed'] as const).filter((k) => flags[k] !== undefined);
     if (changed.length > 0 || flags.set.length > 0)
       throw new Error(
-        `--resume continues a run as it was configured; only --epochs (to extend it) and --threads may be given, got ${[...changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`), ...(flags.set.length ? ['--set'] : [])].join(', ')}`,
+        `--resume continues a run as it was configured; only --epochs (to extend it), --threads and --device may be given, got ${[...changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`), ...(flags.set.length ? ['--set'] : [])].join(', ')}`,
       );
     const target = await resumeTarget(flags.resume);
     let config = target.config;
@@ -75,6 +77,7 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
     const more: Record<string, unknown> = {};
     if (flags.epochs !== undefined) more.epochs = flags.epochs;
     if (flags.threads !== undefined) more.threads = flags.threads;
+    if (flags.device !== undefined) more.device = flags.device;
     if (Object.keys(more).length > 0) config = applyOverrides(config, more, target.runDir);
     return { config, runDir: target.runDir, resume: target.checkpoint, source: target.runDir };
   }
@@ -87,6 +90,7 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
   if (flags.lr !== undefined) named['optimizer.lr'] = flags.lr;
   if (flags.seed !== undefined) named.seed = flags.seed;
   if (flags.threads !== undefined) named.threads = flags.threads;
+  if (flags.device !== undefined) named.device = flags.device;
   let config = applyOverrides(applyOverrides(raw, flags.set, flags.config), named, flags.config);
   if (flags.fold !== undefined) {
     const s = config.data.split;
@@ -179,8 +183,15 @@ async function evalCommand(flags: EvalFlags): Promise<number> {
   const { open } = await import('../data/open.js');
   const { DataLoader } = await import('../data/loader.js');
   const { Normalize } = await import('../data/augment/normalize.js');
+  const { torch } = await import('../torch/index.js');
   const { model, predict } = loadTrained(flags.model);
   try {
+    const device = flags.device ?? 'auto';
+    if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new Error(`--device: expected auto, cpu, cuda or cuda:<index>, got "${device}"`);
+    const gpu = torch.cuda.isAvailable() && torch.cuda.deviceCount() > 0;
+    if (device.startsWith('cuda') && !gpu)
+      throw new Error(`--device: expected auto or cpu (this libtorch has no CUDA, or no GPU is present), got "${device}"`);
+    if (device.startsWith('cuda') || (device === 'auto' && gpu)) model.to({ device: device === 'auto' ? 'cuda' : device });
     const o = predict.modelOptions as { classes?: number; inChannels?: number };
     const classes = o.classes ?? 1;
     const options: Record<string, unknown> = { classes: classes === 1 ? 2 : classes, channels: o.inChannels ?? 3 };
@@ -223,6 +234,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--lr <x>', 'optimizer.lr', positive)
     .option('--seed <n>', 'seed', integer(0))
     .option('--threads <n>', 'intra-op threads', integer(1))
+    .option('--device <device>', 'auto (the default: the GPU when there is one), cpu, cuda or cuda:<index>')
     .option(
       '--set <path=value>',
       'set a config field, value read as YAML (repeatable): --set optimizer.lr=0.01',
@@ -242,6 +254,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--format <layout>', 'folder, tianchi, tiles or geotiff (default: recognised from the layout)')
     .option('--batch-size <n>', 'images per batch', integer(1), 8)
     .option('--threshold <t>', "foreground probability (default: the checkpoint's)", probability)
+    .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
     .option('--json', 'print one JSON object')
     .action(async (flags: EvalFlags) => {
       try {

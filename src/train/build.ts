@@ -283,6 +283,19 @@ function classNames(classes: number): string[] {
   return classes <= 2 ? ['background', 'building'] : ['background', ...Array.from({ length: classes - 1 }, (_, i) => `class${i + 1}`)];
 }
 
+/** The device a config's `device` names, checked against what this libtorch has. */
+function deviceFor(device: string, source: string, issues: string[]): string {
+  const cuda = torch.cuda.isAvailable() ? torch.cuda.deviceCount() : 0;
+  if (device === 'auto') return cuda > 0 ? 'cuda' : 'cpu';
+  if (device === 'cpu') return device;
+  const index = device === 'cuda' ? 0 : Number(device.slice(5));
+  if (index >= cuda)
+    issues.push(
+      `${source}: device: expected ${cuda === 0 ? '"cpu" or "auto" (this libtorch has no CUDA, or no GPU is present)' : `a CUDA device below ${cuda}`}, got ${JSON.stringify(device)}`,
+    );
+  return device;
+}
+
 /** Builds everything a Trainer needs from a config (parsed again here, so a raw object works too). */
 export async function buildRun(config: RunConfig | unknown, options: BuildOptions = {}): Promise<BuiltRun> {
   const source = options.source ?? 'config';
@@ -305,7 +318,10 @@ export async function buildRun(config: RunConfig | unknown, options: BuildOption
     loss = buildLoss(c, ignoreIndex, source, issues);
     const trainAll = await openSources(c, 'train', c.data.train, source, issues);
     const valSet = c.data.val ? await openSources(c, 'val', c.data.val, source, issues) : null;
+    const device = deviceFor(c.device, source, issues);
     if (issues.length > 0) throw new ConfigError(issues);
+    // Before the optimizer: its state is made where the parameters are.
+    if (device !== 'cpu') model!.to({ device });
     optimizer = buildOptimizer(c, model!, source);
     const { train, val, split } = await splitData(c, trainAll!, valSet, source);
     const normalization = normalizationOf(c, source);

@@ -240,6 +240,11 @@ const Run = strict({
   name: z.string().min(1).default('run').describe('the run folder is <output>/<name> (or <name>-2, ... when taken)'),
   seed: int(0).default(0),
   threads: int(1).optional(),
+  device: z
+    .string()
+    .regex(/^(auto|cpu|cuda(:\d+)?)$/, { message: 'expected "auto", "cpu", "cuda" or "cuda:<index>"' })
+    .default('auto')
+    .describe("where the model trains: 'auto' is the GPU when libtorch has CUDA and one is present, else the CPU"),
   model: Model.prefault({}),
   data: Data,
   augment: z.array(Augment).default([]),

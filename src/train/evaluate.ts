@@ -9,7 +9,7 @@ import { Accumulator } from '../metrics/accumulator.js';
 import type { ObjectScore } from '../metrics/objects.js';
 import { invalidParameterError, is, readOptions } from '../validate.js';
 import type { EvalMetrics } from './events.js';
-import { logitsOf, targetFor, type LossFn } from './step.js';
+import { deviceOf, logitsOf, onDevice, targetFor, withAutocast, type LossFn } from './step.js';
 
 export interface EvaluateOptions {
   /** Probability at or above which a pixel is foreground (binary models; default 0.5). */
@@ -18,7 +18,7 @@ export interface EvaluateOptions {
   ignoreIndex?: number;
   /** Adds the mean loss per image to the result. */
   loss?: LossFn;
-  /** bf16 autocast for the forward pass (CPU). */
+  /** bf16 autocast for the forward pass (on the model's device). */
   autocast?: boolean;
   /** Feed the model channels_last inputs. */
   channelsLast?: boolean;
@@ -49,9 +49,11 @@ const KEYS = ['threshold', 'ignoreIndex', 'loss', 'autocast', 'channelsLast', 's
 /** The model's forward pass as prediction runs it: eval mode, no autograd, optional bf16 / channels_last. */
 export function forwardEval(model: Module, image: Tensor, options: { autocast?: boolean; channelsLast?: boolean } = {}): Tensor {
   return torch.tidy(() => {
-    const x = options.channelsLast ? image.contiguous({ memoryFormat: 'channelsLast' }) : image;
+    const device = deviceOf(model as unknown as { parameters(): Tensor[] });
+    const onIt = onDevice(image, device);
+    const x = options.channelsLast ? onIt.contiguous({ memoryFormat: 'channelsLast' }) : onIt;
     const run = () => logitsOf(model.forward(x));
-    const out = torch.inferenceMode(() => (options.autocast ? torch.autocast({ dtype: 'bfloat16' }, run) : run()));
+    const out = torch.inferenceMode(() => (options.autocast ? withAutocast(device, run) : run()));
     return out.float();
   });
 }
@@ -126,10 +128,14 @@ export async function evaluate(model: Module, loader: AsyncIterable<Batch>, opti
         const classes = logits.shape[1]!;
         const n = logits.shape[0]!;
         if (loss) {
-          const l = torch.inferenceMode(() => callLoss(loss, logits, targetFor(batch.mask, classes)));
+          const l = torch.inferenceMode(() => callLoss(loss, logits, targetFor(onDevice(batch.mask, logits.device), classes)));
           lossSum += l.item() * n;
         }
-        const cls = classes === 1 ? logits.sigmoid().ge(threshold).squeeze(1).long() : logits.argmax({ dim: 1 });
+        // Scores are counted on the CPU, where the batch's mask is (object matching works on arrays).
+        const cls = onDevice(
+          classes === 1 ? logits.sigmoid().ge(threshold).squeeze(1).long() : logits.argmax({ dim: 1 }),
+          batch.mask.device,
+        );
         const valid = batch.mask.ne(ignoreIndex);
         const truth = batch.mask.ne(0).logicalAnd(valid);
         const pred = cls.ne(0);

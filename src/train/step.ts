@@ -27,6 +27,21 @@ export function targetFor(mask: Tensor, classes: number): Tensor {
   return mask;
 }
 
+/** Where a model computes: the device of its first parameter ('cpu' for a model without any). */
+export function deviceOf(model: { parameters(): Tensor[] }): string {
+  return model.parameters()[0]?.device ?? 'cpu';
+}
+
+/** `t` on `device`: itself when it is there already, else a copy (freed by the enclosing tidy). */
+export function onDevice(t: Tensor, device: string): Tensor {
+  return t.device === device ? t : t.to({ device });
+}
+
+/** bf16 autocast around `fn` on the model's kind of device (bfloat16 runs on the CPU and on recent GPUs alike). */
+export function withAutocast<T>(device: string, fn: () => T): T {
+  return torch.autocast({ deviceType: device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: 'bfloat16' }, fn);
+}
+
 /** loss(output, target), plus the auxiliary head's term weighted by model.auxLossWeight (0.4 as smp's DeepLab/PSP aux). */
 export function lossOf(loss: LossFn, output: unknown, target: Tensor, auxWeight = 0.4): Tensor {
   const call = (p: Tensor) => (typeof loss === 'function' ? loss(p, target) : loss.forward(p, target));

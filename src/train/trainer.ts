@@ -15,7 +15,7 @@ import type { EndEvent, EndReason, EpochEvent, EvalMetrics, MachineInfo, StepEve
 import { evaluate, type EvaluateResult } from './evaluate.js';
 import { readTrainerOptions, type Resolved, type TrainerOptions, type TrainLoader } from './options.js';
 import { RUN_FILES, RunFolder } from './run-folder.js';
-import { lossOf, logitsOf, targetFor } from './step.js';
+import { deviceOf, lossOf, logitsOf, onDevice, targetFor, withAutocast } from './step.js';
 import { Emitter } from './emitter.js';
 import { writeSamples } from './samples.js';
 
@@ -252,24 +252,30 @@ export class Trainer {
   private trainBatch(image: Tensor, mask: Tensor): { loss: number; tp: number; fp: number; fn: number } {
     const o = this.options;
     return torch.tidy(() => {
-      const x = o.channelsLast ? image.contiguous({ memoryFormat: 'channelsLast' }) : image;
-      const output = o.autocast ? torch.autocast({ dtype: 'bfloat16' }, () => o.model.forward(x)) : o.model.forward(x);
+      // Batches come from the loader on the CPU; they go where the model is.
+      const device = deviceOf(o.model);
+      const onIt = onDevice(image, device);
+      const x = o.channelsLast ? onIt.contiguous({ memoryFormat: 'channelsLast' }) : onIt;
+      const m = onDevice(mask, device);
+      const output = o.autocast ? withAutocast(device, () => o.model.forward(x)) : o.model.forward(x);
       const logits = logitsOf(output);
       const classes = logits.shape[1]!;
-      const target = targetFor(mask, classes);
+      const target = targetFor(m, classes);
       const loss = lossOf(o.loss, output, target, (o.model as { auxLossWeight?: number }).auxLossWeight ?? 0.4).float();
       const value = loss.item();
       if (!Number.isFinite(value)) return { loss: value, tp: 0, fp: 0, fn: 0 };
       (o.accumulate > 1 ? loss.div(o.accumulate) : loss).backward();
       const counts = torch.noGrad(() => {
-        const valid = mask.ne(o.ignoreIndex);
+        const valid = m.ne(o.ignoreIndex);
         const pred = (
           classes === 1 ? logits.detach().float().sigmoid().ge(o.threshold).squeeze(1) : logits.detach().argmax({ dim: 1 }).ne(0)
         ).logicalAnd(valid);
-        const truth = (mask.ndim === 3 ? mask.ne(0) : mask.select(1, 0).ge(0.5)).logicalAnd(valid);
-        return [pred.logicalAnd(truth), pred.logicalAnd(truth.logicalNot()), truth.logicalAnd(pred.logicalNot())].map((t) =>
-          Number(t.sum().item()),
+        const truth = (m.ndim === 3 ? m.ne(0) : m.select(1, 0).ge(0.5)).logicalAnd(valid);
+        // One copy to the host for the three counts (one sync on a GPU, not three).
+        const sums = torch.stack(
+          [pred.logicalAnd(truth), pred.logicalAnd(truth.logicalNot()), truth.logicalAnd(pred.logicalNot())].map((t) => t.sum()),
         );
+        return Array.from(sums.to({ device: 'cpu' }).toArray() as ArrayLike<number | bigint>, Number);
       });
       return { loss: value, tp: counts[0]!, fp: counts[1]!, fn: counts[2]! };
     });

@@ -264,7 +264,7 @@ function beginBnUpdate(where: string, model: BnUpdatable): { feed(batch: unknown
               ? (batch as { image?: unknown }).image
               : undefined;
       if (!(input instanceof Tensor))
-        throw invalidParameterError(where, 'each batch', 'a Tensor, an array starting with one, or { image }', input);
+        throw invalidParameterError(where, 'each batch', 'a Tensor, an array starting with one, or { image }', batch);
       noGrad(() =>
         tidy('updateBn', () => {
           model.forward(input);
