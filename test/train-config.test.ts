@@ -368,7 +368,10 @@ tensorTest('device: a GPU that is not there is a config error naming the field',
     );
     return true;
   });
-  assert.throws(() => parseRunConfig({ data: { train: 'x' }, device: 'gpu' }), /device: expected "auto", "cpu", "cuda" or "cuda:<index>", got "gpu"/);
+  assert.throws(
+    () => parseRunConfig({ data: { train: 'x' }, device: 'gpu' }),
+    /device: expected "auto", "cpu", "cuda" or "cuda:<index>", got "gpu"/,
+  );
 });
 
 tensorTest('encoderWeights from a local file are loaded into the encoder, and left out of the predict info', async () => {
