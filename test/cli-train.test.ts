@@ -183,7 +183,11 @@ test('Ctrl-C saves last.safetensors and exits 130; --resume then ends bit-exactl
   for await (const line of createInterface({ input: child.stdout })) {
     const e = JSON.parse(line) as TrainEvent;
     seen.push(e);
-    if (e.type === 'step' && e.step === 1) child.kill('SIGINT');
+    // Twice at once, as `timeout -s INT` delivers it (to the child, then to its group): one stop.
+    if (e.type === 'step' && e.step === 1) {
+      child.kill('SIGINT');
+      child.kill('SIGINT');
+    }
   }
   const code = await new Promise<number | null>((res) => (child.exitCode !== null ? res(child.exitCode) : child.on('exit', (c) => res(c))));
   assert.equal(code, 130, stderr);
@@ -202,7 +206,16 @@ test('Ctrl-C saves last.safetensors and exits 130; --resume then ends bit-exactl
   const resumed = cli(['train', '--resume', runDir, '--quiet']);
   assert.equal(resumed.status, 0, resumed.stderr);
   assert.match(resumed.stdout, /^done: trained 2 epochs/);
-  assert.equal(resumed.stdout.trim().split('\n').length, 3, '--quiet prints the end lines only');
+  assert.equal(resumed.stdout.trim().split('\n').length, 4, '--quiet prints the end lines only');
+  // A new run into a folder that holds one is refused before anything is written.
+  const before = readFileSync(join(runDir, 'log.jsonl'));
+  const again = cli(['train', '--config', config, '--run-dir', runDir, '--quiet']);
+  assert.equal(again.status, 1);
+  assert.match(
+    again.stderr,
+    /Trainer: runDir must be a folder without a run in it \(it holds log\.jsonl, last\.safetensors, best\.safetensors: pass resume: .* to continue that run, or another runDir\), got '.*cut'/,
+  );
+  assert.deepEqual(readFileSync(join(runDir, 'log.jsonl')), before, 'the log is untouched');
   const a = modelTensors(join(work, 'full', 'last.safetensors'));
   const b = modelTensors(join(runDir, 'last.safetensors'));
   assert.ok(a.size > 10);

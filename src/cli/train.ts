@@ -1,6 +1,6 @@
 // `segkit train` and `segkit eval`: thin layers over train(), trainFolds() and evaluate(). The
 // first Ctrl-C lets the current step finish and saves last.safetensors (exit 130, with the
-// command that resumes); a second one quits at once.
+// command that resumes); a second one, a second or more later, quits at once.
 import { isAbsolute, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RunConfig } from '../train/config.js';
@@ -131,10 +131,16 @@ export async function trainCommand(flags: TrainFlags): Promise<number> {
   const mode: ProgressMode = flags.json ? 'json' : flags.quiet ? 'quiet' : 'human';
   const progress = new Progress({ mode });
   const controller = new AbortController();
-  let interrupts = 0;
+  let firstInterrupt = 0;
   const onSigint = () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(130);
+    // `timeout -s INT` signals the child and then its process group: one stop arrives twice
+    // within microseconds. A second Ctrl-C counts from a second on.
+    const now = performance.now();
+    if (firstInterrupt > 0) {
+      if (now - firstInterrupt >= 1000) process.exit(130);
+      return;
+    }
+    firstInterrupt = now;
     controller.abort();
     progress.close();
     process.stderr.write('segkit: stopping after this step and saving last.safetensors (Ctrl-C again to quit at once)\n');

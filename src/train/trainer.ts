@@ -3,10 +3,12 @@
 // loader's order and augmentation depend on (seed, epoch, batch) only, and the checkpoint holds
 // the RNG states and the partial epoch's tallies.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { hostname, cpus, totalmem, platform } from 'node:os';
 import { createRequire } from 'node:module';
 import { torch, type Tensor } from '../torch/index.js';
 import { splitJson } from '../data/split.js';
+import { invalidParameterError } from '../validate.js';
 import { clipGradNorm_ } from '../torch/optim/clip.js';
 import { ModelEma } from '../torch/optim/ema.js';
 import { AveragedModel, SWALR, updateBnAsync } from '../torch/optim/swa.js';
@@ -110,7 +112,20 @@ export class Trainer {
 
   constructor(options: TrainerOptions) {
     this.options = readTrainerOptions(options);
-    this.folder = this.options.runDir === undefined ? null : new RunFolder(this.options.runDir);
+    const dir = this.options.runDir;
+    // A new run into a folder that holds one would append to its log and overwrite its checkpoints.
+    if (dir !== undefined && this.options.resume === undefined) {
+      const taken = [RUN_FILES.log, RUN_FILES.last, RUN_FILES.best].filter((f) => existsSync(join(dir, f)));
+      if (taken.length > 0)
+        throw invalidParameterError(
+          'Trainer',
+          'runDir',
+          `a folder without a run in it (it holds ${taken.join(', ')}: pass resume: '${join(dir, RUN_FILES.last)}' to continue that run, or another runDir)`,
+          dir,
+          RangeError,
+        );
+    }
+    this.folder = dir === undefined ? null : new RunFolder(dir);
     this.emitter = new Emitter(this.options, this.folder);
     this.state = this.freshState();
   }
@@ -448,13 +463,13 @@ export class Trainer {
           torch.dispose([image, mask]);
           continue;
         }
+        const n = image.shape[0]!;
         let r: { loss: number; tp: number; fp: number; fn: number };
         try {
           r = this.trainBatch(image, mask);
         } finally {
           torch.dispose([image, mask]);
         }
-        const n = image.shape[0]!;
         if (!Number.isFinite(r.loss)) {
           o.optimizer.zeroGrad();
           throw new NonFiniteLossError(
