@@ -1,4 +1,4 @@
-// Runs every bench (or those whose name contains the filter argument), each in its own process,
+// Runs every bench (or the one named, or those whose name contains the filter), each in its own process,
 // then prints one summary table. Usage: node bench/run.mjs [filter]   (npm run bench [-- filter])
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,8 @@ const ENV = {
   'train-step-tuned': { GLIBC_TUNABLES: TUNED, SEGKIT_BENCH_LABEL: 'malloc tuned' },
 };
 const filter = process.argv[2] ?? '';
-const selected = BENCHES.filter((b) => b.includes(filter));
+// A bench's exact name runs it alone ('train' is not also 'train-step'); otherwise a substring picks.
+const selected = BENCHES.includes(filter) ? [filter] : BENCHES.filter((b) => b.includes(filter));
 if (selected.length === 0) {
   console.error(`no bench matches '${filter}' (benches: ${BENCHES.join(', ')})`);
   process.exit(2);

@@ -1,0 +1,216 @@
+// Prediction with trained models: an image in [0, 1] (as the data sources scale it) becomes
+// class probabilities the size of the image. Large images are cut into overlapping windows whose
+// probabilities are blended (see windows.ts); test-time augmentation and several checkpoints
+// (k-fold models, snapshot ensembles) are averaged in probability space.
+import { torch, F, type Tensor } from '../torch/index.js';
+import type { Module } from '../torch/nn/index.js';
+import type { SegmentationModel } from '../models/base.js';
+import { loadTrained } from '../train/load.js';
+import type { PredictInfo } from '../train/events.js';
+import { invalidParameterError, is, outOfRangeError, readOptions } from '../validate.js';
+import { type TtaMode, TTA_MODES, ttaTransforms } from './tta.js';
+import { slidingWindows, windowWeights } from './windows.js';
+
+/** A model with what prediction needs: its classes, normalisation and threshold (what loadTrained returns). */
+export interface PredictorModel {
+  model: SegmentationModel | Module;
+  predict: PredictInfo;
+}
+
+export interface PredictorOptions {
+  /** Test-time augmentation: 'none' (default), 'flips' (4 transforms) or 'd4' (8). */
+  tta?: TtaMode;
+  /** Window side in pixels, a multiple of 32 (default 512): memory and speed per forward pass. */
+  window?: number;
+  /** Pixels shared by neighbouring windows, blended with linear weights (default window / 4). */
+  overlap?: number;
+  /** Windows per forward pass (default 4). */
+  batchSize?: number;
+  /** 'auto' (default: the GPU when there is one), 'cpu', 'cuda' or 'cuda:<k>'. */
+  device?: string;
+  /** Foreground probability for binary masks (default: the first checkpoint's). */
+  threshold?: number;
+}
+
+const KEYS = ['tta', 'window', 'overlap', 'batchSize', 'device', 'threshold'];
+const STRIDE = 32;
+
+/** A model's probabilities: sigmoid for a binary model ([N, 1, H, W]: building), softmax over classes otherwise. */
+function activate(logits: Tensor): Tensor {
+  return logits.shape[1] === 1 ? logits.sigmoid() : logits.softmax(1);
+}
+
+function resolveDevice(where: string, device: string): string {
+  const gpus = torch.cuda.isAvailable() ? torch.cuda.deviceCount() : 0;
+  if (device === 'auto') return gpus > 0 ? 'cuda' : 'cpu';
+  if (device === 'cpu') return device;
+  const m = /^cuda(?::(\d+))?$/.exec(device);
+  if (!m) throw invalidParameterError(where, 'device', "'auto', 'cpu', 'cuda' or 'cuda:<index>'", device);
+  if (Number(m[1] ?? 0) >= gpus)
+    throw outOfRangeError(
+      where,
+      'device',
+      gpus === 0 ? "'cpu' or 'auto' (this libtorch has no CUDA, or no GPU is present)" : `a CUDA device below ${gpus}`,
+      device,
+    );
+  return device;
+}
+
+export class Predictor {
+  readonly models: PredictorModel[];
+  readonly tta: TtaMode;
+  readonly window: number;
+  readonly overlap: number;
+  readonly batchSize: number;
+  readonly device: string;
+  readonly threshold: number;
+  /** Class names, background first (['background', 'building']). */
+  readonly classes: string[];
+  private readonly owned: boolean;
+
+  /** Predicts with models already loaded (they stay the caller's to dispose). See `createPredictor` for checkpoints. */
+  constructor(models: PredictorModel | PredictorModel[], options?: PredictorOptions, owned = false) {
+    const where = 'Predictor';
+    const list = Array.isArray(models) ? models : [models];
+    if (list.length === 0) throw invalidParameterError(where, 'models', 'at least one { model, predict }', list);
+    for (const [i, m] of list.entries())
+      if (!is.object(m) || typeof (m.model as Module)?.forward !== 'function' || !is.object(m.predict))
+        throw invalidParameterError(where, `models[${i}]`, '{ model, predict } as loadTrained returns', m);
+    const first = list[0]!.predict;
+    for (const [i, m] of list.entries()) {
+      const p = m.predict;
+      if (
+        JSON.stringify(p.classes) !== JSON.stringify(first.classes) ||
+        JSON.stringify(p.normalization) !== JSON.stringify(first.normalization)
+      )
+        throw invalidParameterError(
+          where,
+          `models[${i}]`,
+          `a model with the classes and normalisation of models[0] (${JSON.stringify(first.classes)}, ${JSON.stringify(first.normalization)}) to be averaged with it`,
+          { classes: p.classes, normalization: p.normalization },
+        );
+    }
+    const o = readOptions(where, options, KEYS);
+    this.tta = o.choice('tta', TTA_MODES, 'none');
+    this.window = o.int('window', 512, { min: STRIDE });
+    if (this.window % STRIDE !== 0) throw outOfRangeError(where, 'window', `a multiple of ${STRIDE}`, this.window);
+    this.overlap = o.int('overlap', this.window / 4, { min: 0, max: this.window - STRIDE });
+    this.batchSize = o.int('batchSize', 4, { min: 1 });
+    this.device = resolveDevice(where, o.has('device') ? o.string('device') : 'auto');
+    this.threshold = o.has('threshold') ? o.probability('threshold', 0.5) : first.threshold;
+    this.classes = [...first.classes];
+    this.models = list;
+    this.owned = owned;
+    for (const m of list) {
+      m.model.eval();
+      m.model.to({ device: this.device });
+    }
+  }
+
+  /**
+   * Probabilities [K, H, W] for an image [C, H, W] scaled to [0, 1]: K = 1 (the building
+   * probability) for binary models, else one channel per class. Float32, on the CPU.
+   */
+  probabilities(image: Tensor): Tensor {
+    const where = 'Predictor.probabilities';
+    if (!torch.isTensor(image) || image.ndim !== 3)
+      throw invalidParameterError(where, 'image', 'a Tensor [channels, height, width]', image);
+    const norm = this.models[0]!.predict.normalization;
+    const channels = (this.models[0]!.predict.modelOptions as { inChannels?: number }).inChannels ?? 3;
+    if (image.shape[0] !== channels)
+      throw invalidParameterError(
+        where,
+        'image',
+        `a Tensor of ${channels} band(s) [${channels}, height, width], as the model was trained on`,
+        `shape [${image.shape}]`,
+      );
+    return torch.tidy(() =>
+      torch.inferenceMode(() => {
+        const [, height, width] = image.shape as [number, number, number];
+        let x = image.float().to({ device: this.device });
+        if (norm)
+          x = x
+            .sub(torch.tensor(norm.mean, { shape: [norm.mean.length, 1, 1], device: this.device }))
+            .div(torch.tensor(norm.std, { shape: [norm.std.length, 1, 1], device: this.device }));
+        // Pad to whole strides (and to the window where the image is smaller), reflecting the content.
+        const ph = Math.ceil(height / STRIDE) * STRIDE;
+        const pw = Math.ceil(width / STRIDE) * STRIDE;
+        if (ph !== height || pw !== width) {
+          const mode = ph - height < height && pw - width < width ? 'reflect' : 'replicate';
+          x = F.pad(x.unsqueeze(0), [0, pw - width, 0, ph - height], { mode }).squeeze(0);
+        }
+        const out = this.blend(x, ph, pw);
+        return out.narrow(1, 0, height).narrow(2, 0, width).to({ device: 'cpu' }).contiguous();
+      }),
+    );
+  }
+
+  /** The mask [H, W] (uint8) of an image [C, H, W] in [0, 1]: probability >= threshold for binary models, the arg max otherwise. */
+  mask(image: Tensor): Tensor {
+    return torch.tidy(() => {
+      const p = this.probabilities(image);
+      return (p.shape[0] === 1 ? p.squeeze(0).ge(this.threshold) : p.argmax({ dim: 0 })).to({ dtype: 'uint8' });
+    });
+  }
+
+  /** Windows over the padded, normalised image x [C, H, W]; their weighted mean. */
+  private blend(x: Tensor, height: number, width: number): Tensor {
+    const windows = slidingWindows(width, height, this.window, this.overlap);
+    const { width: ww, height: wh } = windows[0]!;
+    const weights = torch.tensor(windowWeights(ww, wh, this.overlap), { shape: [1, 1, wh, ww], device: this.device });
+    let sum: Tensor | null = null;
+    const total = torch.zeros([1, height, width], { device: this.device });
+    for (let i = 0; i < windows.length; i += this.batchSize) {
+      const batch = windows.slice(i, i + this.batchSize);
+      const p = torch.tidy(() =>
+        this.averaged(torch.stack(batch.map((w) => x.narrow(1, w.y, w.height).narrow(2, w.x, w.width)))).mul(weights),
+      );
+      const acc = (sum ??= torch.zeros([p.shape[1]!, height, width], { device: this.device }));
+      torch.tidy(() =>
+        batch.forEach((w, j) => {
+          acc.narrow(1, w.y, w.height).narrow(2, w.x, w.width).add_(p.select(0, j));
+          total.narrow(1, w.y, w.height).narrow(2, w.x, w.width).add_(weights.select(0, 0));
+        }),
+      );
+      p.dispose();
+    }
+    return sum!.div(total);
+  }
+
+  /** The mean probabilities of every model under every TTA transform, [N, K, h, w]. */
+  private averaged(input: Tensor): Tensor {
+    const transforms = ttaTransforms(this.tta);
+    let acc: Tensor | null = null;
+    for (const { model } of this.models)
+      for (const t of transforms) {
+        const p = t.inverse(activate(logitsOf(model.forward(t.forward(input)))));
+        acc = acc === null ? p : acc.add(p);
+      }
+    return acc!.div(this.models.length * transforms.length);
+  }
+
+  /** Frees the models when the predictor loaded them (createPredictor). */
+  dispose(): void {
+    if (this.owned) for (const m of this.models) m.model.dispose();
+  }
+}
+
+function logitsOf(output: unknown): Tensor {
+  if (torch.isTensor(output)) return output;
+  return (output as { mask: Tensor }).mask;
+}
+
+/** A Predictor over one checkpoint or several (averaged), each written by the Trainer. */
+export function createPredictor(checkpoints: string | string[], options?: PredictorOptions): Predictor {
+  const paths = Array.isArray(checkpoints) ? checkpoints : [checkpoints];
+  if (paths.length === 0 || !paths.every((p) => typeof p === 'string' && p !== ''))
+    throw invalidParameterError('createPredictor', 'checkpoints', 'a checkpoint path or an array of them', checkpoints);
+  const loaded: PredictorModel[] = [];
+  try {
+    for (const p of paths) loaded.push(loadTrained(p));
+    return new Predictor(loaded, options, true);
+  } catch (e) {
+    for (const m of loaded) m.model.dispose();
+    throw e;
+  }
+}
