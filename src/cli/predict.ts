@@ -1,0 +1,103 @@
+// `segkit predict`: a thin layer over createPredictor and predictFiles. Without --model it uses
+// the building model segkit ships (models/buildings/model.safetensors).
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError, type Command } from 'commander';
+
+export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/buildings/model.safetensors', import.meta.url));
+
+interface PredictFlags {
+  model?: string[];
+  out: string;
+  format: string;
+  tta: string;
+  threshold?: number;
+  window: number;
+  overlap?: number;
+  batchSize: number;
+  device?: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+function integer(min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+async function predictCommand(input: string, flags: PredictFlags): Promise<number> {
+  const { createPredictor } = await import('../infer/predictor.js');
+  const { predictFiles, FILE_FORMATS } = await import('../infer/predict-files.js');
+  const formats = flags.format.split(',').map((f) => f.trim());
+  const unknown = formats.filter((f) => !(FILE_FORMATS as readonly string[]).includes(f));
+  if (unknown.length > 0)
+    throw new Error(`--format: expected a comma-separated list of ${FILE_FORMATS.join(', ')}, got "${unknown.join(',')}"`);
+  const models = flags.model && flags.model.length > 0 ? flags.model : [DEFAULT_MODEL];
+  const predictor = createPredictor(models, {
+    tta: flags.tta as never,
+    window: flags.window,
+    ...(flags.overlap === undefined ? {} : { overlap: flags.overlap }),
+    batchSize: flags.batchSize,
+    ...(flags.device === undefined ? {} : { device: flags.device }),
+    ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
+  });
+  try {
+    const started = performance.now();
+    const written = await predictFiles(predictor, input, {
+      out: flags.out,
+      formats: formats as never,
+      overwrite: flags.overwrite === true,
+      onImage: (i, n, outputs) => {
+        if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'image', index: i, count: n, outputs })}\n`);
+        else if (!flags.quiet) process.stderr.write(`${i + 1}/${n} ${outputs.join(', ')}\n`);
+      },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'end', files: written.length, seconds })}\n`);
+    else
+      process.stdout.write(
+        `wrote ${written.length} file(s) to ${flags.out} in ${seconds.toFixed(1)} s (${models.length} model(s), TTA ${flags.tta})\n`,
+      );
+    return 0;
+  } finally {
+    predictor.dispose();
+  }
+}
+
+export function registerPredictCommand(program: Command): void {
+  program
+    .command('predict')
+    .description('predict building masks for an image or a folder of images')
+    .argument('<input>', 'an image file or a folder of images')
+    .option(
+      '--model <checkpoint>',
+      'a checkpoint written by segkit train (repeat for an ensemble; default: the shipped building model)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .requiredOption('--out <dir>', 'the output folder')
+    .option('--format <list>', 'png (the mask) and/or probabilities (building probability x 255), comma-separated', 'png')
+    .option('--tta <mode>', 'test-time augmentation: none, flips or d4', 'none')
+    .option('--threshold <t>', "foreground probability (default: the checkpoint's)", (v: string) => {
+      const n = Number(v);
+      if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number from 0 to 1, got "${v}"`);
+      return n;
+    })
+    .option('--window <n>', 'window side in pixels, a multiple of 32', integer(32), 512)
+    .option('--overlap <n>', 'pixels shared by neighbouring windows (default: window / 4)', integer(0))
+    .option('--batch-size <n>', 'windows per forward pass', integer(1), 4)
+    .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
+    .option('--overwrite', 'replace outputs that exist')
+    .option('--quiet', 'print only the final line')
+    .option('--json', 'print one JSON line per image and one at the end')
+    .action(async (input: string, flags: PredictFlags) => {
+      try {
+        process.exitCode = await predictCommand(input, flags);
+      } catch (e) {
+        process.stderr.write(`segkit: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}

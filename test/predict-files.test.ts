@@ -1,0 +1,96 @@
+// `segkit predict` on tiles: mask and probability PNGs, nothing overwritten unless asked, no
+// half-written file, the shipped model by default.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { createPredictor } from '../src/infer/predictor.js';
+import { predictFiles } from '../src/infer/predict-files.js';
+import { tensorTest } from './helpers.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const KAVRE = join(ROOT, 'data', 'demo', 'regions', 'kavre');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const TILES = ['OAM-1546788-881052-21.png', 'OAM-1546789-881052-21.png'];
+
+function inputs(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-predict-'));
+  mkdirSync(join(dir, 'in'));
+  for (const t of TILES) copyFileSync(join(KAVRE, t), join(dir, 'in', t));
+  writeFileSync(join(dir, 'in', 'notes.txt'), 'not an image');
+  return dir;
+}
+
+async function grey(path: string): Promise<{ data: Buffer; channels: number }> {
+  const { channels } = await sharp(path).metadata();
+  const data = await sharp(path).extractChannel(0).raw().toBuffer();
+  return { data, channels: channels! };
+}
+
+tensorTest('predictFiles writes a 0/255 mask and the probabilities of each tile; existing outputs are refused', async () => {
+  const dir = inputs();
+  const out = join(dir, 'out');
+  const predictor = createPredictor(join(ROOT, 'models', 'buildings', 'model.safetensors'), { window: 256, device: 'cpu' });
+  try {
+    const written = await predictFiles(predictor, join(dir, 'in'), { out, formats: ['png', 'probabilities'] });
+    assert.deepEqual(
+      written.map((p) => p.slice(out.length + 1)),
+      TILES.flatMap((t) => [t, t.replace('.png', '.prob.png')]),
+    );
+    for (const t of TILES) {
+      const mask = await grey(join(out, t));
+      const prob = await grey(join(out, t.replace('.png', '.prob.png')));
+      assert.equal(mask.channels, 1);
+      assert.equal(mask.data.length, 256 * 256);
+      assert.ok(mask.data.every((v) => v === 0 || v === 255));
+      // The mask is the probability at the checkpoint's threshold (0.5); rounding to 8 bits can flip a pixel exactly at it.
+      let differ = 0;
+      for (let i = 0; i < mask.data.length; i++) if (mask.data[i]! > 0 !== prob.data[i]! >= 128) differ++;
+      assert.ok(differ <= 5, `${differ} pixels differ`);
+    }
+    await assert.rejects(
+      predictFiles(predictor, join(dir, 'in'), { out }),
+      /predictFiles: 2 output\(s\) exist already .*pass overwrite \(--overwrite\)/,
+    );
+    assert.equal((await predictFiles(predictor, join(dir, 'in'), { out, overwrite: true })).length, 2);
+    assert.deepEqual(
+      readdirSync(out).filter((f) => f.includes('.tmp-')),
+      [],
+    );
+    await assert.rejects(
+      predictFiles(predictor, join(dir, 'in'), { out, formats: ['geojson' as never] }),
+      /predictFiles: formats must be a non-empty array of 'png', 'probabilities'/,
+    );
+    await assert.rejects(predictFiles(predictor, join(dir, 'nope'), { out }), /predictFiles: cannot read .*nope/);
+  } finally {
+    predictor.dispose();
+  }
+});
+
+tensorTest('segkit predict without --model uses the shipped building model', () => {
+  const dir = inputs();
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'predict', join(dir, 'in', TILES[0]!), '--out', join(dir, 'o'), '--window', '256', '--device', 'cpu', '--json'],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(lines[0], { type: 'image', index: 0, count: 1, outputs: [join(dir, 'o', TILES[0]!)] });
+  assert.equal(lines[1].type, 'end');
+  assert.ok(existsSync(join(dir, 'o', TILES[0]!)));
+  const bad = spawnSync(process.execPath, [CLI, 'predict', join(dir, 'in'), '--out', join(dir, 'o2'), '--format', 'png,tiff'], {
+    encoding: 'utf8',
+  });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--format: expected a comma-separated list of png, probabilities, got "tiff"/);
+});
