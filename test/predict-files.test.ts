@@ -2,13 +2,15 @@
 // half-written file, the shipped model by default.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createPredictor } from '../src/infer/predictor.js';
 import { predictFiles } from '../src/infer/predict-files.js';
+import { writeSubmission } from '../src/infer/submit.js';
+import { rle, torch } from '../src/index.js';
 import { tensorTest } from './helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -94,3 +96,68 @@ tensorTest('segkit predict without --model uses the shipped building model', () 
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /--format: expected a comma-separated list of png, probabilities, got "tiff"/);
 });
+
+tensorTest('a submission lists the sample names in order with the RLE of each predicted mask', async () => {
+  const dir = inputs();
+  const sample = join(dir, 'sample.csv');
+  // The sample's order, not the folder's; its mask column is empty.
+  writeFileSync(sample, `${TILES[1]}\t\n${TILES[0]}\t\n`);
+  const predictor = createPredictor(join(ROOT, 'models', 'buildings', 'model.safetensors'), { window: 256, device: 'cpu' });
+  try {
+    const out = join(dir, 'submission.csv');
+    assert.equal(await writeSubmission(predictor, { images: join(dir, 'in'), sample, out }), 2);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((l) => l.split('\t')[0]),
+      [TILES[1], TILES[0]],
+    );
+    for (const line of lines) {
+      const [name, runs] = line.split('\t') as [string, string];
+      const { predicted, width, height } = await maskOf(predictor, join(dir, 'in', name));
+      assert.deepEqual(
+        rle.decode(runs, [height, width]),
+        Uint8Array.from(predicted, (v) => (v ? 1 : 0)),
+      );
+    }
+    await assert.rejects(
+      writeSubmission(predictor, { images: join(dir, 'in'), sample, out }),
+      /writeSubmission: .*submission\.csv exists; pass overwrite/,
+    );
+    writeFileSync(sample, `${TILES[0]}\t\nmissing.jpg\t\n`);
+    await assert.rejects(
+      writeSubmission(predictor, { images: join(dir, 'in'), sample, out, overwrite: true }),
+      /writeSubmission: 1 image\(s\) of the sample are not in .* \(missing\.jpg\)/,
+    );
+  } finally {
+    predictor.dispose();
+  }
+  // The RLE the file holds round-trips on the edge cases a submission meets.
+  const [h, w] = [512, 512];
+  const cases: [string, Uint8Array][] = [
+    ['empty', new Uint8Array(h * w)],
+    ['full', new Uint8Array(h * w).fill(1)],
+    ['one pixel', Object.assign(new Uint8Array(h * w), { [1234]: 1 })],
+    ['first pixel', Object.assign(new Uint8Array(h * w), { 0: 1 })],
+    ['last pixel', Object.assign(new Uint8Array(h * w), { [h * w - 1]: 1 })],
+  ];
+  for (const [name, m] of cases) assert.deepEqual(rle.decode(rle.encode(m, [h, w]), [h, w]), m, name);
+  assert.equal(rle.encode(cases[0]![1], [h, w]), '', 'no building: an empty field');
+  assert.equal(rle.encode(cases[1]![1], [h, w]), `1 ${h * w}`);
+});
+
+async function maskOf(
+  predictor: ReturnType<typeof createPredictor>,
+  path: string,
+): Promise<{ predicted: Uint8Array; width: number; height: number }> {
+  const { data: pixels, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const planar = new Float32Array(3 * info.width * info.height);
+  for (let i = 0; i < info.width * info.height; i++)
+    for (let c = 0; c < 3; c++) planar[c * info.width * info.height + i] = pixels[i * 3 + c]! / 255;
+  const image = torch.tensor(planar, { shape: [3, info.height, info.width] });
+  try {
+    const predicted = torch.tidy(() => predictor.mask(image).contiguous().toArray() as Uint8Array);
+    return { predicted, width: info.width, height: info.height };
+  } finally {
+    image.dispose();
+  }
+}

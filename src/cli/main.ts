@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
 import { registerDemoCommand } from './demo.js';
-import { registerPredictCommand } from './predict.js';
+import { registerPredictCommand, registerSubmitCommand } from './predict.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -42,6 +42,7 @@ registerDemoCommand(program, (min) => (min === 0 ? nonNegativeInt : positiveInt)
 registerDataCommands(program);
 registerTrainCommands(program);
 registerPredictCommand(program);
+registerSubmitCommand(program);
 
 program.parseAsync().catch((e: Error) => {
   console.error(`segkit: ${e.message}`);

@@ -1,4 +1,5 @@
-// `segkit predict`: a thin layer over createPredictor and predictFiles. Without --model it uses
+// `segkit predict` and `segkit submit`: thin layers over createPredictor, predictFiles and
+// writeSubmission. Without --model it uses
 // the building model segkit ships (models/buildings/model.safetensors).
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -95,6 +96,69 @@ export function registerPredictCommand(program: Command): void {
     .action(async (input: string, flags: PredictFlags) => {
       try {
         process.exitCode = await predictCommand(input, flags);
+      } catch (e) {
+        process.stderr.write(`segkit: ${(e as Error).message}\n`);
+        process.exitCode = 1;
+      }
+    });
+}
+
+interface SubmitFlags {
+  model?: string[];
+  images: string;
+  sample: string;
+  out: string;
+  tta: string;
+  threshold?: number;
+  window: number;
+  device?: string;
+  overwrite?: boolean;
+  quiet?: boolean;
+}
+
+export function registerSubmitCommand(program: Command): void {
+  program
+    .command('submit')
+    .description("write a Tianchi-style submission: name and RLE mask per image, in the sample file's order")
+    .option(
+      '--model <checkpoint>',
+      'a checkpoint (repeat for an ensemble; default: the shipped building model)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
+    .requiredOption('--images <dir>', 'the folder of test images')
+    .requiredOption('--sample <csv>', 'the sample submission (test_a_samplesubmit.csv)')
+    .requiredOption('--out <csv>', 'the submission to write')
+    .option('--tta <mode>', 'test-time augmentation: none, flips or d4', 'none')
+    .option('--threshold <t>', "foreground probability (default: the checkpoint's)", Number)
+    .option('--window <n>', 'window side in pixels, a multiple of 32', integer(32), 512)
+    .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
+    .option('--overwrite', 'replace the submission if it exists')
+    .option('--quiet', 'print only the final line')
+    .action(async (flags: SubmitFlags) => {
+      try {
+        const { createPredictor } = await import('../infer/predictor.js');
+        const { writeSubmission } = await import('../infer/submit.js');
+        const models = flags.model && flags.model.length > 0 ? flags.model : [DEFAULT_MODEL];
+        const predictor = createPredictor(models, {
+          tta: flags.tta as never,
+          window: flags.window,
+          ...(flags.device === undefined ? {} : { device: flags.device }),
+          ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
+        });
+        try {
+          const n = await writeSubmission(predictor, {
+            images: flags.images,
+            sample: flags.sample,
+            out: flags.out,
+            overwrite: flags.overwrite === true,
+            onImage: (i, count, name) => {
+              if (!flags.quiet) process.stderr.write(`${i + 1}/${count} ${name}\n`);
+            },
+          });
+          process.stdout.write(`wrote ${flags.out}: ${n} line(s)\n`);
+        } finally {
+          predictor.dispose();
+        }
       } catch (e) {
         process.stderr.write(`segkit: ${(e as Error).message}\n`);
         process.exitCode = 1;
