@@ -29,3 +29,17 @@ export {
   type RasterWindow,
   type ReadWindowOptions,
 } from './geotiff.js';
+export {
+  createGeoTiff,
+  type GeoTiffArray,
+  type GeoTiffCompression,
+  type GeoTiffDType,
+  GeoTiffWriter,
+  type GeoTiffWriterOptions,
+  type WriteWindowOptions,
+  writeGeoTiff,
+} from './geotiff-writer.js';
+export { type MaskPolygon, type MaskToPolygonsOptions, maskToPolygons, orientPolygon, polygonArea } from './vectorize.js';
+export { isValidPolygon, makeValid, polygonIoU, simplifyPolygons, validityError } from './simplify.js';
+export { type RegularizeOptions, regularizePolygon } from './regularize.js';
+export { type PolygonFeature, type PolygonFeatureCollection, type PolygonsToGeoJsonOptions, polygonsToGeoJson } from './geojson-write.js';
