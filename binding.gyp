@@ -6,7 +6,8 @@
         "native/addon.cc",
         "native/tensor.cc",
         "native/dispatch.cc",
-        "native/runtime.cc"
+        "native/runtime.cc",
+        "native/crf.cc"
       ],
       "include_dirs": ["<!@(node scripts/find-libtorch.mjs --include)"],
       "libraries": [

@@ -18,4 +18,5 @@ export * as rle from './rle.js';
 export * as losses from './losses/index.js';
 export * as metrics from './metrics/index.js';
 export * as train from './train/index.js';
+export * as infer from './infer/index.js';
 export { Trainer, evaluate, loadTrained, type TrainerOptions, type TrainResult, type TrainEvent, type EvalMetrics } from './train/index.js';

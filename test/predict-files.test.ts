@@ -136,7 +136,7 @@ tensorTest('a submission lists the sample names in order with the RLE of each pr
   const cases: [string, Uint8Array][] = [
     ['empty', new Uint8Array(h * w)],
     ['full', new Uint8Array(h * w).fill(1)],
-    ['one pixel', Object.assign(new Uint8Array(h * w), { [1234]: 1 })],
+    ['one pixel', Object.assign(new Uint8Array(h * w), { 1234: 1 })],
     ['first pixel', Object.assign(new Uint8Array(h * w), { 0: 1 })],
     ['last pixel', Object.assign(new Uint8Array(h * w), { [h * w - 1]: 1 })],
   ];

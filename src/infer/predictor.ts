@@ -9,7 +9,7 @@ import { loadTrained } from '../train/load.js';
 import type { PredictInfo } from '../train/events.js';
 import { invalidParameterError, is, outOfRangeError, readOptions } from '../validate.js';
 import { type TtaMode, TTA_MODES, ttaTransforms } from './tta.js';
-import { slidingWindows, windowWeights } from './windows.js';
+import { slidingWindows, type Window, windowWeights } from './windows.js';
 
 /** A model with what prediction needs: its classes, normalisation and threshold (what loadTrained returns). */
 export interface PredictorModel {
@@ -115,7 +115,6 @@ export class Predictor {
     const where = 'Predictor.probabilities';
     if (!torch.isTensor(image) || image.ndim !== 3)
       throw invalidParameterError(where, 'image', 'a Tensor [channels, height, width]', image);
-    const norm = this.models[0]!.predict.normalization;
     const channels = (this.models[0]!.predict.modelOptions as { inChannels?: number }).inChannels ?? 3;
     if (image.shape[0] !== channels)
       throw invalidParameterError(
@@ -127,22 +126,30 @@ export class Predictor {
     return torch.tidy(() =>
       torch.inferenceMode(() => {
         const [, height, width] = image.shape as [number, number, number];
-        let x = image.float().to({ device: this.device });
-        if (norm)
-          x = x
-            .sub(torch.tensor(norm.mean, { shape: [norm.mean.length, 1, 1], device: this.device }))
-            .div(torch.tensor(norm.std, { shape: [norm.std.length, 1, 1], device: this.device }));
-        // Pad to whole strides (and to the window where the image is smaller), reflecting the content.
         const ph = Math.ceil(height / STRIDE) * STRIDE;
         const pw = Math.ceil(width / STRIDE) * STRIDE;
-        if (ph !== height || pw !== width) {
-          const mode = ph - height < height && pw - width < width ? 'reflect' : 'replicate';
-          x = F.pad(x.unsqueeze(0), [0, pw - width, 0, ph - height], { mode }).squeeze(0);
-        }
-        const out = this.blend(x, ph, pw);
-        return out.narrow(1, 0, height).narrow(2, 0, width).to({ device: 'cpu' }).contiguous();
+        const x = this.prepare(image, ph - height, pw - width);
+        const { sum, total } = this.windowSums(x, slidingWindows(pw, ph, this.window, this.overlap));
+        return sum.div(total).narrow(1, 0, height).narrow(2, 0, width).to({ device: 'cpu' }).contiguous();
       }),
     );
+  }
+
+  /**
+   * @internal The image [C, H, W] normalised on the predictor's device, padded at the bottom and
+   * right by reflection (replication where the image is too small to reflect).
+   */
+  prepare(image: Tensor, padBottom: number, padRight: number): Tensor {
+    const norm = this.models[0]!.predict.normalization;
+    const [, height, width] = image.shape as [number, number, number];
+    let x = image.float().to({ device: this.device });
+    if (norm)
+      x = x
+        .sub(torch.tensor(norm.mean, { shape: [norm.mean.length, 1, 1], device: this.device }))
+        .div(torch.tensor(norm.std, { shape: [norm.std.length, 1, 1], device: this.device }));
+    if (padBottom === 0 && padRight === 0) return x;
+    const mode = padBottom < height && padRight < width ? 'reflect' : 'replicate';
+    return F.pad(x.unsqueeze(0), [0, padRight, 0, padBottom], { mode }).squeeze(0);
   }
 
   /** The mask [H, W] (uint8) of an image [C, H, W] in [0, 1]: probability >= threshold for binary models, the arg max otherwise. */
@@ -153,9 +160,12 @@ export class Predictor {
     });
   }
 
-  /** Windows over the padded, normalised image x [C, H, W]; their weighted mean. */
-  private blend(x: Tensor, height: number, width: number): Tensor {
-    const windows = slidingWindows(width, height, this.window, this.overlap);
+  /**
+   * @internal The weighted sums of the windows' probabilities over x [C, H, W] (prepared) and the
+   * sums of their weights, [K, H, W] and [1, H, W]: their quotient is the blended prediction.
+   */
+  windowSums(x: Tensor, windows: Window[]): { sum: Tensor; total: Tensor } {
+    const [, height, width] = x.shape as [number, number, number];
     const { width: ww, height: wh } = windows[0]!;
     const weights = torch.tensor(windowWeights(ww, wh, this.overlap), { shape: [1, 1, wh, ww], device: this.device });
     let sum: Tensor | null = null;
@@ -174,7 +184,8 @@ export class Predictor {
       );
       p.dispose();
     }
-    return sum!.div(total);
+    weights.dispose();
+    return { sum: sum!, total };
   }
 
   /** The mean probabilities of every model under every TTA transform, [N, K, h, w]. */

@@ -67,6 +67,20 @@ export interface Native {
   info(): NativeInfo;
   setAllocatorCache(bytes: number): boolean;
   backendFlag(name: string, value?: boolean | null): boolean;
+  denseCrf(
+    image: Uint8Array | Uint8ClampedArray,
+    width: number,
+    height: number,
+    probabilities: Float32Array,
+    classes: number,
+    iterations: number,
+    appearanceWeight: number,
+    appearanceXyStd: number,
+    appearanceRgbStd: number,
+    smoothnessWeight: number,
+    smoothnessXyStd: number,
+  ): Float32Array;
+  permutohedralFilter(features: Float32Array, dims: number, values: Float32Array, channels: number): Float32Array;
 }
 
 function packageRoot(): string {

@@ -1,0 +1,106 @@
+// A GeoTIFF predicted strip by strip equals the whole-image prediction, keeps its georeference,
+// and leaves no output behind when it fails.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { data, geo, torch } from '../src/index.js';
+import { createPredictor } from '../src/infer/predictor.js';
+import { predictGeoTiff } from '../src/infer/raster.js';
+import { tensorTest } from './helpers.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MODEL = join(ROOT, 'models', 'buildings', 'model.safetensors');
+const KAVRE = join(ROOT, 'data', 'demo', 'regions', 'kavre');
+const [W, H] = [700, 500]; // not whole windows or strides: padding and edge strips are exercised
+
+/** An RGB uint8 GeoTIFF of W x H pixels cut from a 3 x 2 mosaic of Kavre tiles, in EPSG:3857. */
+async function mosaicTiff(dir: string): Promise<{ path: string; pixels: Uint8Array }> {
+  const ds = await data.open(KAVRE);
+  const tiles = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => ds.get(i)));
+  const pixels = torch.tidy(() => {
+    const rows = [0, 1].map((r) =>
+      torch.cat(
+        [0, 1, 2].map((c) => tiles[r * 3 + c]!.image),
+        2,
+      ),
+    );
+    const m = torch.cat(rows, 1).narrow(1, 0, H).narrow(2, 0, W);
+    return m.mul(255).round().to({ dtype: 'uint8' }).contiguous().toArray() as Uint8Array;
+  });
+  torch.dispose(tiles.map((t) => [t.image, t.mask]));
+  const path = join(dir, 'mosaic.tif');
+  await geo.writeGeoTiff(path, pixels, {
+    width: W,
+    height: H,
+    bands: 3,
+    dtype: 'uint8',
+    crs: 'EPSG:3857',
+    transform: [9462000, 0.075, 0, -3106000, 0, -0.075],
+  });
+  return { path, pixels };
+}
+
+tensorTest('a GeoTIFF predicted strip by strip equals the whole-image prediction, with its CRS and transform', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-raster-'));
+  const { path, pixels } = await mosaicTiff(dir);
+  const predictor = createPredictor(MODEL, { window: 256, overlap: 64, device: 'cpu' });
+  try {
+    let progress = 0;
+    await predictGeoTiff(predictor, path, {
+      mask: join(dir, 'mask.tif'),
+      probabilities: join(dir, 'prob.tif'),
+      onProgress: (done) => void (progress = done),
+    });
+    assert.equal(progress, H);
+    const whole = torch.tidy(() =>
+      predictor.probabilities(
+        torch
+          .tensor(pixels, { shape: [3, H, W] })
+          .float()
+          .div(255),
+      ),
+    );
+    const [maskR, probR] = await Promise.all([geo.openRaster(join(dir, 'mask.tif')), geo.openRaster(join(dir, 'prob.tif'))]);
+    try {
+      for (const r of [maskR, probR]) {
+        assert.equal(r.info.crs, 'EPSG:3857');
+        assert.deepEqual(r.info.transform, [9462000, 0.075, 0, -3106000, 0, -0.075]);
+        assert.deepEqual([r.info.width, r.info.height, r.info.bands], [W, H, 1]);
+      }
+      const prob = (await probR.readWindow({ x: 0, y: 0, width: W, height: H })) as Float32Array;
+      const mask = (await maskR.readWindow({ x: 0, y: 0, width: W, height: H })) as Uint8Array;
+      const expected = whole.toArray() as Float32Array;
+      let maxDiff = 0;
+      let flips = 0;
+      for (let i = 0; i < expected.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(prob[i]! - expected[i]!));
+        if ((mask[i] === 1) !== prob[i]! >= predictor.threshold) flips++;
+      }
+      assert.ok(maxDiff < 1e-5, `max |Δp| ${maxDiff} against the whole-image prediction`);
+      assert.equal(flips, 0, 'the mask is the probabilities at the threshold');
+    } finally {
+      await Promise.all([maskR.close(), probR.close()]);
+      whole.dispose();
+    }
+    // GDAL reads the same georeference.
+    const info = JSON.parse(execFileSync('gdalinfo', ['-json', join(dir, 'mask.tif')], { encoding: 'utf8' }));
+    assert.deepEqual(info.geoTransform, [9462000, 0.075, 0, -3106000, 0, -0.075]);
+    assert.match(info.coordinateSystem.wkt, /3857/);
+    // An existing output is refused before any work, and a failure leaves nothing behind.
+    await assert.rejects(predictGeoTiff(predictor, path, { mask: join(dir, 'mask.tif') }), /exists/);
+    await assert.rejects(
+      predictGeoTiff(predictor, join(ROOT, 'test', 'data', 'spacenet4-atlanta', 'sample_geotiff.tif'), { mask: join(dir, 'pan.tif') }),
+      /predictRaster: raster must be a raster of 3 band\(s\), as the model was trained on, got '1 band\(s\) in /,
+    );
+    assert.equal(existsSync(join(dir, 'pan.tif')), false);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp')),
+      [],
+    );
+  } finally {
+    predictor.dispose();
+  }
+});
