@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { createPredictor } from '../src/infer/predictor.js';
 import { predictFiles } from '../src/infer/predict-files.js';
 import { writeSubmission } from '../src/infer/submit.js';
-import { rle, torch } from '../src/index.js';
+import { data, geo, metrics, rle, torch } from '../src/index.js';
 import { tensorTest } from './helpers.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,7 +63,7 @@ tensorTest('predictFiles writes a 0/255 mask and the probabilities of each tile;
       [],
     );
     await assert.rejects(
-      predictFiles(predictor, join(dir, 'in'), { out, formats: ['geojson' as never] }),
+      predictFiles(predictor, join(dir, 'in'), { out, formats: ['tiff' as never] }),
       /predictFiles: formats must be a non-empty array of 'png', 'probabilities'/,
     );
     await assert.rejects(predictFiles(predictor, join(dir, 'nope'), { out }), /predictFiles: cannot read .*nope/);
@@ -72,7 +72,7 @@ tensorTest('predictFiles writes a 0/255 mask and the probabilities of each tile;
   }
 });
 
-tensorTest('segkit predict without --model uses the shipped building model', () => {
+tensorTest('segkit predict without --model uses the shipped building model; a GeoTIFF comes out georeferenced', async () => {
   const dir = inputs();
   const r = spawnSync(
     process.execPath,
@@ -94,7 +94,37 @@ tensorTest('segkit predict without --model uses the shipped building model', () 
     encoding: 'utf8',
   });
   assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /--format: expected a comma-separated list of png, probabilities, got "tiff"/);
+  assert.match(bad.stderr, /--format: expected a comma-separated list of png, probabilities, geojson, got "tiff"/);
+  // A GeoTIFF input: predicted strip by strip into GeoTIFFs with its CRS and transform.
+  const tile = await data.open(KAVRE).then((ds) => ds.get(0));
+  const rgb = torch.tidy(() => tile.image.mul(255).round().to({ dtype: 'uint8' }).contiguous().toArray() as Uint8Array);
+  torch.dispose([tile.image, tile.mask]);
+  const transform: [number, number, number, number, number, number] = [9462000, 0.075, 0, -3106000, 0, -0.075];
+  await geo.writeGeoTiff(join(dir, 'scene.tif'), rgb, { width: 256, height: 256, bands: 3, dtype: 'uint8', crs: 'EPSG:3857', transform });
+  const r2 = spawnSync(
+    process.execPath,
+    [
+      CLI,
+      'predict',
+      join(dir, 'scene.tif'),
+      '--out',
+      join(dir, 'g'),
+      '--format',
+      'geotiff,probabilities',
+      '--window',
+      '256',
+      '--device',
+      'cpu',
+      '--quiet',
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(r2.status, 0, r2.stderr);
+  for (const f of ['scene.mask.tif', 'scene.prob.tif']) {
+    const r = await geo.openRaster(join(dir, 'g', f));
+    assert.deepEqual([r.info.width, r.info.height, r.info.crs, r.info.transform], [256, 256, 'EPSG:3857', transform]);
+    await r.close();
+  }
 });
 
 tensorTest('a submission lists the sample names in order with the RLE of each predicted mask', async () => {
@@ -161,3 +191,36 @@ async function maskOf(
     image.dispose();
   }
 }
+
+tensorTest('geojson: the buildings of a tile in lon/lat inside the tile; --crf refines before thresholding', async () => {
+  const dir = inputs();
+  const out = join(dir, 'poly');
+  const predictor = createPredictor(join(ROOT, 'models', 'buildings', 'model.safetensors'), { window: 256, device: 'cpu' });
+  try {
+    await predictFiles(predictor, join(dir, 'in', TILES[0]!), { out, formats: ['png', 'geojson'], polygons: { simplify: 0, minArea: 0 } });
+    const fc = JSON.parse(readFileSync(join(out, TILES[0]!.replace('.png', '.geojson')), 'utf8'));
+    const [west, south, east, north] = geo.tileLonLatBounds(geo.parseTileName(TILES[0]!)!);
+    assert.ok(fc.features.length > 0);
+    for (const f of fc.features)
+      for (const ring of f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat())
+        for (const [lon, lat] of ring)
+          assert.ok(lon >= west - 1e-9 && lon <= east + 1e-9 && lat >= south - 1e-9 && lat <= north + 1e-9, `${lon},${lat} in the tile`);
+    // Unsimplified, one polygon per connected component of the written mask.
+    const mask = await grey(join(out, TILES[0]!));
+    const { count } = metrics.connectedComponents(
+      Uint8Array.from(mask.data, (v) => (v ? 1 : 0)),
+      256,
+      256,
+    );
+    assert.equal(fc.features.length, count);
+    // The CRF moves some pixels, and the output is still a 0/255 mask.
+    await predictFiles(predictor, join(dir, 'in', TILES[0]!), { out: join(dir, 'crf'), crf: true });
+    const refined = await grey(join(dir, 'crf', TILES[0]!));
+    assert.ok(refined.data.every((v) => v === 0 || v === 255));
+    let moved = 0;
+    for (let i = 0; i < refined.data.length; i++) if (refined.data[i] !== mask.data[i]) moved++;
+    assert.ok(moved > 0 && moved < refined.data.length / 4, `${moved} pixels changed by the CRF`);
+  } finally {
+    predictor.dispose();
+  }
+});

@@ -17,8 +17,45 @@ interface PredictFlags {
   batchSize: number;
   device?: string;
   overwrite?: boolean;
+  crf?: boolean;
   quiet?: boolean;
   json?: boolean;
+}
+
+const RASTER_FORMATS = ['geotiff', 'probabilities'];
+
+/** A GeoTIFF input: predicted strip by strip into GeoTIFFs with its georeference. */
+async function predictRasterCommand(
+  input: string,
+  flags: PredictFlags,
+  predictor: import('../infer/predictor.js').Predictor,
+  formats: string[],
+) {
+  const { predictGeoTiff } = await import('../infer/raster.js');
+  const { mkdirSync } = await import('node:fs');
+  const { basename, extname, join } = await import('node:path');
+  const bad = formats.filter((f) => !RASTER_FORMATS.includes(f));
+  if (bad.length > 0) throw new Error(`--format: a GeoTIFF input writes ${RASTER_FORMATS.join(' and ')}, got "${bad.join(',')}"`);
+  if (flags.crf) throw new Error('--crf: not yet for GeoTIFF inputs (it works on images and folders)');
+  mkdirSync(flags.out, { recursive: true });
+  const stem = basename(input, extname(input));
+  const outputs = {
+    ...(formats.includes('geotiff') ? { mask: join(flags.out, `${stem}.mask.tif`) } : {}),
+    ...(formats.includes('probabilities') ? { probabilities: join(flags.out, `${stem}.prob.tif`) } : {}),
+  };
+  const started = performance.now();
+  await predictGeoTiff(predictor, input, {
+    ...outputs,
+    overwrite: flags.overwrite === true,
+    onProgress: (done, height) => {
+      if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'rows', done, height })}\n`);
+      else if (!flags.quiet) process.stderr.write(`rows ${done}/${height}\n`);
+    },
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const files = Object.values(outputs);
+  if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'end', files, seconds })}\n`);
+  else process.stdout.write(`wrote ${files.join(', ')} in ${seconds.toFixed(1)} s\n`);
 }
 
 function integer(min: number): (v: string) => number {
@@ -33,7 +70,8 @@ async function predictCommand(input: string, flags: PredictFlags): Promise<numbe
   const { createPredictor } = await import('../infer/predictor.js');
   const { predictFiles, FILE_FORMATS } = await import('../infer/predict-files.js');
   const formats = flags.format.split(',').map((f) => f.trim());
-  const unknown = formats.filter((f) => !(FILE_FORMATS as readonly string[]).includes(f));
+  const raster = /\.tiff?$/i.test(input);
+  const unknown = formats.filter((f) => !(FILE_FORMATS as readonly string[]).includes(f) && !(raster && RASTER_FORMATS.includes(f)));
   if (unknown.length > 0)
     throw new Error(`--format: expected a comma-separated list of ${FILE_FORMATS.join(', ')}, got "${unknown.join(',')}"`);
   const models = flags.model && flags.model.length > 0 ? flags.model : [DEFAULT_MODEL];
@@ -46,8 +84,13 @@ async function predictCommand(input: string, flags: PredictFlags): Promise<numbe
     ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
   });
   try {
+    if (raster) {
+      await predictRasterCommand(input, flags, predictor, formats);
+      return 0;
+    }
     const started = performance.now();
     const written = await predictFiles(predictor, input, {
+      ...(flags.crf ? { crf: true } : {}),
       out: flags.out,
       formats: formats as never,
       overwrite: flags.overwrite === true,
@@ -79,7 +122,12 @@ export function registerPredictCommand(program: Command): void {
       (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
     )
     .requiredOption('--out <dir>', 'the output folder')
-    .option('--format <list>', 'png (the mask) and/or probabilities (building probability x 255), comma-separated', 'png')
+    .option(
+      '--format <list>',
+      'comma-separated: png (the mask), probabilities (x 255 PNG; float32 GeoTIFF for a .tif input), geojson (building polygons, lon/lat for tiles named OAM-x-y-z); a .tif input: geotiff (the mask) and probabilities',
+      'png',
+    )
+    .option('--crf', "refine the probabilities with DeepLab's dense CRF before thresholding (images)")
     .option('--tta <mode>', 'test-time augmentation: none, flips or d4', 'none')
     .option('--threshold <t>', "foreground probability (default: the checkpoint's)", (v: string) => {
       const n = Number(v);
