@@ -85,6 +85,13 @@ tensorTest('a GeoTIFF predicted strip by strip equals the whole-image prediction
       await Promise.all([maskR.close(), probR.close()]);
       whole.dispose();
     }
+    // The window sums carry no autograd graph outside inference mode (a graph kept every strip's
+    // activations alive: 1.8 GB more per 512-row strip of a 1024-wide raster before this held).
+    const sums = torch.tidy(() =>
+      predictor.windowSums(predictor.prepare(torch.rand([3, 256, 256]), 0, 0), [{ x: 0, y: 0, width: 256, height: 256 }]),
+    );
+    assert.equal(sums.sum.requiresGrad, false);
+    torch.dispose([sums.sum, sums.total]);
     // GDAL reads the same georeference.
     const info = JSON.parse(execFileSync('gdalinfo', ['-json', join(dir, 'mask.tif')], { encoding: 'utf8' }));
     assert.deepEqual(info.geoTransform, [9462000, 0.075, 0, -3106000, 0, -0.075]);

@@ -172,8 +172,9 @@ export class Predictor {
     const total = torch.zeros([1, height, width], { device: this.device });
     for (let i = 0; i < windows.length; i += this.batchSize) {
       const batch = windows.slice(i, i + this.batchSize);
+      // No autograd graph: a graph would keep every window's activations alive for as long as the sums live.
       const p = torch.tidy(() =>
-        this.averaged(torch.stack(batch.map((w) => x.narrow(1, w.y, w.height).narrow(2, w.x, w.width)))).mul(weights),
+        torch.noGrad(() => this.averaged(torch.stack(batch.map((w) => x.narrow(1, w.y, w.height).narrow(2, w.x, w.width)))).mul(weights)),
       );
       const acc = (sum ??= torch.zeros([p.shape[1]!, height, width], { device: this.device }));
       torch.tidy(() =>
