@@ -35,7 +35,7 @@ const writer = await geo.createGeoTiff(scene, {
 for (let ty = 0; ty < SIDE / 256; ty++) {
   const strip = new Uint8Array(3 * 256 * SIDE);
   for (let tx = 0; tx < SIDE / 256; tx++) {
-    const t = tiles[(ty * 7 + tx) % tiles.length];
+    const t = /** @type {Uint8Array} */ (tiles[(ty * 7 + tx) % tiles.length]);
     for (let c = 0; c < 3; c++)
       for (let y = 0; y < 256; y++)
         strip.set(t.subarray(c * 65536 + y * 256, c * 65536 + y * 256 + 256), c * 256 * SIDE + y * SIDE + tx * 256);
