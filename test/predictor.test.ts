@@ -167,3 +167,29 @@ tensorTest('an ensemble is the mean of its members; mismatched members and bad i
     torch.dispose([image, mask, grey]);
   }
 });
+
+tensorTest('checkpoints of another model, another format version or bare weights are refused before any prediction', async () => {
+  const { loadSafetensors, loadSafetensorsMetadata, saveSafetensors } = await import('../src/torch/serialization/index.js');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-bad-ckpt-'));
+  const tensors = loadSafetensors(MODEL);
+  const meta = loadSafetensorsMetadata(MODEL);
+  try {
+    const other = Object.fromEntries(Object.entries(meta).map(([k, v]) => [k, v.replace('"architecture":"unet"', '"architecture":"fpn"')]));
+    saveSafetensors(join(dir, 'fpn.safetensors'), tensors, { metadata: other });
+    saveSafetensors(join(dir, 'v2.safetensors'), tensors, { metadata: { ...meta, format_version: '2' } });
+    saveSafetensors(join(dir, 'bare.safetensors'), tensors);
+  } finally {
+    torch.dispose(Object.values(tensors));
+  }
+  assert.throws(
+    () => createPredictor(join(dir, 'fpn.safetensors')),
+    /Error\(s\) in loading state dict for FPN:\n {2}missing keys: decoder\.p5\.weight/,
+  );
+  assert.throws(() => createPredictor(join(dir, 'v2.safetensors')), /is checkpoint format version 2; this segkit reads version 1/);
+  assert.throws(
+    () => createPredictor(join(dir, 'bare.safetensors')),
+    /is not a segkit checkpoint .*for bare weights use torch\.loadSafetensors/,
+  );
+});
