@@ -14,16 +14,10 @@ import { loadSafetensors } from '../src/torch/serialization/index.js';
 import { torch } from '../src/index.js';
 import type { EndEvent, TrainEvent } from '../src/train/events.js';
 
+import { REGIONS, TINY_TRAIN as TRAIN, TINY_VAL as VAL } from './helpers.js';
+
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const REGIONS = join(ROOT, 'data', 'demo', 'regions');
-const TRAIN = [
-  'kavre/OAM-1546788-881052-21',
-  'kavre/OAM-1546788-881055-21',
-  'nairobi/OAM-1263512-1056200-21',
-  'zanzibar/OAM-1277168-1083840-21',
-];
-const VAL = ['kavre/OAM-1546789-881052-21', 'nairobi/OAM-1263513-1056200-21'];
 const work = mkdtempSync(join(tmpdir(), 'segkit-cli-train-'));
 
 /** A run config on 4 training and 2 validation tiles: 64 px crops, batches of `batchSize`. */

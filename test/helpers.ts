@@ -8,6 +8,17 @@ import { torch, type Tensor } from '../src/index.js';
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
+/** The demo's four regions of real tiles with their labels. */
+export const REGIONS = join(dirname(fileURLToPath(import.meta.url)), '..', 'data', 'demo', 'regions');
+/** Four training and two validation tiles of three regions (names under REGIONS): the tiny runs of the training tests. */
+export const TINY_TRAIN = [
+  'kavre/OAM-1546788-881052-21',
+  'kavre/OAM-1546788-881055-21',
+  'nairobi/OAM-1263512-1056200-21',
+  'zanzibar/OAM-1277168-1083840-21',
+];
+export const TINY_VAL = ['kavre/OAM-1546789-881052-21', 'nairobi/OAM-1263513-1056200-21'];
+
 /** A node:test test that asserts the live-tensor count is back where it started. */
 export function tensorTest(name: string, fn: (t: TestContext) => void | Promise<void>): void {
   test(name, async (t) => {

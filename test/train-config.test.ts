@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { torch, losses } from '../src/index.js';
 import { encoderNormalization } from '../src/data/normalize.js';
 import type { Batch } from '../src/data/dataset.js';
@@ -24,19 +23,10 @@ import { buildRun } from '../src/train/build.js';
 import { buildScheduler, snapshotEpochs, stepsPerEpoch } from '../src/train/schedule.js';
 import { trainFolds } from '../src/train/run.js';
 import { SGD } from '../src/torch/optim/sgd.js';
-import { assertClose, maxAbsDiff, tensorTest } from './helpers.js';
+import { assertClose, maxAbsDiff, tensorTest, REGIONS, TINY_TRAIN as TRAIN, TINY_VAL as VAL } from './helpers.js';
 import { createEncoder } from '../src/models/encoders/registry.js';
 import { loadSafetensors, saveSafetensors } from '../src/torch/serialization/index.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const REGIONS = join(ROOT, 'data', 'demo', 'regions');
-const TRAIN = [
-  'kavre/OAM-1546788-881052-21',
-  'kavre/OAM-1546788-881055-21',
-  'nairobi/OAM-1263512-1056200-21',
-  'zanzibar/OAM-1277168-1083840-21',
-];
-const VAL = ['kavre/OAM-1546789-881052-21', 'nairobi/OAM-1263513-1056200-21'];
 const tmp = () => mkdtempSync(join(tmpdir(), 'segkit-config-'));
 
 /** A split file naming 4 training and 2 validation tiles of the demo regions. */

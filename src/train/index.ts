@@ -1,5 +1,6 @@
 // `import { train } from 'segkit'`: the Trainer, evaluation, checkpoints and what a run writes.
-export { Trainer, NonFiniteLossError, machineInfo, type TrainResult } from './trainer.js';
+export { Trainer, NonFiniteLossError, type TrainResult } from './trainer.js';
+export { machineInfo } from './machine.js';
 export { type TrainerOptions, type TrainLoader, type Monitor, MONITORS } from './options.js';
 export { evaluate, forwardEval, type EvaluateOptions, type EvaluateResult, type ScoredSample } from './evaluate.js';
 export { logitsOf, lossOf, targetFor, type LossFn } from './step.js';

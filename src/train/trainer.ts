@@ -4,8 +4,6 @@
 // the RNG states and the partial epoch's tallies.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { hostname, cpus, totalmem, platform } from 'node:os';
-import { createRequire } from 'node:module';
 import { torch, type Tensor } from '../torch/index.js';
 import { splitJson } from '../data/split.js';
 import { invalidParameterError } from '../validate.js';
@@ -13,12 +11,13 @@ import { clipGradNorm_ } from '../torch/optim/clip.js';
 import { ModelEma } from '../torch/optim/ema.js';
 import { AveragedModel, SWALR, updateBnAsync } from '../torch/optim/swa.js';
 import { saveCheckpoint, loadCheckpoint, type Stateful } from './checkpoint.js';
-import type { EndEvent, EndReason, EpochEvent, EvalMetrics, MachineInfo, StepEvent, TrainEvent, ValidationEvent } from './events.js';
+import type { EndEvent, EndReason, EpochEvent, EvalMetrics, StepEvent, TrainEvent, ValidationEvent } from './events.js';
 import { evaluate, type EvaluateResult } from './evaluate.js';
 import { readTrainerOptions, type Resolved, type TrainerOptions, type TrainLoader } from './options.js';
 import { RUN_FILES, RunFolder } from './run-folder.js';
 import { deviceOf, lossOf, logitsOf, onDevice, targetFor, withAutocast } from './step.js';
 import { Emitter } from './emitter.js';
+import { machineInfo } from './machine.js';
 import { writeSamples } from './samples.js';
 
 export interface TrainResult {
@@ -58,29 +57,6 @@ interface Tally {
 }
 
 const newTally = (): Tally => ({ lossSum: 0, batches: 0, images: 0, tp: 0, fp: 0, fn: 0, seconds: 0, dataSeconds: 0 });
-
-const pkgVersion = (): string => {
-  try {
-    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-};
-
-export function machineInfo(): MachineInfo {
-  const c = cpus();
-  return {
-    hostname: hostname(),
-    platform: `${platform()} ${process.arch}`,
-    cpus: c[0]?.model.trim() ?? 'unknown',
-    cores: c.length,
-    threads: torch.getNumThreads(),
-    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    node: process.version,
-    libtorch: torch.buildInfo().libtorch,
-    segkit: pkgVersion(),
-  };
-}
 
 /** A non-finite loss: the run stops, and the last good checkpoint stays. */
 export class NonFiniteLossError extends Error {
