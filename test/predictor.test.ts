@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { torch, createModel, data, type Tensor } from '../src/index.js';
 import { Predictor, createPredictor } from '../src/infer/predictor.js';
 import { rampWeights, slidingWindows } from '../src/infer/windows.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { loadTrained } from '../src/train/load.js';
 import { tensorTest } from './helpers.js';
 
@@ -192,4 +193,42 @@ tensorTest('checkpoints of another model, another format version or bare weights
     () => createPredictor(join(dir, 'bare.safetensors')),
     /is not a segkit checkpoint .*for bare weights use torch\.loadSafetensors/,
   );
+});
+
+tensorTest("evaluate's TTA scores what the predictor's TTA predicts", async () => {
+  const ds = await data.open(KAVRE);
+  const { model, predict } = loadTrained(MODEL);
+  const predictor = createPredictor(MODEL, { tta: 'flips', window: 256, device: 'cpu' });
+  try {
+    const norm = predict.normalization!;
+    const loader = new data.DataLoader(new data.Subset(ds, [0, 1, 2, 3, 4, 5]), {
+      batchSize: 3,
+      transform: new data.Normalize({ mean: norm.mean, std: norm.std }),
+    });
+    const plain = await evaluate(model, loader, {});
+    const flips = await evaluate(model, loader, { tta: 'flips' });
+    let tp = 0;
+    let fp = 0;
+    for (let i = 0; i < 6; i++) {
+      const { image, mask } = await ds.get(i);
+      torch.tidy(() => {
+        const p = predictor.mask(image).ne(0);
+        const t = mask.eq(1);
+        tp += p.logicalAnd(t).sum().item();
+        fp += p.logicalAnd(t.logicalNot()).sum().item();
+      });
+      torch.dispose([image, mask]);
+    }
+    // The same probabilities up to float rounding: a pixel may sit on the threshold.
+    assert.ok(
+      Math.abs(flips.confusion.tp - tp) <= 3 && Math.abs(flips.confusion.fp - fp) <= 3,
+      `${JSON.stringify(flips.confusion)} vs tp ${tp} fp ${fp}`,
+    );
+    assert.notDeepEqual(flips.confusion, plain.confusion);
+    assert.equal(flips.images, 6);
+    await assert.rejects(evaluate(model, loader, { tta: 'd8' as never }), /evaluate: tta must be one of 'none', 'flips', 'd4'/);
+  } finally {
+    predictor.dispose();
+    model.dispose();
+  }
 });

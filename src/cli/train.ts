@@ -2,7 +2,7 @@
 // first Ctrl-C lets the current step finish and saves last.safetensors (exit 130, with the
 // command that resumes); a second one, a second or more later, quits at once.
 import { isAbsolute, resolve } from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { RunConfig } from '../train/config.js';
 import type { ProgressMode } from './progress.js';
 
@@ -32,6 +32,7 @@ interface EvalFlags {
   format?: string;
   batchSize: number;
   threshold?: number;
+  tta?: 'none' | 'flips' | 'd4';
   device?: string;
   json?: boolean;
 }
@@ -209,13 +210,19 @@ async function evalCommand(flags: EvalFlags): Promise<number> {
       batchSize: flags.batchSize,
       transform: norm ? new Normalize({ mean: norm.mean, std: norm.std }) : undefined,
     });
-    const m = await evaluate(model, loader, { threshold: flags.threshold ?? predict.threshold, ignoreIndex: dataset.ignoreIndex });
+    const m = await evaluate(model, loader, {
+      threshold: flags.threshold ?? predict.threshold,
+      ignoreIndex: dataset.ignoreIndex,
+      tta: flags.tta ?? 'none',
+    });
     const scores = { iou: m.iou, dice: m.dice, precision: m.precision, recall: m.recall, tianchi: m.tianchi, objectF1: m.objectF1 };
     if (flags.json) {
       process.stdout.write(`${JSON.stringify({ ...scores, images: m.images, confusion: m.confusion })}\n`);
       return 0;
     }
-    process.stdout.write(`${flags.model} on ${flags.data} (${m.images} image(s), threshold ${flags.threshold ?? predict.threshold}):\n`);
+    process.stdout.write(
+      `${flags.model} on ${flags.data} (${m.images} image(s), threshold ${flags.threshold ?? predict.threshold}, TTA ${flags.tta ?? 'none'}):\n`,
+    );
     for (const [k, v] of Object.entries(scores)) process.stdout.write(`  ${k.padEnd(10)} ${v.toFixed(4)}\n`);
     const c = m.confusion;
     process.stdout.write(`  pixels     tp ${c.tp}  fp ${c.fp}  fn ${c.fn}  tn ${c.tn}\n`);
@@ -260,6 +267,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--format <layout>', 'folder, tianchi, tiles or geotiff (default: recognised from the layout)')
     .option('--batch-size <n>', 'images per batch', integer(1), 8)
     .option('--threshold <t>', "foreground probability (default: the checkpoint's)", probability)
+    .addOption(
+      new Option('--tta <mode>', 'test-time augmentation: mean probabilities over none, flips (4) or d4 (8)').choices([
+        'none',
+        'flips',
+        'd4',
+      ]),
+    )
     .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
     .option('--json', 'print one JSON object')
     .action(async (flags: EvalFlags) => {

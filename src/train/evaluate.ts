@@ -7,6 +7,7 @@ import type { Batch } from '../data/dataset.js';
 import { DEFAULT_IGNORE_INDEX } from '../data/dataset.js';
 import { Accumulator } from '../metrics/accumulator.js';
 import type { ObjectScore } from '../metrics/objects.js';
+import { type TtaMode, TTA_MODES, ttaTransforms } from '../infer/tta.js';
 import { invalidParameterError, is, readOptions } from '../validate.js';
 import type { EvalMetrics } from './events.js';
 import { deviceOf, logitsOf, onDevice, targetFor, withAutocast, type LossFn } from './step.js';
@@ -22,6 +23,8 @@ export interface EvaluateOptions {
   autocast?: boolean;
   /** Feed the model channels_last inputs. */
   channelsLast?: boolean;
+  /** Test-time augmentation: score the mean probabilities over 'flips' (4) or 'd4' (8) transforms (default 'none'). */
+  tta?: TtaMode;
   /** Keep this many best and worst images by Dice (default 0), for the report. */
   samples?: number;
   /** Stop early when aborted (the result covers the batches seen). */
@@ -44,17 +47,38 @@ export interface EvaluateResult extends EvalMetrics {
   worst?: ScoredSample[];
 }
 
-const KEYS = ['threshold', 'ignoreIndex', 'loss', 'autocast', 'channelsLast', 'samples', 'signal'];
+const KEYS = ['threshold', 'ignoreIndex', 'loss', 'autocast', 'channelsLast', 'tta', 'samples', 'signal'];
 
-/** The model's forward pass as prediction runs it: eval mode, no autograd, optional bf16 / channels_last. */
-export function forwardEval(model: Module, image: Tensor, options: { autocast?: boolean; channelsLast?: boolean } = {}): Tensor {
+/**
+ * The model's forward pass as prediction runs it: eval mode, no autograd, optional bf16 /
+ * channels_last. With TTA the result is the logit of the mean probabilities over the transforms
+ * (sigmoid for one channel, softmax otherwise), so thresholds, arg max and losses apply unchanged.
+ */
+export function forwardEval(
+  model: Module,
+  image: Tensor,
+  options: { autocast?: boolean; channelsLast?: boolean; tta?: TtaMode } = {},
+): Tensor {
   return torch.tidy(() => {
     const device = deviceOf(model as unknown as { parameters(): Tensor[] });
     const onIt = onDevice(image, device);
-    const x = options.channelsLast ? onIt.contiguous({ memoryFormat: 'channelsLast' }) : onIt;
-    const run = () => logitsOf(model.forward(x));
-    const out = torch.inferenceMode(() => (options.autocast ? withAutocast(device, run) : run()));
-    return out.float();
+    const once = (input: Tensor) => {
+      const x = options.channelsLast ? input.contiguous({ memoryFormat: 'channelsLast' }) : input;
+      const run = () => logitsOf(model.forward(x));
+      return torch.inferenceMode(() => (options.autocast ? withAutocast(device, run) : run())).float();
+    };
+    const transforms = ttaTransforms(options.tta ?? 'none');
+    if (transforms.length === 1) return once(onIt);
+    return torch.inferenceMode(() => {
+      let sum: Tensor | null = null;
+      for (const t of transforms) {
+        const logits = t.inverse(once(t.forward(onIt)));
+        const p = logits.shape[1] === 1 ? logits.sigmoid() : logits.softmax(1);
+        sum = sum === null ? p : sum.add(p);
+      }
+      const p = sum!.div(transforms.length).clamp(1e-7, 1 - 1e-7);
+      return p.shape[1] === 1 ? p.log().sub(p.neg().add(1).log()) : p.log();
+    });
   });
 }
 
@@ -105,6 +129,7 @@ export async function evaluate(model: Module, loader: AsyncIterable<Batch>, opti
   const loss = o.custom<LossFn | undefined>('loss', undefined, (v) => v === undefined || is.fn(v) || is.object(v), 'a Loss or a function');
   const autocast = o.bool('autocast', false);
   const channelsLast = o.bool('channelsLast', false);
+  const tta = o.choice('tta', TTA_MODES, 'none');
   const k = o.int('samples', 0, { min: 0 });
   const signal = o.get('signal') as AbortSignal | undefined;
   model.eval();
@@ -124,7 +149,7 @@ export async function evaluate(model: Module, loader: AsyncIterable<Batch>, opti
     try {
       if (signal?.aborted) break;
       torch.tidy(() => {
-        const logits = forwardEval(model, batch.image, { autocast, channelsLast });
+        const logits = forwardEval(model, batch.image, { autocast, channelsLast, tta });
         const classes = logits.shape[1]!;
         const n = logits.shape[0]!;
         if (loss) {
