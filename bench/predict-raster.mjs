@@ -22,7 +22,7 @@ const SIDE = Number(process.env.SEGKIT_BENCH_SIDE ?? 10000);
 const TTAS = (process.env.SEGKIT_BENCH_TTA ?? 'none,flips').split(',');
 const DEVICE = process.env.SEGKIT_BENCH_DEVICE ?? 'cpu';
 const THREADS = process.env.SEGKIT_BENCH_THREADS ?? '2';
-const MODEL = join(ROOT, 'models/buildings/model.safetensors');
+const MODEL = process.env.SEGKIT_BENCH_MODEL ?? join(ROOT, 'models/buildings/model.safetensors');
 const TUNED = 'glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=268435456';
 const WITH_TUNED = process.env.SEGKIT_BENCH_TUNED !== '0';
 const TILE = 256;
@@ -79,6 +79,9 @@ for (const tta of TTAS) {
   source = p.source;
   const same = run(PYTHON, [join(ROOT, 'bench/torch_predict_raster.py'), '--compare', ours, theirs]);
   rows.push({ tta, s, p, pt, same });
+  console.log(
+    `TTA ${tta}: segkit ${s.seconds.toFixed(1)} s, PyTorch ${p.seconds.toFixed(1)} s${pt ? `, tuned ${pt.seconds.toFixed(1)} s` : ''}`,
+  );
   rmSync(ours, { force: true });
   rmSync(theirs, { force: true });
 }

@@ -1,7 +1,7 @@
 // A GeoTIFF predicted strip by strip equals the whole-image prediction, keeps its georeference,
 // and leaves no output behind when it fails.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -103,6 +103,12 @@ tensorTest('a GeoTIFF predicted strip by strip equals the whole-image prediction
       /predictRaster: raster must be a raster of 3 band\(s\), as the model was trained on, got '1 band\(s\) in /,
     );
     assert.equal(existsSync(join(dir, 'pan.tif')), false);
+    // A CRS with no EPSG code cannot go into the outputs: refused before any prediction or file.
+    await assert.rejects(
+      predictGeoTiff(predictor, join(ROOT, 'test', 'data', 'user-defined-crs', 'lcc-64.tif'), { mask: join(dir, 'lcc.tif') }),
+      /predictGeoTiff: .*lcc-64\.tif has a user-defined projected CRS \(no EPSG code: ProjectedCSTypeGeoKey 32767, GeographicTypeGeoKey 32767, coordinate transformation 8 with its parameters in GeoKeys\), which segkit cannot write into the outputs; reproject it to an EPSG CRS first/,
+    );
+    assert.equal(existsSync(join(dir, 'lcc.tif')), false);
     assert.deepEqual(
       readdirSync(dir).filter((f) => f.includes('.tmp')),
       [],
@@ -110,4 +116,55 @@ tensorTest('a GeoTIFF predicted strip by strip equals the whole-image prediction
   } finally {
     predictor.dispose();
   }
+});
+
+tensorTest('segkit predict refines a GeoTIFF with --crf as predictGeoTiff with crf: true does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-raster-crf-cli-'));
+  const { path } = await mosaicTiff(dir);
+  const predictor = createPredictor(MODEL, { window: 256, device: 'cpu' });
+  try {
+    await predictGeoTiff(predictor, path, { mask: join(dir, 'lib.tif'), crf: true });
+    await predictGeoTiff(predictor, path, { mask: join(dir, 'plain.tif') });
+  } finally {
+    predictor.dispose();
+  }
+  const cli = join(ROOT, 'dist', 'cli', 'main.js');
+  const run = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      cli,
+      'predict',
+      path,
+      '--out',
+      join(dir, 'o'),
+      '--format',
+      'geotiff',
+      '--crf',
+      '--window',
+      '256',
+      '--device',
+      'cpu',
+      '--quiet',
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  const read = async (p: string) => {
+    const r = await geo.openRaster(p);
+    try {
+      return (await r.readWindow({ x: 0, y: 0, width: W, height: H })) as Uint8Array;
+    } finally {
+      await r.close();
+    }
+  };
+  const [lib, cliMask, plain] = await Promise.all([
+    read(join(dir, 'lib.tif')),
+    read(join(dir, 'o', 'mosaic.mask.tif')),
+    read(join(dir, 'plain.tif')),
+  ]);
+  assert.deepEqual(cliMask, lib);
+  const changed = plain.reduce((n, v, i) => n + (v !== lib[i] ? 1 : 0), 0);
+  assert.ok(changed > 100 && changed < 0.1 * W * H, `the CRF changed ${changed} pixels`);
 });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { torch, losses } from '../src/index.js';
 import { encoderNormalization } from '../src/data/normalize.js';
 import type { Batch } from '../src/data/dataset.js';
@@ -26,6 +27,9 @@ import { SGD } from '../src/torch/optim/sgd.js';
 import { assertClose, maxAbsDiff, tensorTest, REGIONS, TINY_TRAIN as TRAIN, TINY_VAL as VAL } from './helpers.js';
 import { createEncoder } from '../src/models/encoders/registry.js';
 import { loadSafetensors, saveSafetensors } from '../src/torch/serialization/index.js';
+import { loadTrained } from '../src/train/load.js';
+
+const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'segkit-config-'));
 
@@ -601,4 +605,29 @@ tensorTest('trainFolds trains each fold of a grouped split into fold-<k> and rep
     summary.folds.map((f: { value: number }) => f.value),
     values,
   );
+});
+
+tensorTest("model.init starts the run from a trained checkpoint's weights; another model's checkpoint is refused", async () => {
+  const shipped = join(ROOT, 'models', 'buildings', 'model.safetensors');
+  const run = await buildRun(tiny(splitFile(), { model: { encoderName: 'mobilenet_v2', init: shipped } }));
+  const { model: trained } = loadTrained(shipped);
+  try {
+    const theirs = trained.stateDict();
+    const own = run.model.stateDict();
+    assert.equal(Object.keys(own).length, Object.keys(theirs).length);
+    for (const [k, v] of Object.entries(own)) assert.equal(maxAbsDiff(v, theirs[k]!), 0, k);
+    assert.equal('init' in run.predict.modelOptions, false);
+  } finally {
+    trained.dispose();
+    run.dispose();
+  }
+  const issues = await asyncIssues(() =>
+    buildRun(tiny(splitFile(), { model: { encoderName: 'resnet18', init: shipped } }), { source: 'ft.yaml' }),
+  );
+  assert.equal(issues.length, 1);
+  assert.match(issues[0]!, /^ft\.yaml: model\.init: .*model\.safetensors has encoderName "mobilenet_v2", this run's model has "resnet18"$/);
+  const missing = await asyncIssues(() =>
+    buildRun(tiny(splitFile(), { model: { init: join(tmp(), 'none.safetensors') } }), { source: 'ft.yaml' }),
+  );
+  assert.match(missing[0]!, /^ft\.yaml: model\.init: expected a checkpoint written by segkit train, but .*none\.safetensors/);
 });

@@ -36,7 +36,6 @@ async function predictRasterCommand(
   const { basename, extname, join } = await import('node:path');
   const bad = formats.filter((f) => !RASTER_FORMATS.includes(f));
   if (bad.length > 0) throw new Error(`--format: a GeoTIFF input writes ${RASTER_FORMATS.join(' and ')}, got "${bad.join(',')}"`);
-  if (flags.crf) throw new Error('--crf: not yet for GeoTIFF inputs (it works on images and folders)');
   mkdirSync(flags.out, { recursive: true });
   const stem = basename(input, extname(input));
   const outputs = {
@@ -47,6 +46,7 @@ async function predictRasterCommand(
   await predictGeoTiff(predictor, input, {
     ...outputs,
     overwrite: flags.overwrite === true,
+    ...(flags.crf ? { crf: true } : {}),
     onProgress: (done, height) => {
       if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'rows', done, height })}\n`);
       else if (!flags.quiet) process.stderr.write(`rows ${done}/${height}\n`);
@@ -127,7 +127,7 @@ export function registerPredictCommand(program: Command): void {
       'comma-separated: png (the mask), probabilities (x 255 PNG; float32 GeoTIFF for a .tif input), geojson (building polygons, lon/lat for tiles named OAM-x-y-z); a .tif input: geotiff (the mask) and probabilities',
       'png',
     )
-    .option('--crf', "refine the probabilities with DeepLab's dense CRF before thresholding (images)")
+    .option('--crf', "refine the probabilities with DeepLab's dense CRF before thresholding (rasters: in 512-px tiles with 128 px of context)")
     .option('--tta <mode>', 'test-time augmentation: none, flips or d4', 'none')
     .option('--threshold <t>', "foreground probability (default: the checkpoint's)", (v: string) => {
       const n = Number(v);

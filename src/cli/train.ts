@@ -16,6 +16,7 @@ export interface TrainFlags {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  init?: string;
   seed?: number;
   threads?: number;
   device?: string;
@@ -66,7 +67,7 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
   const { applyOverrides, readConfigFile } = await import('../train/config.js');
   const { resumeTarget } = await import('../train/run.js');
   if (flags.resume !== undefined) {
-    const changed = (['config', 'runDir', 'fold', 'folds', 'batchSize', 'lr', 'seed'] as const).filter((k) => flags[k] !== undefined);
+    const changed = (['config', 'runDir', 'fold', 'folds', 'batchSize', 'lr', 'init', 'seed'] as const).filter((k) => flags[k] !== undefined);
     if (changed.length > 0 || flags.set.length > 0)
       throw new Error(
         `--resume continues a run as it was configured; only --epochs (to extend it), --threads and --device may be given, got ${[...changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`), ...(flags.set.length ? ['--set'] : [])].join(', ')}`,
@@ -89,6 +90,7 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
   if (flags.epochs !== undefined) named.epochs = flags.epochs;
   if (flags.batchSize !== undefined) named['data.batchSize'] = flags.batchSize;
   if (flags.lr !== undefined) named['optimizer.lr'] = flags.lr;
+  if (flags.init !== undefined) named['model.init'] = flags.init;
   if (flags.seed !== undefined) named.seed = flags.seed;
   if (flags.threads !== undefined) named.threads = flags.threads;
   if (flags.device !== undefined) named.device = flags.device;
@@ -245,6 +247,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--epochs <n>', 'epochs (with --resume: extend the run to n epochs)', integer(1))
     .option('--batch-size <n>', 'data.batchSize', integer(1))
     .option('--lr <x>', 'optimizer.lr', positive)
+    .option('--init <checkpoint>', "model.init: start from a trained checkpoint's weights (fine-tuning)")
     .option('--seed <n>', 'seed', integer(0))
     .option('--threads <n>', 'intra-op threads', integer(1))
     .option('--device <device>', 'auto (the default: the GPU when there is one), cpu, cuda or cuda:<index>')

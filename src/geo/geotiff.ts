@@ -28,6 +28,8 @@ export interface RasterInfo {
   transform: GeoTransform | null;
   /** 'EPSG:<code>' from ProjectedCSTypeGeoKey, else GeographicTypeGeoKey; null when absent or user-defined. */
   crs: string | null;
+  /** Why the file's CRS has no EPSG code segkit could carry on (a user-defined projection, say); null when there is none to carry or it has one. */
+  crsUnsupported?: string | null;
   /** Block size: the tile size, or for strips width x rowsPerStrip. */
   tileWidth: number;
   tileHeight: number;
@@ -147,6 +149,22 @@ function crsOf(keys: Record<string, unknown> | null): string | null {
     if (typeof code === 'number' && Number.isInteger(code) && code > 0 && code !== USER_DEFINED) return `EPSG:${code}`;
   }
   return null;
+}
+
+const MODEL_TYPES: Record<number, string> = { 1: 'projected', 2: 'geographic', 3: 'geocentric' };
+
+/** A description of a CRS the GeoKeys define without an EPSG code (user-defined parameters), or null. */
+function unsupportedCrs(keys: Record<string, unknown> | null): string | null {
+  if (!keys || crsOf(keys) !== null) return null;
+  const model = keys.GTModelTypeGeoKey;
+  const projected = keys.ProjectedCSTypeGeoKey;
+  const geographic = keys.GeographicTypeGeoKey;
+  if (model === undefined && projected === undefined && geographic === undefined) return null;
+  const kind = typeof model === 'number' ? (MODEL_TYPES[model] ?? `model type ${model}`) : 'unknown';
+  const params =
+    typeof keys.ProjCoordTransGeoKey === 'number' ? `, coordinate transformation ${keys.ProjCoordTransGeoKey} with its parameters in GeoKeys` : '';
+  const citation = typeof keys.GTCitationGeoKey === 'string' && keys.GTCitationGeoKey !== 'unknown' ? ` "${keys.GTCitationGeoKey}"` : '';
+  return `a user-defined ${kind} CRS${citation} (no EPSG code: ProjectedCSTypeGeoKey ${projected ?? 'absent'}, GeographicTypeGeoKey ${geographic ?? 'absent'}${params})`;
 }
 
 /** The end of the last strip or tile, to catch truncated files at open: geotiff.js reads past the end of a file as zeros. */
@@ -293,6 +311,7 @@ export async function openRaster(path: string, options?: OpenRasterOptions): Pro
       nodata: parseNodata(dir.hasTag('GDAL_NODATA') ? dir.getValue('GDAL_NODATA') : undefined),
       transform: await transformOf(image, keys?.GTRasterTypeGeoKey === 2),
       crs: crsOf(keys),
+      crsUnsupported: unsupportedCrs(keys),
       tileWidth: image.getTileWidth(),
       tileHeight: image.getTileHeight(),
     };

@@ -5,6 +5,14 @@ export { slidingWindows, windowStarts, windowWeights, rampWeights, type Window }
 export { ttaTransforms, TTA_MODES, type TtaMode, type TtaTransform } from './tta.js';
 export { predictFiles, imageInputs, FILE_FORMATS, type FileFormat, type PredictFilesOptions } from './predict-files.js';
 export { predictRaster, predictGeoTiff, type RowSink, type PredictRasterOptions, type PredictGeoTiffOptions } from './raster.js';
+export {
+  tiledDenseCrf,
+  TiledCrf,
+  RASTER_CRF_DEFAULTS,
+  type RasterCrfOptions,
+  type ResolvedRasterCrf,
+  type CrfRows,
+} from './raster-crf.js';
 export { writeSubmission, readSampleNames, type SubmissionOptions } from './submit.js';
 export {
   denseCrf,

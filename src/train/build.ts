@@ -4,6 +4,7 @@
 // their errors come back as ConfigErrors addressed to the config's field, all at once.
 import { resolve } from 'node:path';
 import { createModel } from '../models/registry.js';
+import { initFromCheckpoint } from './init-weights.js';
 import type { SegmentationModel } from '../models/base.js';
 import { torch } from '../torch/index.js';
 import { SGD } from '../torch/optim/sgd.js';
@@ -301,7 +302,7 @@ export async function buildRun(config: RunConfig | unknown, options: BuildOption
   const source = options.source ?? 'config';
   const c = parseRunConfig(config, source);
   const issues: string[] = [];
-  const { architecture, encoderWeights, ...modelRest } = c.model;
+  const { architecture, encoderWeights, init, ...modelRest } = c.model;
   const modelOptions = { ...modelRest, ...(encoderWeights === null ? {} : { encoderWeights }) };
   let model: SegmentationModel | null = null;
   let loss: L.Loss | null = null;
@@ -313,6 +314,12 @@ export async function buildRun(config: RunConfig | unknown, options: BuildOption
     } catch (e) {
       issues.push(passThroughIssue(source, 'model', e));
     }
+    if (model && init !== undefined)
+      try {
+        initFromCheckpoint(model, init, architecture, modelRest);
+      } catch (e) {
+        issues.push(`${source}: ${(e as Error).message}`);
+      }
     const augment = c.augment.map((a, i) => augmentOf(a, `augment[${i}]`, source, issues));
     const ignoreIndex = (c.data.train[0]!.ignoreIndex as number | undefined) ?? 255;
     loss = buildLoss(c, ignoreIndex, source, issues);

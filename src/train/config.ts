@@ -87,6 +87,11 @@ const Model = z
       .describe("null (random init), 'imagenet' (the local weights cache) or a weights file"),
     inChannels: int(1).default(3),
     classes: int(1).default(1).describe('1 for a binary (building) model, K for K classes'),
+    init: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("a checkpoint of segkit train (e.g. models/buildings/model.safetensors) whose weights start this run: fine-tuning"),
   })
   .describe('createModel(architecture, options): any other option of the architecture passes through')
   .transform((m) => {
