@@ -127,7 +127,10 @@ export function registerPredictCommand(program: Command): void {
       'comma-separated: png (the mask), probabilities (x 255 PNG; float32 GeoTIFF for a .tif input), geojson (building polygons, lon/lat for tiles named OAM-x-y-z); a .tif input: geotiff (the mask) and probabilities',
       'png',
     )
-    .option('--crf', "refine the probabilities with DeepLab's dense CRF before thresholding (rasters: in 512-px tiles with 128 px of context)")
+    .option(
+      '--crf',
+      "refine the probabilities with DeepLab's dense CRF before thresholding (rasters: in 512-px tiles with 128 px of context)",
+    )
     .option('--tta <mode>', 'test-time augmentation: none, flips or d4', 'none')
     .option('--threshold <t>', "foreground probability (default: the checkpoint's)", (v: string) => {
       const n = Number(v);

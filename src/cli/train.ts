@@ -67,7 +67,9 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
   const { applyOverrides, readConfigFile } = await import('../train/config.js');
   const { resumeTarget } = await import('../train/run.js');
   if (flags.resume !== undefined) {
-    const changed = (['config', 'runDir', 'fold', 'folds', 'batchSize', 'lr', 'init', 'seed'] as const).filter((k) => flags[k] !== undefined);
+    const changed = (['config', 'runDir', 'fold', 'folds', 'batchSize', 'lr', 'init', 'seed'] as const).filter(
+      (k) => flags[k] !== undefined,
+    );
     if (changed.length > 0 || flags.set.length > 0)
       throw new Error(
         `--resume continues a run as it was configured; only --epochs (to extend it), --threads and --device may be given, got ${[...changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`), ...(flags.set.length ? ['--set'] : [])].join(', ')}`,

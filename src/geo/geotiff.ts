@@ -162,7 +162,9 @@ function unsupportedCrs(keys: Record<string, unknown> | null): string | null {
   if (model === undefined && projected === undefined && geographic === undefined) return null;
   const kind = typeof model === 'number' ? (MODEL_TYPES[model] ?? `model type ${model}`) : 'unknown';
   const params =
-    typeof keys.ProjCoordTransGeoKey === 'number' ? `, coordinate transformation ${keys.ProjCoordTransGeoKey} with its parameters in GeoKeys` : '';
+    typeof keys.ProjCoordTransGeoKey === 'number'
+      ? `, coordinate transformation ${keys.ProjCoordTransGeoKey} with its parameters in GeoKeys`
+      : '';
   const citation = typeof keys.GTCitationGeoKey === 'string' && keys.GTCitationGeoKey !== 'unknown' ? ` "${keys.GTCitationGeoKey}"` : '';
   return `a user-defined ${kind} CRS${citation} (no EPSG code: ProjectedCSTypeGeoKey ${projected ?? 'absent'}, GeographicTypeGeoKey ${geographic ?? 'absent'}${params})`;
 }

@@ -91,7 +91,7 @@ const Model = z
       .string()
       .min(1)
       .optional()
-      .describe("a checkpoint of segkit train (e.g. models/buildings/model.safetensors) whose weights start this run: fine-tuning"),
+      .describe('a checkpoint of segkit train (e.g. models/buildings/model.safetensors) whose weights start this run: fine-tuning'),
   })
   .describe('createModel(architecture, options): any other option of the architecture passes through')
   .transform((m) => {
