@@ -2,10 +2,11 @@
 // and leaves no output behind when it fails.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { data, geo, torch } from '../src/index.js';
 import { createPredictor } from '../src/infer/predictor.js';
 import { predictGeoTiff } from '../src/infer/raster.js';
@@ -167,4 +168,44 @@ tensorTest('segkit predict refines a GeoTIFF with --crf as predictGeoTiff with c
   assert.deepEqual(cliMask, lib);
   const changed = plain.reduce((n, v, i) => n + (v !== lib[i] ? 1 : 0), 0);
   assert.ok(changed > 100 && changed < 0.1 * W * H, `the CRF changed ${changed} pixels`);
+});
+
+test("segkit predict traces a GeoTIFF's buildings into lon/lat GeoJSON, with or without the mask GeoTIFF", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'segkit-raster-geojson-'));
+  const { path } = await mosaicTiff(dir);
+  const cli = join(ROOT, 'dist', 'cli', 'main.js');
+  const args = (out: string, format: string) => [
+    cli,
+    'predict',
+    path,
+    '--out',
+    join(dir, out),
+    '--format',
+    format,
+    '--window',
+    '256',
+    '--device',
+    'cpu',
+    '--quiet',
+  ];
+  const both = spawnSync(process.execPath, args('a', 'geotiff,geojson'), { encoding: 'utf8' });
+  assert.equal(both.status, 0, both.stderr);
+  const only = spawnSync(process.execPath, args('b', 'geojson'), { encoding: 'utf8' });
+  assert.equal(only.status, 0, only.stderr);
+  assert.deepEqual(readdirSync(join(dir, 'b')), ['mosaic.geojson']);
+  const a = JSON.parse(readFileSync(join(dir, 'a', 'mosaic.geojson'), 'utf8'));
+  const b = JSON.parse(readFileSync(join(dir, 'b', 'mosaic.geojson'), 'utf8'));
+  assert.deepEqual(a, b);
+  const traced = await geo.polygonizeRaster(join(dir, 'a', 'mosaic.mask.tif'), { simplify: 1, minArea: 4 });
+  assert.ok(traced.polygons.length > 5);
+  assert.equal(a.features.length, traced.polygons.length);
+  assert.equal(a.crs, undefined);
+  // EPSG:3857 origin (9462000, -3106000) with 0.075 m pixels: about 84.9986 E, 26.8601 S.
+  for (const f of a.features)
+    for (const [lon, lat] of f.geometry.type === 'Polygon' ? f.geometry.coordinates[0] : f.geometry.coordinates[0][0]) {
+      assert.ok(lon > 84.998 && lon < 85.0 && lat > -26.861 && lat < -26.859, `${lon}, ${lat}`);
+    }
+  const again = spawnSync(process.execPath, args('b', 'geojson'), { encoding: 'utf8' });
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /mosaic\.geojson exists: pass --overwrite to replace it/);
 });

@@ -22,7 +22,7 @@ interface PredictFlags {
   json?: boolean;
 }
 
-const RASTER_FORMATS = ['geotiff', 'probabilities'];
+const RASTER_FORMATS = ['geotiff', 'probabilities', 'geojson'];
 
 /** A GeoTIFF input: predicted strip by strip into GeoTIFFs with its georeference. */
 async function predictRasterCommand(
@@ -32,7 +32,7 @@ async function predictRasterCommand(
   formats: string[],
 ) {
   const { predictGeoTiff } = await import('../infer/raster.js');
-  const { mkdirSync } = await import('node:fs');
+  const { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } = await import('node:fs');
   const { basename, extname, join } = await import('node:path');
   const bad = formats.filter((f) => !RASTER_FORMATS.includes(f));
   if (bad.length > 0) throw new Error(`--format: a GeoTIFF input writes ${RASTER_FORMATS.join(' and ')}, got "${bad.join(',')}"`);
@@ -42,18 +42,43 @@ async function predictRasterCommand(
     ...(formats.includes('geotiff') ? { mask: join(flags.out, `${stem}.mask.tif`) } : {}),
     ...(formats.includes('probabilities') ? { probabilities: join(flags.out, `${stem}.prob.tif`) } : {}),
   };
+  const geojson = formats.includes('geojson') ? join(flags.out, `${stem}.geojson`) : undefined;
+  if (geojson && existsSync(geojson) && flags.overwrite !== true) throw new Error(`${geojson} exists: pass --overwrite to replace it`);
+  // Polygons are traced from the mask GeoTIFF strip by strip; without --format geotiff it is a temporary file.
+  const maskFile = outputs.mask ?? (geojson ? join(flags.out, `.${stem}.mask-${process.pid}.tif`) : undefined);
   const started = performance.now();
-  await predictGeoTiff(predictor, input, {
-    ...outputs,
-    overwrite: flags.overwrite === true,
-    ...(flags.crf ? { crf: true } : {}),
-    onProgress: (done, height) => {
-      if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'rows', done, height })}\n`);
-      else if (!flags.quiet) process.stderr.write(`rows ${done}/${height}\n`);
-    },
-  });
+  try {
+    await predictRasterAndPolygons();
+  } finally {
+    if (!outputs.mask && maskFile) rmSync(maskFile, { force: true });
+  }
+  async function predictRasterAndPolygons() {
+    await predictGeoTiff(predictor, input, {
+      ...outputs,
+      ...(maskFile ? { mask: maskFile } : {}),
+      overwrite: flags.overwrite === true,
+      ...(flags.crf ? { crf: true } : {}),
+      onProgress: (done, height) => {
+        if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'rows', done, height })}\n`);
+        else if (!flags.quiet) process.stderr.write(`rows ${done}/${height}\n`);
+      },
+    });
+    if (geojson && maskFile) {
+      const { polygonizeRaster } = await import('../geo/polygonize-raster.js');
+      const { polygonsToGeoJson } = await import('../geo/geojson-write.js');
+      const { polygons, transform, crs } = await polygonizeRaster(maskFile, { simplify: 1, minArea: 4 });
+      // Lon/lat (RFC 7946) when the raster has a CRS; its pixel grid (or transform) otherwise.
+      const collection = polygonsToGeoJson(polygons, {
+        ...(transform ? { transform } : {}),
+        ...(crs ? { crs } : { lonLat: false }),
+      });
+      const tmp = `${geojson}.tmp-${process.pid}`;
+      writeFileSync(tmp, `${JSON.stringify(collection)}\n`);
+      renameSync(tmp, geojson);
+    }
+  }
   const seconds = (performance.now() - started) / 1000;
-  const files = Object.values(outputs);
+  const files = [...Object.values(outputs), ...(geojson ? [geojson] : [])];
   if (flags.json) process.stdout.write(`${JSON.stringify({ type: 'end', files, seconds })}\n`);
   else process.stdout.write(`wrote ${files.join(', ')} in ${seconds.toFixed(1)} s\n`);
 }
@@ -124,7 +149,7 @@ export function registerPredictCommand(program: Command): void {
     .requiredOption('--out <dir>', 'the output folder')
     .option(
       '--format <list>',
-      'comma-separated: png (the mask), probabilities (x 255 PNG; float32 GeoTIFF for a .tif input), geojson (building polygons, lon/lat for tiles named OAM-x-y-z); a .tif input: geotiff (the mask) and probabilities',
+      'comma-separated: png (the mask), probabilities (x 255 PNG; float32 GeoTIFF for a .tif input), geojson (building polygons, lon/lat for tiles named OAM-x-y-z and for GeoTIFFs with a CRS); a .tif input: geotiff (the mask), probabilities, geojson',
       'png',
     )
     .option(

@@ -43,3 +43,5 @@ export { type MaskPolygon, type MaskToPolygonsOptions, maskToPolygons, orientPol
 export { isValidPolygon, makeValid, polygonIoU, simplifyPolygons, validityError } from './simplify.js';
 export { type RegularizeOptions, regularizePolygon } from './regularize.js';
 export { type PolygonFeature, type PolygonFeatureCollection, type PolygonsToGeoJsonOptions, polygonsToGeoJson } from './geojson-write.js';
+export { createPolygonizer, type Polygonizer, type PolygonizerOptions } from './polygonize-rows.js';
+export { type PolygonizeRasterOptions, polygonizeRaster, type RasterPolygons } from './polygonize-raster.js';

@@ -11,64 +11,17 @@ import { clipGradNorm_ } from '../torch/optim/clip.js';
 import { ModelEma } from '../torch/optim/ema.js';
 import { AveragedModel, SWALR, updateBnAsync } from '../torch/optim/swa.js';
 import { saveCheckpoint, loadCheckpoint, type Stateful } from './checkpoint.js';
-import type { EndEvent, EndReason, EpochEvent, EvalMetrics, StepEvent, TrainEvent, ValidationEvent } from './events.js';
+import type { EndEvent, EndReason, EpochEvent, StepEvent, TrainEvent, ValidationEvent } from './events.js';
 import { evaluate, type EvaluateResult } from './evaluate.js';
 import { readTrainerOptions, type Resolved, type TrainerOptions, type TrainLoader } from './options.js';
 import { RUN_FILES, RunFolder } from './run-folder.js';
-import { deviceOf, lossOf, logitsOf, onDevice, targetFor, withAutocast } from './step.js';
 import { Emitter } from './emitter.js';
 import { machineInfo } from './machine.js';
 import { writeSamples } from './samples.js';
+import { freshLoopState, fmt, newTally, NonFiniteLossError, type LoopState, type TrainResult, dice } from './loop-state.js';
+import { trainBatch } from './train-batch.js';
 
-export interface TrainResult {
-  reason: EndReason;
-  message: string;
-  /** Last epoch completed (or reached, when interrupted). */
-  epoch: number;
-  step: number;
-  best?: EndEvent['best'];
-  history: EpochEvent[];
-  runDir?: string;
-  seconds: number;
-}
-
-/** The state of the loop itself, saved in every checkpoint beside the model's and the optimizer's. */
-interface LoopState {
-  epoch: number; // epochs completed
-  batch: number; // batches of the current epoch completed (0 at an epoch boundary)
-  step: number; // batches trained in all
-  bestValue: number | null;
-  bestEpoch: number;
-  bestMetrics: EvalMetrics | null;
-  badEpochs: number;
-  history: EpochEvent[];
-  tally: Tally;
-}
-
-interface Tally {
-  lossSum: number;
-  batches: number;
-  images: number;
-  tp: number;
-  fp: number;
-  fn: number;
-  seconds: number;
-  dataSeconds: number;
-}
-
-const newTally = (): Tally => ({ lossSum: 0, batches: 0, images: 0, tp: 0, fp: 0, fn: 0, seconds: 0, dataSeconds: 0 });
-
-/** A non-finite loss: the run stops, and the last good checkpoint stays. */
-export class NonFiniteLossError extends Error {
-  constructor(
-    message: string,
-    readonly epoch: number,
-    readonly step: number,
-  ) {
-    super(message);
-    this.name = 'NonFiniteLossError';
-  }
-}
+export { NonFiniteLossError, type TrainResult } from './loop-state.js';
 
 /**
  *   const trainer = new Trainer({ model, train, val, loss, optimizer, scheduler, epochs: 20, runDir: 'runs/a' });
@@ -103,11 +56,7 @@ export class Trainer {
     }
     this.folder = dir === undefined ? null : new RunFolder(dir);
     this.emitter = new Emitter(this.options, this.folder);
-    this.state = this.freshState();
-  }
-
-  private freshState(): LoopState {
-    return { epoch: 0, batch: 0, step: 0, bestValue: null, bestEpoch: 0, bestMetrics: null, badEpochs: 0, history: [], tally: newTally() };
+    this.state = freshLoopState();
   }
 
   /** The run folder, when there is one. */
@@ -237,39 +186,6 @@ export class Trainer {
 
   private lr(): number {
     return this.options.optimizer.paramGroups[0]?.lr ?? Number.NaN;
-  }
-
-  /** One batch: forward, loss, backward; returns the loss and the foreground counts of its predictions. */
-  private trainBatch(image: Tensor, mask: Tensor): { loss: number; tp: number; fp: number; fn: number } {
-    const o = this.options;
-    return torch.tidy(() => {
-      // Batches come from the loader on the CPU; they go where the model is.
-      const device = deviceOf(o.model);
-      const onIt = onDevice(image, device);
-      const x = o.channelsLast ? onIt.contiguous({ memoryFormat: 'channelsLast' }) : onIt;
-      const m = onDevice(mask, device);
-      const output = o.autocast ? withAutocast(device, () => o.model.forward(x)) : o.model.forward(x);
-      const logits = logitsOf(output);
-      const classes = logits.shape[1]!;
-      const target = targetFor(m, classes);
-      const loss = lossOf(o.loss, output, target, (o.model as { auxLossWeight?: number }).auxLossWeight ?? 0.4).float();
-      const value = loss.item();
-      if (!Number.isFinite(value)) return { loss: value, tp: 0, fp: 0, fn: 0 };
-      (o.accumulate > 1 ? loss.div(o.accumulate) : loss).backward();
-      const counts = torch.noGrad(() => {
-        const valid = m.ne(o.ignoreIndex);
-        const pred = (
-          classes === 1 ? logits.detach().float().sigmoid().ge(o.threshold).squeeze(1) : logits.detach().argmax({ dim: 1 }).ne(0)
-        ).logicalAnd(valid);
-        const truth = (m.ndim === 3 ? m.ne(0) : m.select(1, 0).ge(0.5)).logicalAnd(valid);
-        // One copy to the host for the three counts (one sync on a GPU, not three).
-        const sums = torch.stack(
-          [pred.logicalAnd(truth), pred.logicalAnd(truth.logicalNot()), truth.logicalAnd(pred.logicalNot())].map((t) => t.sum()),
-        );
-        return Array.from(sums.to({ device: 'cpu' }).toArray() as ArrayLike<number | bigint>, Number);
-      });
-      return { loss: value, tp: counts[0]!, fp: counts[1]!, fn: counts[2]! };
-    });
   }
 
   /** Where the last good weights are, for the message that ends a run on a non-finite loss. */
@@ -442,7 +358,7 @@ export class Trainer {
         const n = image.shape[0]!;
         let r: { loss: number; tp: number; fp: number; fn: number };
         try {
-          r = this.trainBatch(image, mask);
+          r = trainBatch(this.options, image, mask);
         } finally {
           torch.dispose([image, mask]);
         }
@@ -539,15 +455,6 @@ export class Trainer {
     await this.emitter.emit(event);
     await this.emitter.report();
   }
-}
-
-function dice(t: Tally): number {
-  const d = 2 * t.tp + t.fp + t.fn;
-  return d === 0 ? 1 : (2 * t.tp) / d;
-}
-
-function fmt(v: number | null): string {
-  return v === null ? 'none' : v.toFixed(4);
 }
 
 export type { TrainEvent };

@@ -1,0 +1,75 @@
+// The Trainer's own state, saved in every checkpoint beside the model's and the optimizer's, and
+// what fit() returns.
+import type { EndEvent, EndReason, EpochEvent, EvalMetrics } from './events.js';
+
+export interface TrainResult {
+  reason: EndReason;
+  message: string;
+  /** Last epoch completed (or reached, when interrupted). */
+  epoch: number;
+  step: number;
+  best?: EndEvent['best'];
+  history: EpochEvent[];
+  runDir?: string;
+  seconds: number;
+}
+
+/** The state of the loop itself, saved in every checkpoint beside the model's and the optimizer's. */
+export interface LoopState {
+  epoch: number; // epochs completed
+  batch: number; // batches of the current epoch completed (0 at an epoch boundary)
+  step: number; // batches trained in all
+  bestValue: number | null;
+  bestEpoch: number;
+  bestMetrics: EvalMetrics | null;
+  badEpochs: number;
+  history: EpochEvent[];
+  tally: Tally;
+}
+
+export interface Tally {
+  lossSum: number;
+  batches: number;
+  images: number;
+  tp: number;
+  fp: number;
+  fn: number;
+  seconds: number;
+  dataSeconds: number;
+}
+
+export const newTally = (): Tally => ({ lossSum: 0, batches: 0, images: 0, tp: 0, fp: 0, fn: 0, seconds: 0, dataSeconds: 0 });
+
+/** A non-finite loss: the run stops, and the last good checkpoint stays. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    message: string,
+    readonly epoch: number,
+    readonly step: number,
+  ) {
+    super(message);
+    this.name = 'NonFiniteLossError';
+  }
+}
+
+export const freshLoopState = (): LoopState => ({
+  epoch: 0,
+  batch: 0,
+  step: 0,
+  bestValue: null,
+  bestEpoch: 0,
+  bestMetrics: null,
+  badEpochs: 0,
+  history: [],
+  tally: newTally(),
+});
+
+/** The foreground Dice of an epoch's counts. */
+export function dice(t: Tally): number {
+  const d = 2 * t.tp + t.fp + t.fn;
+  return d === 0 ? 1 : (2 * t.tp) / d;
+}
+
+export function fmt(v: number | null): string {
+  return v === null ? 'none' : v.toFixed(4);
+}
