@@ -225,7 +225,7 @@ async function evalCommand(flags: EvalFlags): Promise<number> {
       return 0;
     }
     process.stdout.write(
-      `${flags.model} on ${flags.data} (${m.images} image(s), threshold ${flags.threshold ?? predict.threshold}, TTA ${flags.tta ?? 'none'}):\n`,
+      `${flags.model} on ${flags.data} (${m.images} image(s), threshold ${flags.threshold ?? predict.threshold}${flags.tta && flags.tta !== 'none' ? `, TTA ${flags.tta}` : ''}):\n`,
     );
     for (const [k, v] of Object.entries(scores)) process.stdout.write(`  ${k.padEnd(10)} ${v.toFixed(4)}\n`);
     const c = m.confusion;

@@ -28,8 +28,8 @@ export interface RasterInfo {
   transform: GeoTransform | null;
   /** 'EPSG:<code>' from ProjectedCSTypeGeoKey, else GeographicTypeGeoKey; null when absent or user-defined. */
   crs: string | null;
-  /** Why the file's CRS has no EPSG code segkit could carry on (a user-defined projection, say); null when there is none to carry or it has one. */
-  crsUnsupported?: string | null;
+  /** Why the file's CRS has no EPSG code segkit could carry on (a user-defined projection, say); absent when it has one or none. */
+  crsUnsupported?: string;
   /** Block size: the tile size, or for strips width x rowsPerStrip. */
   tileWidth: number;
   tileHeight: number;
@@ -313,10 +313,11 @@ export async function openRaster(path: string, options?: OpenRasterOptions): Pro
       nodata: parseNodata(dir.hasTag('GDAL_NODATA') ? dir.getValue('GDAL_NODATA') : undefined),
       transform: await transformOf(image, keys?.GTRasterTypeGeoKey === 2),
       crs: crsOf(keys),
-      crsUnsupported: unsupportedCrs(keys),
       tileWidth: image.getTileWidth(),
       tileHeight: image.getTileHeight(),
     };
+    const unsupported = unsupportedCrs(keys);
+    if (unsupported) info.crsUnsupported = unsupported;
     return new GeoTiffRaster(info, tiff, image);
   } catch (e) {
     await Promise.resolve(tiff?.close()).catch(() => undefined);
