@@ -151,19 +151,26 @@ async function decodeWithSharp(
   // 'b-w' keeps grey in 1 channel but drops alpha; grey+alpha goes through sRGB and keeps R.
   const greyAlpha = grey && header.channels === 2;
   const space = sixteen ? (grey ? 'grey16' : 'rgb16') : grey && !greyAlpha ? 'b-w' : 'srgb';
-  let raw: { data: Buffer; info: sharp.OutputInfo };
-  try {
-    raw = await sharp(bytes, sharpOptions(maxPixels))
+  const decode = () =>
+    sharp(bytes, sharpOptions(maxPixels))
       .toColourspace(space)
       .raw(sixteen ? { depth: 'ushort' } : undefined)
       .toBuffer({ resolveWithObject: true });
+  const fail = (e: unknown, reason: string) =>
+    fileError(where, file, `cannot decode ${header.format.toUpperCase()} (${header.width}x${header.height}): ${reason}`, e);
+  const unknown = (e: unknown) => /^(unknown error)?$/i.test(String((e as Error)?.message ?? '').trim());
+  let raw: { data: Buffer; info: sharp.OutputInfo };
+  try {
+    raw = await decode();
   } catch (e) {
-    throw fileError(
-      where,
-      file,
-      `cannot decode ${header.format.toUpperCase()} (${header.width}x${header.height}): ${(e as Error).message}`,
-      e,
-    );
+    if (!unknown(e)) throw fail(e, (e as Error).message);
+    // libvips keeps one error buffer per process: decodes failing at the same time can take each
+    // other's message, leaving 'Unknown error'. Once more alone gives the real one (or the image).
+    try {
+      raw = await decode();
+    } catch (again) {
+      throw fail(again, unknown(again) ? 'a truncated or damaged file' : (again as Error).message);
+    }
   }
   const { data, info } = raw;
   const { width, height, channels } = info;
