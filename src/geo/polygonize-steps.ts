@@ -20,12 +20,11 @@ import { invalidParameterError, is, type OptionReader, outOfRangeError } from '.
 import { normalizeCrs } from './crs.js';
 import type { Polygon, Ring } from './geojson.js';
 import { toJsts } from './jsts-geometry.js';
-import { rasterize } from './rasterize.js';
 import { type RegularizeOptions, regularizePolygon } from './regularize.js';
 import { makeValid, polygonIoU, simplifyPolygons, validityError } from './simplify.js';
 import { checkTile, tileTransform } from './tiles.js';
 import { applyTransform, checkTransform, type GeoTransform } from './transform.js';
-import { type MaskPolygon, orientPolygon, polygonArea } from './vectorize.js';
+import { type MaskPolygon, mapPolygon, orientPolygon, polygonArea, rasterIoU } from './vectorize.js';
 
 /** The polygon options of maskToPolygons, read. */
 export interface PolygonSteps {
@@ -109,10 +108,6 @@ export function readPolygonSteps(
   return steps;
 }
 
-function mapPolygon(polygon: Polygon, fn: (x: number, y: number) => [number, number]): Polygon {
-  return polygon.map((ring) => ring.map((p) => fn(p[0], p[1])));
-}
-
 /** The area maskToPolygons gives pixel-space parts: through the transform and in the CRS when there are. */
 function areaOf(steps: PolygonSteps, parts: Polygon[]): number {
   const t = steps.transform;
@@ -176,36 +171,6 @@ export function simplifyAgainst(parts: Polygon[], obstacles: readonly Float64Arr
     if (polygon.every((ring) => ring.length >= 4)) polygons.push(polygon);
   }
   return { polygons, rings };
-}
-
-/** IoU of two pixel-space polygons counted over the pixels each burns (pixel centres inside). */
-function rasterIoU(a: Polygon, b: Polygon): number {
-  let minx = Infinity;
-  let miny = Infinity;
-  let maxx = -Infinity;
-  let maxy = -Infinity;
-  for (const ring of [...a, ...b]) {
-    for (const [x, y] of ring) {
-      minx = Math.min(minx, x);
-      miny = Math.min(miny, y);
-      maxx = Math.max(maxx, x);
-      maxy = Math.max(maxy, y);
-    }
-  }
-  const x0 = Math.floor(minx);
-  const y0 = Math.floor(miny);
-  const width = Math.ceil(maxx) - x0;
-  const height = Math.ceil(maxy) - y0;
-  const shift = (x: number, y: number): [number, number] => [x - x0, y - y0];
-  const ma = rasterize([mapPolygon(a, shift)], { width, height });
-  const mb = rasterize([mapPolygon(b, shift)], { width, height });
-  let inter = 0;
-  let union = 0;
-  for (let i = 0; i < ma.length; i++) {
-    inter += ma[i]! & mb[i]!;
-    union += ma[i]! | mb[i]!;
-  }
-  return union === 0 ? 1 : inter / union;
 }
 
 /**

@@ -110,7 +110,8 @@ export function polygonArea(polygons: Polygon | readonly Polygon[], crs?: string
   return area;
 }
 
-function mapPolygon(polygon: Polygon, fn: (x: number, y: number) => [number, number]): Polygon {
+/** @internal Shared with the strip-by-strip polygonizer (polygonize-steps.ts). */
+export function mapPolygon(polygon: Polygon, fn: (x: number, y: number) => [number, number]): Polygon {
   return polygon.map((ring) => ring.map((p) => fn(p[0], p[1])));
 }
 
@@ -122,8 +123,8 @@ export function orientPolygon(polygon: Polygon): Polygon {
   });
 }
 
-/** IoU of two pixel-space polygons counted over the pixels each burns (pixel centres inside). */
-function rasterIoU(a: Polygon, b: Polygon): number {
+/** @internal IoU of two pixel-space polygons counted over the pixels each burns (pixel centres inside). */
+export function rasterIoU(a: Polygon, b: Polygon): number {
   let minx = Infinity;
   let miny = Infinity;
   let maxx = -Infinity;
