@@ -17,6 +17,8 @@ export interface TrainFlags {
   batchSize?: number;
   lr?: number;
   init?: string;
+  adversarial?: string;
+  adversarialWeight?: number;
   seed?: number;
   threads?: number;
   device?: string;
@@ -50,6 +52,11 @@ function positive(v: string): number {
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a positive number, got "${v}"`);
   return n;
 }
+function nonNegative(v: string): number {
+  const n = Number(v);
+  if (!(n >= 0) || !Number.isFinite(n) || v.trim() === '') throw new InvalidArgumentError(`expected a number >= 0, got "${v}"`);
+  return n;
+}
 function probability(v: string): number {
   const n = Number(v);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number from 0 to 1, got "${v}"`);
@@ -67,9 +74,9 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
   const { applyOverrides, readConfigFile } = await import('../train/config.js');
   const { resumeTarget } = await import('../train/run.js');
   if (flags.resume !== undefined) {
-    const changed = (['config', 'runDir', 'fold', 'folds', 'batchSize', 'lr', 'init', 'seed'] as const).filter(
-      (k) => flags[k] !== undefined,
-    );
+    const changed = (
+      ['config', 'runDir', 'fold', 'folds', 'batchSize', 'lr', 'init', 'adversarial', 'adversarialWeight', 'seed'] as const
+    ).filter((k) => flags[k] !== undefined);
     if (changed.length > 0 || flags.set.length > 0)
       throw new Error(
         `--resume continues a run as it was configured; only --epochs (to extend it), --threads and --device may be given, got ${[...changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`), ...(flags.set.length ? ['--set'] : [])].join(', ')}`,
@@ -93,6 +100,16 @@ async function resolveConfig(given: TrainFlags): Promise<{ config: RunConfig; ru
   if (flags.batchSize !== undefined) named['data.batchSize'] = flags.batchSize;
   if (flags.lr !== undefined) named['optimizer.lr'] = flags.lr;
   if (flags.init !== undefined) named['model.init'] = flags.init;
+  if (flags.adversarial === 'none') named.adversarial = null;
+  else if (flags.adversarial !== undefined) named['adversarial.encoding'] = flags.adversarial;
+  if (flags.adversarialWeight !== undefined) {
+    const inFile = (raw as { adversarial?: unknown } | null)?.adversarial;
+    if (flags.adversarial === 'none' || (flags.adversarial === undefined && (inFile === undefined || inFile === null)))
+      throw new Error(
+        `--adversarial-weight: the run is not adversarial; add --adversarial basic|product|scaling (or adversarial: in ${flags.config})`,
+      );
+    named['adversarial.weight'] = flags.adversarialWeight;
+  }
   if (flags.seed !== undefined) named.seed = flags.seed;
   if (flags.threads !== undefined) named.threads = flags.threads;
   if (flags.device !== undefined) named.device = flags.device;
@@ -250,6 +267,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--batch-size <n>', 'data.batchSize', integer(1))
     .option('--lr <x>', 'optimizer.lr', positive)
     .option('--init <checkpoint>', "model.init: start from a trained checkpoint's weights (fine-tuning)")
+    .addOption(
+      new Option(
+        '--adversarial <encoding>',
+        "adversarial training (Luc et al. 2016) with this input encoding for the adversary; 'none' turns a config's off",
+      ).choices(['basic', 'product', 'scaling', 'none']),
+    )
+    .option('--adversarial-weight <lambda>', "adversarial.weight: the adversarial term's weight (default 0.1)", nonNegative)
     .option('--seed <n>', 'seed', integer(0))
     .option('--threads <n>', 'intra-op threads', integer(1))
     .option('--device <device>', 'auto (the default: the GPU when there is one), cpu, cuda or cuda:<index>')

@@ -41,3 +41,4 @@ export { SegmentationModel, type ModelOutput, type AuxOutput, type Criterion } f
 export { SegmentationHead, ClassificationHead, Activation, type ActivationOption, type AuxParams } from './heads.js';
 export { VGGEncoder } from './encoders/vgg.js';
 export type { UseNorm, NormSpec, NormType } from './decoders/common/norm.js';
+export * from './discriminators/index.js';

@@ -98,8 +98,14 @@ export function buildLoss(config: RunConfig, ignoreIndex: number, source: string
 const OPTIMIZERS = { sgd: SGD, adam: Adam, adamw: AdamW, rmsprop: RMSprop } as const;
 
 /** The optimizer, with `paramGroups` picked by module path and the parameters no group names in a last group. */
-export function buildOptimizer(config: RunConfig, model: SegmentationModel, source: string): Optimizer<any> {
-  const { name, paramGroups, ...defaults } = config.optimizer as RunConfig['optimizer'] & { paramGroups?: { params: string | string[] }[] };
+export function buildOptimizer(
+  config: RunConfig,
+  model: Pick<SegmentationModel, 'parameters' | 'namedParameters'>,
+  source: string,
+  spec: RunConfig['optimizer'] = config.optimizer,
+  path = 'optimizer',
+): Optimizer<any> {
+  const { name, paramGroups, ...defaults } = spec as RunConfig['optimizer'] & { paramGroups?: { params: string | string[] }[] };
   let params: ParamGroupInput[] | ReturnType<SegmentationModel['parameters']> = model.parameters();
   if (paramGroups !== undefined) {
     const named = model.namedParameters();
@@ -112,7 +118,7 @@ export function buildOptimizer(config: RunConfig, model: SegmentationModel, sour
       if (picked.length === 0) {
         const top = [...new Set(named.map(([n]) => n.split('.')[0]))];
         issues.push(
-          `${source}: optimizer.paramGroups[${i}].params: no parameter of the model is under ${showValue(under)} (its modules: ${top.join(', ')})`,
+          `${source}: ${path}.paramGroups[${i}].params: no parameter of the model is under ${showValue(under)} (its modules: ${top.join(', ')})`,
         );
       }
       for (const t of picked) taken.add(t);
@@ -125,7 +131,7 @@ export function buildOptimizer(config: RunConfig, model: SegmentationModel, sour
   try {
     return new OPTIMIZERS[name](params as never, defaults as never);
   } catch (e) {
-    throw new ConfigError([passThroughIssue(source, 'optimizer', e)]);
+    throw new ConfigError([passThroughIssue(source, path, e)]);
   }
 }
 

@@ -4,6 +4,8 @@
 // their errors come back as ConfigErrors addressed to the config's field, all at once.
 import { resolve } from 'node:path';
 import { createModel } from '../models/registry.js';
+import { createDiscriminator } from '../models/discriminators/registry.js';
+import type { Discriminator } from '../models/discriminators/discriminator.js';
 import { initFromCheckpoint } from './init-weights.js';
 import { augmentOf, buildLoss, buildOptimizer } from './build-parts.js';
 import type { SegmentationModel } from '../models/base.js';
@@ -53,6 +55,8 @@ export interface BuiltRun {
   predict: PredictInfo;
   snapshotEpochs: number[];
   trainerOptions: TrainerOptions;
+  /** The adversary of an adversarial run (config.adversarial). */
+  discriminator?: Discriminator;
   /** Frees the model's, the optimizer's and the loss's tensors. */
   dispose(): void;
 }
@@ -176,6 +180,8 @@ export async function buildRun(config: RunConfig | unknown, options: BuildOption
   let model: SegmentationModel | null = null;
   let loss: L.Loss | null = null;
   let optimizer: Optimizer<any> | null = null;
+  let discriminator: Discriminator | null = null;
+  let discriminatorOptimizer: Optimizer<any> | null = null;
   try {
     torch.manualSeed(c.seed);
     try {
@@ -199,6 +205,16 @@ export async function buildRun(config: RunConfig | unknown, options: BuildOption
     // Before the optimizer: its state is made where the parameters are.
     if (device !== 'cpu') model!.to({ device });
     optimizer = buildOptimizer(c, model!, source);
+    if (c.adversarial) {
+      const a = c.adversarial;
+      discriminator = createDiscriminator(a.discriminator, {
+        encoding: a.encoding,
+        classes: c.model.classes,
+        inChannels: (modelRest as { inChannels?: number }).inChannels ?? 3,
+      });
+      if (device !== 'cpu') discriminator.to({ device });
+      discriminatorOptimizer = buildOptimizer(c, discriminator, source, a.optimizer, 'adversarial.optimizer');
+    }
     const { train, val, split } = await splitData(c, trainAll!, valSet, source);
     const normalization = normalizationOf(c, source);
     const norm = normalization ? new A.Normalize({ mean: normalization.mean, std: normalization.std }) : null;
@@ -269,10 +285,22 @@ export async function buildRun(config: RunConfig | unknown, options: BuildOption
       seed: c.seed,
       threads: c.threads,
       logEvery: c.logEvery,
+      adversarial:
+        discriminator && discriminatorOptimizer && c.adversarial
+          ? {
+              discriminator,
+              optimizer: discriminatorOptimizer,
+              weight: c.adversarial.weight,
+              tau: c.adversarial.tau,
+              pretrainSteps: c.adversarial.pretrainSteps,
+            }
+          : undefined,
     };
     const m = model!;
     const l = loss!;
     const opt = optimizer;
+    const d = discriminator;
+    const dOpt = discriminatorOptimizer;
     return {
       config: c,
       model: m,
@@ -288,13 +316,18 @@ export async function buildRun(config: RunConfig | unknown, options: BuildOption
       predict,
       snapshotEpochs: snapshots,
       trainerOptions,
+      discriminator: d ?? undefined,
       dispose: () => {
+        dOpt?.dispose();
+        d?.dispose();
         opt.dispose();
         l.dispose();
         m.dispose();
       },
     };
   } catch (e) {
+    discriminatorOptimizer?.dispose();
+    discriminator?.dispose();
     optimizer?.dispose();
     loss?.dispose();
     model?.dispose();

@@ -11,6 +11,8 @@ import { listModels } from '../models/registry.js';
 import { listEncoders } from '../models/encoders/registry.js';
 import { FORMATS } from '../data/open.js';
 import { MONITORS } from './options.js';
+import { DESIGNS } from '../models/discriminators/designs.js';
+import { ENCODINGS } from '../models/discriminators/encoding.js';
 import { ConfigError, formatIssues, KNOWN_KEYS, showValue } from './config-issues.js';
 
 export { ConfigError } from './config-issues.js';
@@ -241,6 +243,16 @@ const Swa = z.union([
   strict({ start: int(1).describe('1-based epoch'), lr: positive(), annealEpochs: int(0).default(1) }),
 ]);
 
+// Luc et al. 2016's adversarial training; the adversary has its own optimizer (constant rate).
+const Adversarial = strict({
+  encoding: z.enum(ENCODINGS).default('product').describe("the adversary's input: basic (image and label map), product or scaling"),
+  weight: z.number().min(0).default(0.1).describe("lambda: the adversarial term's weight in the segmenter's loss"),
+  discriminator: z.enum(Object.keys(DESIGNS) as [string, ...string[]]).default('largefov'),
+  tau: fraction().default(0.9).describe('scaling: the least probability the true class keeps'),
+  pretrainSteps: int(0).default(0).describe('batches at the start during which only the adversary learns'),
+  optimizer: Optimizer.prefault({ name: 'adam', lr: 1e-4 }),
+});
+
 const Run = strict({
   name: z.string().min(1).default('run').describe('the run folder is <output>/<name> (or <name>-2, ... when taken)'),
   seed: int(0).default(0),
@@ -272,6 +284,7 @@ const Run = strict({
   snapshots: z.boolean().default(false).describe("with scheduler 'cosine-restarts': save snapshot-<epoch>.safetensors at each cycle's end"),
   output: z.string().min(1).default('runs'),
   logEvery: int(1).default(10),
+  adversarial: Adversarial.nullable().default(null),
 }).superRefine(crossChecks, { when: () => true });
 
 /**
@@ -295,6 +308,8 @@ function crossChecks(value: unknown, ctx: z.core.$RefinementCtx<unknown>): void 
   const swa = c.swa as { start?: unknown } | undefined;
   if (swa && epochs !== null && num(swa.start) && swa.start > epochs)
     issue(['swa', 'start'], `expected an epoch from 1 to epochs (${epochs}), got ${swa.start}`);
+  if (c.adversarial && num(c.accumulate) && c.accumulate > 1)
+    issue(['accumulate'], `expected 1 with adversarial training (the adversary steps every batch), got ${c.accumulate}`);
   if (warmup > 0 && (s.name === 'plateau' || s.name === 'onecycle'))
     issue(
       ['scheduler', 'warmupEpochs'],

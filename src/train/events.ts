@@ -35,6 +35,16 @@ export interface MachineInfo {
   segkit: string;
 }
 
+/** An adversarial run's numbers (Luc et al. 2016), means over the epoch so far. */
+export interface AdversarialStats {
+  /** The segmenter's adversarial term: -log of the adversary calling its maps true. */
+  loss: number;
+  /** The adversary's binary cross-entropy on true plus predicted maps. */
+  discriminatorLoss: number;
+  /** Fraction of true and predicted maps the adversary classed right. */
+  discriminatorAccuracy: number;
+}
+
 export interface StartEvent {
   type: 'start';
   time: string;
@@ -72,6 +82,8 @@ export interface StepEvent {
   /** Of which waiting for the loader. */
   dataSeconds: number;
   imagesPerSecond: number;
+  /** Adversarial runs: the running means, and whether only the adversary is learning yet. */
+  adversarial?: AdversarialStats & { pretraining: boolean };
 }
 
 export interface ValidationEvent {
@@ -101,6 +113,8 @@ export interface EpochEvent {
   /** Fraction of the epoch's training time spent waiting for batches. */
   dataWaitFraction: number;
   validation?: EvalMetrics;
+  /** Adversarial runs: the epoch's means. */
+  adversarial?: AdversarialStats;
   /** Best monitored value so far and its epoch. */
   best?: { epoch: number; value: number };
 }

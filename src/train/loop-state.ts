@@ -36,6 +36,11 @@ export interface Tally {
   fn: number;
   seconds: number;
   dataSeconds: number;
+  /** Adversarial runs only (absent in checkpoints of other runs). */
+  adversarialLossSum?: number;
+  discriminatorLossSum?: number;
+  discriminatorCorrect?: number;
+  discriminatorSeen?: number;
 }
 
 export const newTally = (): Tally => ({ lossSum: 0, batches: 0, images: 0, tp: 0, fp: 0, fn: 0, seconds: 0, dataSeconds: 0 });

@@ -10,6 +10,7 @@ import { DEFAULT_IGNORE_INDEX } from '../data/dataset.js';
 import { checkIntList, invalidParameterError, is, readOptions } from '../validate.js';
 import type { Callback, PredictInfo, TrainEvent } from './events.js';
 import type { LossFn } from './step.js';
+import { readAdversarialOptions, type AdversarialOptions, type ResolvedAdversarial } from './adversarial.js';
 
 /** A loader the Trainer can drive: the DataLoader, or any async iterable of batches with a length. */
 export interface TrainLoader extends AsyncIterable<Batch> {
@@ -71,6 +72,8 @@ export interface TrainerOptions {
   report?: boolean;
   /** Best and worst validation images kept for the report (default 4 each). */
   samples?: number;
+  /** Train against an adversary (Luc et al. 2016): the discriminator, its optimizer and lambda. */
+  adversarial?: AdversarialOptions;
 }
 
 export type Resolved = Required<
@@ -94,7 +97,7 @@ export type Resolved = Required<
     | 'callbacks'
   >
 > &
-  TrainerOptions;
+  Omit<TrainerOptions, 'adversarial'> & { adversarial?: ResolvedAdversarial };
 
 const KEYS = [
   'model',
@@ -131,6 +134,7 @@ const KEYS = [
   'logEvery',
   'report',
   'samples',
+  'adversarial',
 ];
 
 const isLoader = (v: unknown) =>
@@ -194,6 +198,19 @@ export function readTrainerOptions(options: TrainerOptions): Resolved {
   o.custom('signal', undefined, (v) => v === undefined || v instanceof AbortSignal, 'an AbortSignal');
   for (const k of ['runDir', 'resume'] as const) o.custom(k, undefined, (v) => v === undefined || typeof v === 'string', 'a path');
   const runDir = o.get('runDir') as string | undefined;
+  const accumulate = o.int('accumulate', 1, { min: 1 });
+  const adv = o.get('adversarial');
+  const adversarial = adv === undefined || adv === null ? undefined : readAdversarialOptions(`${where}.adversarial`, adv);
+  // The adversary steps once per batch; accumulating the segmenter's gradients would put the
+  // two networks' updates out of step.
+  if (adversarial && accumulate > 1)
+    throw invalidParameterError(
+      where,
+      'accumulate',
+      '1 with adversarial training (the adversary steps every batch)',
+      accumulate,
+      RangeError,
+    );
   return {
     ...options,
     model,
@@ -202,7 +219,8 @@ export function readTrainerOptions(options: TrainerOptions): Resolved {
     optimizer: optimizer as unknown as Optimizer<any>,
     epochs,
     schedulerInterval: o.choice('schedulerInterval', ['epoch', 'step'] as const, 'epoch'),
-    accumulate: o.int('accumulate', 1, { min: 1 }),
+    accumulate,
+    adversarial,
     autocast: o.bool('autocast', false),
     channelsLast: o.bool('channelsLast', false),
     validateEvery: o.int('validateEvery', 1, { min: 1 }),

@@ -20,18 +20,27 @@ export function trainBatch(o: Resolved, image: Tensor, mask: Tensor): { loss: nu
     const value = loss.item();
     if (!Number.isFinite(value)) return { loss: value, tp: 0, fp: 0, fn: 0 };
     (o.accumulate > 1 ? loss.div(o.accumulate) : loss).backward();
-    const counts = torch.noGrad(() => {
-      const valid = m.ne(o.ignoreIndex);
-      const pred = (
-        classes === 1 ? logits.detach().float().sigmoid().ge(o.threshold).squeeze(1) : logits.detach().argmax({ dim: 1 }).ne(0)
-      ).logicalAnd(valid);
-      const truth = (m.ndim === 3 ? m.ne(0) : m.select(1, 0).ge(0.5)).logicalAnd(valid);
-      // One copy to the host for the three counts (one sync on a GPU, not three).
-      const sums = torch.stack(
-        [pred.logicalAnd(truth), pred.logicalAnd(truth.logicalNot()), truth.logicalAnd(pred.logicalNot())].map((t) => t.sum()),
-      );
-      return Array.from(sums.to({ device: 'cpu' }).toArray() as ArrayLike<number | bigint>, Number);
-    });
-    return { loss: value, tp: counts[0]!, fp: counts[1]!, fn: counts[2]! };
+    const counts = torch.noGrad(() => foregroundCounts(o, logits, m, classes));
+    return { loss: value, ...counts };
   });
+}
+
+/** True and false positives and false negatives of the thresholded prediction (foreground, ignored pixels out). */
+export function foregroundCounts(
+  o: Pick<Resolved, 'ignoreIndex' | 'threshold'>,
+  logits: Tensor,
+  m: Tensor,
+  classes: number,
+): { tp: number; fp: number; fn: number } {
+  const valid = m.ne(o.ignoreIndex);
+  const pred = (
+    classes === 1 ? logits.detach().float().sigmoid().ge(o.threshold).squeeze(1) : logits.detach().argmax({ dim: 1 }).ne(0)
+  ).logicalAnd(valid);
+  const truth = (m.ndim === 3 ? m.ne(0) : m.select(1, 0).ge(0.5)).logicalAnd(valid);
+  // One copy to the host for the three counts (one sync on a GPU, not three).
+  const sums = torch.stack(
+    [pred.logicalAnd(truth), pred.logicalAnd(truth.logicalNot()), truth.logicalAnd(pred.logicalNot())].map((t) => t.sum()),
+  );
+  const c = Array.from(sums.to({ device: 'cpu' }).toArray() as ArrayLike<number | bigint>, Number);
+  return { tp: c[0]!, fp: c[1]!, fn: c[2]! };
 }

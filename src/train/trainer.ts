@@ -20,6 +20,7 @@ import { machineInfo } from './machine.js';
 import { writeSamples } from './samples.js';
 import { freshLoopState, fmt, newTally, NonFiniteLossError, type LoopState, type TrainResult, dice } from './loop-state.js';
 import { trainBatch } from './train-batch.js';
+import { adversarialBatch, adversarialStats, tallyAdversarial, type AdversarialBatch } from './adversarial.js';
 
 export { NonFiniteLossError, type TrainResult } from './loop-state.js';
 
@@ -86,6 +87,11 @@ export class Trainer {
     if (this.ema) extra.ema = this.ema;
     if (this.swa) extra.swa = this.swa;
     if (this.swaScheduler) extra.swaScheduler = this.swaScheduler;
+    const adv = this.options.adversarial;
+    if (adv) {
+      extra.discriminator = adv.discriminator;
+      extra.discriminatorOptimizer = adv.optimizer;
+    }
     return extra;
   }
 
@@ -356,9 +362,9 @@ export class Trainer {
           continue;
         }
         const n = image.shape[0]!;
-        let r: { loss: number; tp: number; fp: number; fn: number };
+        let r: { loss: number; tp: number; fp: number; fn: number } | AdversarialBatch;
         try {
-          r = trainBatch(this.options, image, mask);
+          r = o.adversarial ? adversarialBatch(o, o.adversarial, this.state.step, image, mask) : trainBatch(o, image, mask);
         } finally {
           torch.dispose([image, mask]);
         }
@@ -371,7 +377,9 @@ export class Trainer {
           );
         }
         const boundary = b % o.accumulate === 0 || b === batches;
-        if (boundary) this.optimizerStep();
+        const adversarial = 'pretraining' in r ? (r as AdversarialBatch) : null;
+        // While the adversary pre-trains the segmenter stands still (no step, no schedule, no EMA).
+        if (boundary && !adversarial?.pretraining) this.optimizerStep();
         this.state.step += 1;
         this.state.batch = b;
         const t2 = performance.now();
@@ -383,6 +391,7 @@ export class Trainer {
         t.fn += r.fn;
         t.seconds += (t2 - t0) / 1000;
         t.dataSeconds += (t1 - t0) / 1000;
+        if (adversarial) tallyAdversarial(t, adversarial);
         const event: StepEvent = {
           type: 'step',
           epoch,
@@ -397,6 +406,7 @@ export class Trainer {
           seconds: (t2 - t0) / 1000,
           dataSeconds: (t1 - t0) / 1000,
           imagesPerSecond: t.images / t.seconds,
+          ...(adversarial ? { adversarial: { ...adversarialStats(t), pretraining: adversarial.pretraining } } : {}),
         };
         await this.emitter.emit(event);
         if (boundary && (this.stopRequested || o.signal?.aborted)) {
@@ -446,6 +456,7 @@ export class Trainer {
       imagesPerSecond: t.images / Math.max(t.seconds, 1e-9),
       dataWaitFraction: t.dataSeconds / Math.max(t.seconds, 1e-9),
       validation: validation?.metrics,
+      ...(o.adversarial ? { adversarial: adversarialStats(t) } : {}),
       best: this.state.bestValue === null ? undefined : { epoch: this.state.bestEpoch, value: this.state.bestValue },
     };
     this.state.history.push(event);
