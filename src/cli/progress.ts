@@ -119,12 +119,17 @@ export class Progress {
     }
     this.epochSeconds += e.seconds;
     this.epochSteps += 1;
-    const payload = { epoch: e.epoch, epochs, loss: f4(e.runningLoss), dice: f4(e.runningDice), ips: e.imagesPerSecond.toFixed(1) };
+    const a = e.adversarial;
+    // Adversarial runs: the adversarial term, the adversary's loss and accuracy (running means).
+    const adv = a
+      ? ` | ${a.pretraining ? 'pre-training D: ' : ''}adv ${f4(a.loss)} D ${f4(a.discriminatorLoss)} acc ${f4(a.discriminatorAccuracy)}`
+      : '';
+    const payload = { epoch: e.epoch, epochs, loss: f4(e.runningLoss), dice: f4(e.runningDice), ips: e.imagesPerSecond.toFixed(1), adv };
     if (this.tty) {
       if (this.bar === null) {
         this.bar = new cliProgress.SingleBar(
           {
-            format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | dice {dice} | {ips} img/s | ETA {eta_formatted}',
+            format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | dice {dice}{adv} | {ips} img/s | ETA {eta_formatted}',
             stream: this.err,
             clearOnComplete: true,
             hideCursor: true,
@@ -142,7 +147,7 @@ export class Progress {
     const eta = (this.epochSeconds / this.epochSteps) * (e.batches - e.batch);
     const pct = Math.round((100 * e.batch) / e.batches);
     this.err.write(
-      `epoch ${e.epoch}/${epochs} ${pct}% ${e.batch}/${e.batches}  loss ${payload.loss}  dice ${payload.dice}  ${payload.ips} img/s  ETA ${formatDuration(eta)}\n`,
+      `epoch ${e.epoch}/${epochs} ${pct}% ${e.batch}/${e.batches}  loss ${payload.loss}  dice ${payload.dice}${adv}  ${payload.ips} img/s  ETA ${formatDuration(eta)}\n`,
     );
   }
 
@@ -158,7 +163,9 @@ export class Progress {
       ? ` | val ${v.loss === undefined ? '' : `loss ${f4(v.loss)} `}dice ${f4(v.dice)} iou ${f4(v.iou)} tianchi ${f4(v.tianchi)} objectF1 ${f4(v.objectF1)}`
       : '';
     const star = v && this.bestAt === e.epoch ? ' *' : '';
-    return `epoch ${e.epoch}/${e.epochs}  loss ${f4(e.trainLoss)} dice ${f4(e.trainDice)}${val} | lr ${e.lr.toExponential(2)} | ${formatDuration(e.seconds)}, ${e.imagesPerSecond.toFixed(1)} img/s${star}`;
+    const a = e.adversarial;
+    const adv = a ? ` | adv ${f4(a.loss)} D ${f4(a.discriminatorLoss)} acc ${f4(a.discriminatorAccuracy)}` : '';
+    return `epoch ${e.epoch}/${e.epochs}  loss ${f4(e.trainLoss)} dice ${f4(e.trainDice)}${adv}${val} | lr ${e.lr.toExponential(2)} | ${formatDuration(e.seconds)}, ${e.imagesPerSecond.toFixed(1)} img/s${star}`;
   }
 
   private endLines(e: EndEvent): string[] {

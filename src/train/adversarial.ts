@@ -87,7 +87,18 @@ export function adversarialBatch(o: Resolved, a: ResolvedAdversarial, step: numb
     const m = onDevice(mask, device);
     const run = <T>(fn: () => T): T => (o.autocast ? withAutocast(device, fn) : fn());
     const forward = () => run(() => o.model.forward(x));
-    const output = pretraining ? torch.noGrad(forward) : forward();
+    // Pre-training: the segmenter predicts as it would at test time and changes in nothing,
+    // batch-norm statistics included.
+    let output: unknown;
+    if (pretraining) {
+      const wasTraining = o.model.training;
+      o.model.eval();
+      try {
+        output = torch.noGrad(forward);
+      } finally {
+        if (wasTraining) o.model.train();
+      }
+    } else output = forward();
     const logits = logitsOf(output);
     const classes = logits.shape[1]!;
     const segLoss = lossOf(o.loss, output, targetFor(m, classes), (o.model as { auxLossWeight?: number }).auxLossWeight ?? 0.4).float();

@@ -265,6 +265,26 @@ function plotsOf(epochs: EpochEvent[], validations: Map<number, EvalMetrics>, al
           series: [{ label: 'lr', values: perEpoch((e) => e.lr), color: COLORS[3]!, format: 'lr' }],
         },
   );
+  if (epochs.some((e) => e.adversarial))
+    plots.push({
+      id: 'plot-adversarial',
+      title: 'Adversarial training',
+      xLabel: 'epoch',
+      yLabel: 'loss',
+      y2Label: 'adversary accuracy',
+      x,
+      series: [
+        { label: "segmenter's adversarial term", values: perEpoch((e) => e.adversarial?.loss), color: COLORS[0]!, format: 'loss' },
+        { label: "adversary's loss", values: perEpoch((e) => e.adversarial?.discriminatorLoss), color: COLORS[1]!, format: 'loss' },
+        {
+          label: "adversary's accuracy",
+          values: perEpoch((e) => e.adversarial?.discriminatorAccuracy),
+          color: COLORS[4]!,
+          format: 'percent',
+          scale: 'y2',
+        },
+      ],
+    });
   plots.push({
     id: 'plot-throughput',
     title: 'Throughput',
