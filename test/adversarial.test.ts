@@ -456,3 +456,23 @@ logEvery: 1
   const { model } = loadTrained(join(runDir, 'best.safetensors'));
   model.dispose();
 });
+
+test('run configs: adversarial defaults, and its mistakes named by path', async () => {
+  const { parseRunConfig } = await import('../src/train/config.js');
+  const c = parseRunConfig({ data: { train: 'tiles' }, adversarial: {} }, 'a.yaml');
+  assert.deepEqual(
+    { ...c.adversarial, optimizer: undefined },
+    { encoding: 'product', weight: 0.1, discriminator: 'largefov', tau: 0.9, pretrainSteps: 0, optimizer: undefined },
+  );
+  assert.equal(c.adversarial?.optimizer.name, 'adam');
+  assert.equal(parseRunConfig({ data: { train: 'tiles' } }, 'a.yaml').adversarial, null);
+  assert.throws(
+    () => parseRunConfig({ data: { train: 'tiles' }, accumulate: 2, adversarial: { discriminator: 'patchgan', weight: -1 } }, 'a.yaml'),
+    (e: Error) => {
+      assert.match(e.message, /a\.yaml: adversarial\.discriminator: expected one of "stanford", "largefov", "smallfov", got "patchgan"/);
+      assert.match(e.message, /a\.yaml: adversarial\.weight: expected a number >= 0, got -1/);
+      assert.match(e.message, /a\.yaml: accumulate: expected 1 with adversarial training \(the adversary steps every batch\), got 2/);
+      return true;
+    },
+  );
+});

@@ -94,6 +94,7 @@ test('a config of data.train alone resolves to every default', () => {
     snapshots: false,
     output: 'runs',
     logEvery: 10,
+    adversarial: null,
   });
   // Per-choice defaults: SGD's own, the schedule's own, an architecture's own encoder.
   const c = parseRunConfig({
@@ -175,7 +176,7 @@ test('every problem of a config is reported at once, one line each', () => {
   assert.deepEqual(issues.sort(), [
     'a.yaml: data.split.fold: expected an integer below folds (3), got 5',
     'a.yaml: epochs: expected an integer >= 1, got 0',
-    'a.yaml: monitr: unknown field; did you mean "monitor"? (allowed here: name, seed, threads, device, model, data, augment, loss, optimizer, scheduler, epochs, accumulate, clipGradNorm, autocast, channelsLast, ema, swa, validateEvery, monitor, earlyStopping, threshold, snapshots, output, logEvery)',
+    'a.yaml: monitr: unknown field; did you mean "monitor"? (allowed here: name, seed, threads, device, model, data, augment, loss, optimizer, scheduler, epochs, accumulate, clipGradNorm, autocast, channelsLast, ema, swa, validateEvery, monitor, earlyStopping, threshold, snapshots, output, logEvery, adversarial)',
     'a.yaml: optimizer.lr: expected a number, got "fast"',
     'a.yaml: threshold: expected a number >= 0, got -1',
   ]);
