@@ -132,7 +132,10 @@ const stats = (values) => {
   return `${mean.toFixed(4)} ± ${sd.toFixed(4)}`;
 };
 const arm = (name) => results.filter((r) => r.arm === name);
-const diffs = (k) => SEEDS.map((s) => results.find((r) => r.arm === 'adversarial' && r.seed === s)[k] - results.find((r) => r.arm === 'plain' && r.seed === s)[k]);
+const diffs = (k) =>
+  SEEDS.map(
+    (s) => results.find((r) => r.arm === 'adversarial' && r.seed === s)[k] - results.find((r) => r.arm === 'plain' && r.seed === s)[k],
+  );
 printTable(
   ['Kavre (mean ± sd over seeds)', ...KEYS],
   [
