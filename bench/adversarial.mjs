@@ -6,8 +6,9 @@
 //   SEGKIT_BENCH_SEEDS (default 0,1,2), SEGKIT_BENCH_EPOCHS (default 30),
 //   SEGKIT_BENCH_ADVERSARIAL (default product), SEGKIT_BENCH_WEIGHT (lambda, default 0.1),
 //   SEGKIT_BENCH_DISCRIMINATOR (default largefov), SEGKIT_BENCH_THREADS (default 2),
-//   SEGKIT_BENCH_OUT (default a temporary folder: the run folders, and results.jsonl)
-import { appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+//   SEGKIT_BENCH_OUT (default a temporary folder: the run folders, and results.jsonl; run again
+//   with the same folder, a bench goes on where it stopped: the runs in results.jsonl are kept)
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,11 +82,27 @@ printMachine(
   `adversarial training on the demo regions, held out: Kavre; ${EPOCHS} epochs, seeds ${SEEDS.join(',')}, ${ENCODING} x ${WEIGHT} (${DESIGN})`,
 );
 console.log(`run folders and results.jsonl: ${OUT}`);
+const RESULTS = join(OUT, 'results.jsonl');
+const done = existsSync(RESULTS)
+  ? readFileSync(RESULTS, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+  : [];
 const results = [];
 for (const seed of SEEDS)
   for (const adversarial of [false, true]) {
     const c = config(seed, adversarial);
+    const earlier = done.find((r) => r.arm === (adversarial ? 'adversarial' : 'plain') && r.seed === seed);
+    if (earlier) {
+      results.push(earlier);
+      console.log(`${c.name}: kept from ${RESULTS}`);
+      continue;
+    }
     const runDir = join(OUT, c.name);
+    // A run cut short earlier starts again from its beginning.
+    rmSync(runDir, { recursive: true, force: true });
     const built = await train.buildRun(c, { runDir });
     let fit;
     try {
@@ -105,7 +122,7 @@ for (const seed of SEEDS)
       ...scores,
     };
     results.push(r);
-    appendFileSync(join(OUT, 'results.jsonl'), `${JSON.stringify(r)}\n`);
+    appendFileSync(RESULTS, `${JSON.stringify(r)}\n`);
     console.log(JSON.stringify(r));
   }
 

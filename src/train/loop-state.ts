@@ -1,6 +1,6 @@
 // The Trainer's own state, saved in every checkpoint beside the model's and the optimizer's, and
 // what fit() returns.
-import type { EndEvent, EndReason, EpochEvent, EvalMetrics } from './events.js';
+import type { EndEvent, EndReason, EpochEvent, EvalMetrics, StepEvent } from './events.js';
 
 export interface TrainResult {
   reason: EndReason;
@@ -77,4 +77,47 @@ export function dice(t: Tally): number {
 
 export function fmt(v: number | null): string {
   return v === null ? 'none' : v.toFixed(4);
+}
+
+/** Adds one trained batch to the epoch's tally. */
+export function addBatch(
+  t: Tally,
+  r: { loss: number; tp: number; fp: number; fn: number },
+  images: number,
+  seconds: number,
+  dataSeconds: number,
+): void {
+  t.lossSum += r.loss;
+  t.batches += 1;
+  t.images += images;
+  t.tp += r.tp;
+  t.fp += r.fp;
+  t.fn += r.fn;
+  t.seconds += seconds;
+  t.dataSeconds += dataSeconds;
+}
+
+/** A step event's numbers over the epoch so far. */
+export function running(t: Tally): Pick<StepEvent, 'runningLoss' | 'runningDice' | 'imagesPerSecond'> {
+  return { runningLoss: t.lossSum / t.batches, runningDice: dice(t), imagesPerSecond: t.images / t.seconds };
+}
+
+/** The event of an epoch's end, from its tally and the best so far. */
+export function epochEvent(state: LoopState, epoch: number, epochs: number, lr: number, validation: EvalMetrics | undefined): EpochEvent {
+  const t = state.tally;
+  return {
+    type: 'epoch',
+    epoch,
+    epochs,
+    step: state.step,
+    trainLoss: t.lossSum / Math.max(t.batches, 1),
+    trainDice: dice(t),
+    lr,
+    images: t.images,
+    seconds: t.seconds,
+    imagesPerSecond: t.images / Math.max(t.seconds, 1e-9),
+    dataWaitFraction: t.dataSeconds / Math.max(t.seconds, 1e-9),
+    validation,
+    best: state.bestValue === null ? undefined : { epoch: state.bestEpoch, value: state.bestValue },
+  };
 }

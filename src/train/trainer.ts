@@ -18,7 +18,17 @@ import { RUN_FILES, RunFolder } from './run-folder.js';
 import { Emitter } from './emitter.js';
 import { machineInfo } from './machine.js';
 import { writeSamples } from './samples.js';
-import { freshLoopState, fmt, newTally, NonFiniteLossError, type LoopState, type TrainResult, dice } from './loop-state.js';
+import {
+  addBatch,
+  epochEvent,
+  freshLoopState,
+  fmt,
+  newTally,
+  NonFiniteLossError,
+  running,
+  type LoopState,
+  type TrainResult,
+} from './loop-state.js';
 import { trainBatch } from './train-batch.js';
 import { adversarialBatch, adversarialStats, tallyAdversarial, type AdversarialBatch } from './adversarial.js';
 
@@ -383,14 +393,7 @@ export class Trainer {
         this.state.step += 1;
         this.state.batch = b;
         const t2 = performance.now();
-        t.lossSum += r.loss;
-        t.batches += 1;
-        t.images += n;
-        t.tp += r.tp;
-        t.fp += r.fp;
-        t.fn += r.fn;
-        t.seconds += (t2 - t0) / 1000;
-        t.dataSeconds += (t1 - t0) / 1000;
+        addBatch(t, r, n, (t2 - t0) / 1000, (t1 - t0) / 1000);
         if (adversarial) tallyAdversarial(t, adversarial);
         const event: StepEvent = {
           type: 'step',
@@ -399,13 +402,11 @@ export class Trainer {
           batches,
           step: this.state.step,
           loss: r.loss,
-          runningLoss: t.lossSum / t.batches,
-          runningDice: dice(t),
+          ...running(t),
           lr: this.lr(),
           images: n,
           seconds: (t2 - t0) / 1000,
           dataSeconds: (t1 - t0) / 1000,
-          imagesPerSecond: t.images / t.seconds,
           ...(adversarial ? { adversarial: { ...adversarialStats(t), pretraining: adversarial.pretraining } } : {}),
         };
         await this.emitter.emit(event);
@@ -444,20 +445,8 @@ export class Trainer {
     this.state.epoch = epoch;
     this.state.batch = 0;
     const event: EpochEvent = {
-      type: 'epoch',
-      epoch,
-      epochs: o.epochs,
-      step: this.state.step,
-      trainLoss: t.lossSum / Math.max(t.batches, 1),
-      trainDice: dice(t),
-      lr: this.lr(),
-      images: t.images,
-      seconds: t.seconds,
-      imagesPerSecond: t.images / Math.max(t.seconds, 1e-9),
-      dataWaitFraction: t.dataSeconds / Math.max(t.seconds, 1e-9),
-      validation: validation?.metrics,
+      ...epochEvent(this.state, epoch, o.epochs, this.lr(), validation?.metrics),
       ...(o.adversarial ? { adversarial: adversarialStats(t) } : {}),
-      best: this.state.bestValue === null ? undefined : { epoch: this.state.bestEpoch, value: this.state.bestValue },
     };
     this.state.history.push(event);
     this.state.tally = newTally();
