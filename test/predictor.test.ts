@@ -104,8 +104,8 @@ tensorTest('the shipped model beats calling everything a building on the 40 held
   }
   const d = (2 * tp) / (2 * tp + fp + fn);
   const f = buildings / (ds.length * 256 * 256);
-  // Measured when the model was trained: Dice 0.584 (segkit eval on the same tiles).
-  assert.ok(Math.abs(d - 0.584) < 0.01, `Dice ${d}`);
+  // Measured when the model was trained: Dice 0.571 (segkit eval on the same tiles).
+  assert.ok(Math.abs(d - 0.571) < 0.01, `Dice ${d}`);
   assert.ok(d > (2 * f) / (1 + f) + 0.05, `Dice ${d} against ${(2 * f) / (1 + f)} for all-building`);
 });
 
