@@ -311,7 +311,7 @@ tensorTest("on real tiles the adversary learns to tell the shipped model's maps 
       train: loaderOf(train),
       loss,
       optimizer: sOpt,
-      epochs: 5,
+      epochs: 10,
       adversarial: { discriminator: d, optimizer: dOpt, weight: 0.1, pretrainSteps: 1000 },
       onEvent: (e) => events.push(e),
       report: false,
@@ -322,10 +322,11 @@ tensorTest("on real tiles the adversary learns to tell the shipped model's maps 
     assert.deepEqual(signature(model), weightsBefore, 'pre-training leaves the segmenter as it was, batch-norm statistics included');
     const epochs = events.filter((e) => e.type === 'epoch');
     assert.ok(epochs.every((e) => e.adversarial !== undefined));
-    // Measured here: about 0.75 before, 0.96 after (12 held-out tiles, 24 maps).
-    assert.ok(after >= 0.85 && after >= before + 0.15, `held-out accuracy ${before} before, ${after} after 30 steps on real tiles`);
+    // Measured with the shipped model: 0.50 before (it calls every map the same), 0.79 after 30
+    // steps, 0.92 after 60, 0.96 after 90 (12 held-out tiles, 24 maps).
+    assert.ok(after >= 0.85 && after >= before + 0.15, `held-out accuracy ${before} before, ${after} after 60 steps on real tiles`);
     assert.ok(epochs.at(-1)!.adversarial!.discriminatorLoss < epochs[0]!.adversarial!.discriminatorLoss, 'its loss falls');
-    assert.ok(r.step === 30 && events.every((e) => e.type !== 'step' || e.adversarial?.pretraining === true));
+    assert.ok(r.step === 60 && events.every((e) => e.type !== 'step' || e.adversarial?.pretraining === true));
   } finally {
     torch.dispose([...train, ...held].flatMap((b) => [b.image, b.mask]));
     loss.dispose();
