@@ -7,7 +7,8 @@
         "native/tensor.cc",
         "native/dispatch.cc",
         "native/runtime.cc",
-        "native/crf.cc"
+        "native/crf.cc",
+        "native/allocator.cc"
       ],
       "include_dirs": ["<!@(node scripts/find-libtorch.mjs --include)"],
       "libraries": [

@@ -241,6 +241,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   initTensor(env, exports, e);
   initDispatch(env, exports, e);
   initRuntime(env, exports, e);
+  initAllocator(env, exports, e);
   void initCrf(napi_env, napi_value, Env*); initCrf(env, exports, e);  // native/crf.cc
   return exports;
 }

@@ -82,6 +82,7 @@ void registerFunction(napi_env env, napi_value exports, Env* e, const char* name
 void initTensor(napi_env env, napi_value exports, Env* e);
 void initDispatch(napi_env env, napi_value exports, Env* e);
 void initRuntime(napi_env env, napi_value exports, Env* e);
+void initAllocator(napi_env env, napi_value exports, Env* e);
 
 }  // namespace segkit
 

@@ -9,7 +9,17 @@ export {
   type Stateful,
 } from './train/checkpoint.js';
 export { Random } from './data/random.js';
-export type { DType, MemoryFormat, TypedArray, FactoryOptions, TensorData, ToOptions, ValuesIndices, BuildInfo } from './torch/index.js';
+export type {
+  DType,
+  MemoryFormat,
+  TypedArray,
+  FactoryOptions,
+  TensorData,
+  ToOptions,
+  ValuesIndices,
+  BuildInfo,
+  MemoryStats,
+} from './torch/index.js';
 export * from './models/index.js';
 export * as validate from './validate.js';
 export * as data from './data/index.js';

@@ -198,7 +198,6 @@ for (const name of Object.keys(J.cases)) {
           optimizer: segOpt,
           epochs: 1,
           report: false,
-          allocatorCache: 0,
           adversarial: { discriminator: D, optimizer: dOpt, weight: c.weight, tau: c.tau, pretrainSteps: c.pretrain },
           onEvent: (e) => {
             if (e.type === 'step') steps.push(e);

@@ -82,7 +82,7 @@ tensorTest('ops.call reaches any aten op, picking the overload by argument types
   x.dispose();
 });
 
-tensorTest('setAllocatorCache stops the page faults of repeated large allocations', () => {
+tensorTest("with segkit's cache off, setAllocatorCache (glibc) stops the page faults of repeated large allocations", () => {
   // In a child process: the setting is process-wide.
   const script = `
     import { torch, F } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
@@ -90,6 +90,8 @@ tensorTest('setAllocatorCache stops the page faults of repeated large allocation
     const w = torch.randn([32, 32, 3, 3]);
     const faults = () => process.resourceUsage().minorPageFault;
     const run = () => { const f0 = faults(); for (let i = 0; i < 6; i++) torch.tidy(() => { F.conv2d(x, w, { padding: 1 }).relu().sum().item(); }); return faults() - f0; };
+    // segkit's own cache off, so tensor memory goes through glibc's malloc.
+    torch.cpu.setCacheLimit(0);
     // glibc's thresholds move on their own as a process frees large blocks: pin its
     // starting values (0) so "before" is the unmap-every-time behaviour whatever ran earlier.
     torch.setAllocatorCache(0);

@@ -31,15 +31,13 @@ export interface PredictorOptions {
   /** Foreground probability for binary masks (default: the first checkpoint's). */
   threshold?: number;
   /**
-   * glibc's mmap threshold in bytes, as the Trainer's (torch.setAllocatorCache; default 256 MiB):
-   * without it every window's activations are mapped and unmapped afresh, page faults and all.
-   * 0 leaves glibc's allocator untouched.
+   * Sets the CPU tensor cache's limit in bytes for the process, as the Trainer's
+   * (torch.cpu.setCacheLimit; 0 turns it off; default: left as it is, 1 GiB unless changed).
    */
   allocatorCache?: number;
 }
 
 const KEYS = ['tta', 'window', 'overlap', 'batchSize', 'device', 'threshold', 'allocatorCache'];
-const DEFAULT_ALLOCATOR_CACHE = 256 * 2 ** 20;
 const STRIDE = 32;
 
 /** A model's probabilities: sigmoid for a binary model ([N, 1, H, W]: building), softmax over classes otherwise. */
@@ -105,9 +103,7 @@ export class Predictor {
     this.batchSize = o.int('batchSize', 4, { min: 1 });
     this.device = resolveDevice(where, o.has('device') ? o.string('device') : 'auto');
     this.threshold = o.has('threshold') ? o.probability('threshold', 0.5) : first.threshold;
-    const cache = o.int('allocatorCache', DEFAULT_ALLOCATOR_CACHE, { min: 0, max: 2 ** 31 - 1 });
-    // 0 leaves glibc alone: any mallopt call turns its dynamic mmap threshold off for good.
-    if (cache > 0) torch.setAllocatorCache(cache);
+    if (o.has('allocatorCache')) torch.cpu.setCacheLimit(o.int('allocatorCache', 0, { min: 0 }));
     this.classes = [...first.classes];
     this.models = list;
     this.owned = owned;

@@ -9,6 +9,7 @@ import * as conversion from './ops/conversion.js';
 import * as generic from './ops/generic.js';
 import * as autograd from './autograd.js';
 import * as runtime from './runtime.js';
+import { cpu } from './memory.js';
 import * as functional from './nn/functional/index.js';
 import * as nn from './nn/index.js';
 import * as serialization from './serialization/index.js';
@@ -23,6 +24,7 @@ export type { FactoryOptions, TensorData } from './ops/creation.js';
 export type { ToOptions } from './ops/conversion.js';
 export type { ValuesIndices, ReduceOptions } from './ops/reduce.js';
 export type { BuildInfo } from './runtime.js';
+export type { MemoryStats } from './memory.js';
 
 export const torch = {
   ...creation,
@@ -53,6 +55,7 @@ export const torch = {
   setAllocatorCache: runtime.setAllocatorCache,
   getRngState: runtime.getRngState,
   setRngState: runtime.setRngState,
+  cpu,
   cuda: runtime.cuda,
   backends: runtime.backends,
   buildInfo: runtime.buildInfo,

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import type { MemoryStats } from './memory.js';
 
 export interface OpArgInfo {
   name: string;
@@ -66,6 +67,11 @@ export interface Native {
   backward(tensors: number[], grads: (number | null)[] | null, retainGraph: boolean | null, createGraph: boolean): void;
   info(): NativeInfo;
   setAllocatorCache(bytes: number): boolean;
+  setCacheLimit(bytes: number): void;
+  getCacheLimit(): number;
+  emptyCache(): void;
+  resetPeakMemoryStats(): void;
+  memoryStats(): MemoryStats;
   backendFlag(name: string, value?: boolean | null): boolean;
   denseCrf(
     image: Uint8Array | Uint8ClampedArray,

@@ -64,7 +64,7 @@ export interface TrainerOptions {
   /** torch.manualSeed at the start of a new run (default 0). */
   seed?: number;
   threads?: number;
-  /** glibc's mmap threshold in bytes (torch.setAllocatorCache; default 256 MiB; 0 leaves glibc's allocator untouched). */
+  /** Sets the CPU tensor cache's limit in bytes for the process (torch.cpu.setCacheLimit; 0 turns it off; default: left as it is, 1 GiB unless changed). */
   allocatorCache?: number;
   /** Write every n-th step event to log.jsonl (default 10; callbacks see every step). */
   logEvery?: number;
@@ -89,7 +89,6 @@ export type Resolved = Required<
     | 'threshold'
     | 'ignoreIndex'
     | 'seed'
-    | 'allocatorCache'
     | 'logEvery'
     | 'report'
     | 'samples'
@@ -228,7 +227,7 @@ export function readTrainerOptions(options: TrainerOptions): Resolved {
     threshold: o.probability('threshold', 0.5),
     ignoreIndex: o.int('ignoreIndex', DEFAULT_IGNORE_INDEX, {}),
     seed: o.int('seed', 0, { min: 0 }),
-    allocatorCache: o.int('allocatorCache', 256 * 2 ** 20, { min: 0, max: 2 ** 31 - 1 }),
+    allocatorCache: o.has('allocatorCache') ? o.int('allocatorCache', 0, { min: 0 }) : undefined,
     logEvery: o.int('logEvery', 10, { min: 1 }),
     report: o.bool('report', runDir !== undefined),
     samples: o.int('samples', 4, { min: 0 }),

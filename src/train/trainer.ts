@@ -225,8 +225,7 @@ export class Trainer {
     const o = this.options;
     const started = performance.now();
     if (o.threads !== undefined) torch.setNumThreads(o.threads);
-    // 0 leaves glibc alone: any mallopt call turns its dynamic mmap threshold off for good.
-    if (o.allocatorCache > 0) torch.setAllocatorCache(o.allocatorCache);
+    if (o.allocatorCache !== undefined) torch.cpu.setCacheLimit(o.allocatorCache);
     if (o.ema) this.ema = new ModelEma(this.averagedTensors(), o.ema === true ? { decay: 0.999, warmup: true } : o.ema);
     if (o.swa) {
       this.swa = new AveragedModel(this.averagedTensors());
