@@ -6,6 +6,7 @@ import { registerDataCommands } from './data.js';
 import { registerTrainCommands } from './train.js';
 import { registerDemoCommand } from './demo.js';
 import { registerPredictCommand, registerSubmitCommand } from './predict.js';
+import { registerBenchCommand } from './bench.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -43,6 +44,7 @@ registerDataCommands(program);
 registerTrainCommands(program);
 registerPredictCommand(program);
 registerSubmitCommand(program);
+registerBenchCommand(program);
 
 program.parseAsync().catch((e: Error) => {
   console.error(`segkit: ${e.message}`);
