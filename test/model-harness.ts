@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'node:test';
-import { torch, type nn, type Tensor } from '../src/index.js';
+import { torch, nn, SegmentationModel, type Tensor } from '../src/index.js';
 import { tensorTest } from './helpers.js';
 
 export interface HarnessCase {
@@ -21,6 +21,10 @@ export interface HarnessCase {
   batch?: number;
   /** Parameters that legitimately get no gradient (e.g. an unused aux head), by name. */
   noGradOk?: (name: string) => boolean;
+}
+
+function tensorsOf(out: unknown): Tensor[] {
+  return out instanceof torch.Tensor ? [out] : Object.values(out as object).filter((v) => v instanceof torch.Tensor);
 }
 
 function maskOf(out: unknown): Tensor {
@@ -98,5 +102,50 @@ export function modelHarness(c: HarnessCase): void {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+
+    tensorTest('optimizeForInference (BatchNorm folded, channels_last) gives the same output within 1e-4 relative', () => {
+      const model = c.build();
+      if (!(model instanceof SegmentationModel)) {
+        model.dispose();
+        return;
+      }
+      try {
+        torch.manualSeed(1);
+        randomizeBatchNorms(model);
+        model.eval();
+        const [h, w] = c.sizes[c.sizes.length - 1]!;
+        const x = torch.randn([1, inC, h, w]);
+        const beforeOut = model.predict(x);
+        const bns = model.modules().filter((m) => m instanceof nn.BatchNorm2d).length;
+        const r = model.optimizeForInference({ channelsLast: true });
+        const afterOut = model.predict(x);
+        const [before, after] = [maskOf(beforeOut), maskOf(afterOut)];
+        const err = torch.tidy(() => after.sub(before).abs().max().item() / Math.max(before.abs().max().item(), 1e-12));
+        torch.dispose([x, ...tensorsOf(beforeOut), ...tensorsOf(afterOut)]);
+        assert.ok(err <= 1e-4, `relative difference ${err} on a ${h}x${w} input the fold was not checked on`);
+        assert.equal(r.folded + r.kept, bns, 'every BatchNorm2d accounted for');
+        assert.ok(bns === 0 || r.folded > 0, `${r.folded} of ${bns} BatchNorms folded`);
+        assert.equal(r.channelsLast, true);
+        assert.ok(r.relativeError <= 1e-4);
+      } finally {
+        model.dispose();
+      }
+    });
   });
+}
+
+/** Running statistics and affine parameters away from their initial values, so a fold has something to fold. */
+export function randomizeBatchNorms(model: nn.Module): void {
+  torch.tidy(() =>
+    torch.noGrad(() => {
+      for (const m of model.modules()) {
+        if (!(m instanceof nn.BatchNorm2d)) continue;
+        const n = m.numFeatures;
+        m.runningMean?.copy_(torch.randn([n]).mul(0.1));
+        m.runningVar?.copy_(torch.rand([n]).add(0.5));
+        m.weight?.copy_(torch.rand([n]).add(0.5));
+        m.bias?.copy_(torch.randn([n]).mul(0.1));
+      }
+    }),
+  );
 }

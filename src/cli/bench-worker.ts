@@ -18,6 +18,7 @@ function run(spec: BenchSpec): { ms: number[]; maxRssMb: number; stats: ReturnTy
   };
   if (spec.phase === 'predict') {
     model.eval();
+    if (spec.optimize) model.optimizeForInference({ channelsLast: spec.optimize === 'fold+channelsLast' });
     time(() => torch.tidy(() => void model.predict(x)));
   } else {
     model.train();

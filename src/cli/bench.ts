@@ -16,6 +16,8 @@ export interface BenchSpec {
   threads: number;
   warmup: number;
   iters: number;
+  /** predict only: model.optimizeForInference() first (BatchNorm folded), and with channels_last. */
+  optimize?: 'fold' | 'fold+channelsLast';
 }
 
 interface Mode {
@@ -24,6 +26,7 @@ interface Mode {
   env: Record<string, string>;
   /** Only for these phases (default: both). */
   phases?: BenchSpec['phase'][];
+  spec?: Partial<BenchSpec>;
 }
 
 /** glibc tuned as segkit's allocator cache behaves: large blocks kept instead of unmapped. */
@@ -33,6 +36,8 @@ const MODES: Mode[] = [
   { side: 'pytorch', name: 'default', env: {} },
   { side: 'segkit', name: 'default', env: {} },
   { side: 'segkit', name: 'no cache', env: { SEGKIT_CPU_CACHE_LIMIT: '0' } },
+  { side: 'segkit', name: 'optimized', env: {}, phases: ['predict'], spec: { optimize: 'fold' } },
+  { side: 'segkit', name: 'optimized channels_last', env: {}, phases: ['predict'], spec: { optimize: 'fold+channelsLast' } },
   { side: 'pytorch', name: 'glibc tuned', env: { GLIBC_TUNABLES: GLIBC_TUNED } },
 ];
 
@@ -168,8 +173,9 @@ export function registerBenchCommand(program: Command): void {
           // The side that goes first flips every round: the machine's drift falls on both.
           const order = round % 2 ? [...modes].reverse() : modes;
           for (const mode of order) {
+            if (mode.phases && !mode.phases.includes(spec.phase)) continue;
             const key = `${mode.side} ${mode.name}`;
-            const r = runOne(mode, spec, flags.python);
+            const r = runOne(mode, { ...spec, ...mode.spec }, flags.python);
             if (r.error) throw new Error(`pytorch: ${r.error}`);
             if (r.source) source = r.source;
             (samples[key] ??= []).push(median(r.ms));

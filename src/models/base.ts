@@ -1,6 +1,7 @@
 // The encoder-decoder segmentation model (smp's SegmentationModel): encoder -> decoder ->
 // segmentation head, plus an optional classification head on the deepest feature.
 import { torch, nn, F, type Tensor } from '../torch/index.js';
+import { invalidParameterError, readOptions } from '../validate.js';
 import type { Encoder } from './encoders/base.js';
 import { ClassificationHead, type AuxParams } from './heads.js';
 
@@ -79,7 +80,9 @@ export abstract class SegmentationModel<Out = Tensor, Aux = never> extends nn.Mo
    * scopes a child's: it runs in its own tidy, and only the output outlives the call.
    */
   forward(x: Tensor): Out | Aux {
-    return torch.tidy(() => this.forwardImpl(x)) as Out | Aux;
+    return torch.tidy(() =>
+      this.forwardImpl(this.inferenceChannelsLast && x.ndim === 4 ? x.contiguous({ memoryFormat: 'channelsLast' }) : x),
+    ) as Out | Aux;
   }
 
   /** The forward pass itself (inside forward's scope). */
@@ -97,10 +100,47 @@ export abstract class SegmentationModel<Out = Tensor, Aux = never> extends nn.Mo
     return mask;
   }
 
+  /** Set by optimizeForInference({ channelsLast: true }): forward takes its input to channels_last. */
+  private inferenceChannelsLast = false;
+
   /** Eval mode and inference mode: the forward pass for prediction, with no autograd state. */
   predict(x: Tensor): Out {
     if (this.training) this.eval();
     return torch.inferenceMode(() => this.forward(x)) as Out;
+  }
+
+  /**
+   * Makes the model a faster predictor, for good: eval mode, every BatchNorm folded into the
+   * convolution that feeds it (nn.foldBatchNorms; outputs equal the unoptimised model's within
+   * 1e-4 relative, checked on `example`, a random input by default), and with `channelsLast`
+   * the weights and forward's inputs in channels_last. Training it afterwards is wrong (the
+   * folded BatchNorms no longer normalise), and its state dict no longer loads into a fresh
+   * model: save before optimising.
+   */
+  optimizeForInference(options?: { example?: Tensor; channelsLast?: boolean }): nn.FoldResult & { channelsLast: boolean } {
+    const where = `${this.constructor.name}.optimizeForInference`;
+    const o = readOptions(where, options, ['example', 'channelsLast']);
+    const channelsLast = o.bool('channelsLast', false);
+    const given = o.get('example');
+    if (given !== undefined && !(given instanceof torch.Tensor))
+      throw invalidParameterError(where, 'example', 'a Tensor (N, C, H, W)', given);
+    const side = Math.max(128, 2 * this.divisor);
+    const device = this.parameters()[0]?.device ?? 'cpu';
+    // The random example leaves the caller's generator where it was.
+    const rng = given === undefined && device === 'cpu' ? torch.getRngState() : null;
+    const example = (given as Tensor | undefined) ?? torch.randn([1, this.encoder.inChannels, side, side], { device });
+    if (rng) {
+      torch.setRngState(rng);
+      rng.dispose();
+    }
+    try {
+      const r = nn.foldBatchNorms(this, example);
+      if (channelsLast) this.to({ memoryFormat: 'channelsLast' });
+      this.inferenceChannelsLast = channelsLast;
+      return { ...r, channelsLast };
+    } finally {
+      if (given === undefined) example.dispose();
+    }
   }
 
   /**

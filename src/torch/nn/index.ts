@@ -15,6 +15,7 @@ export { Dropout, Dropout2d, type DropoutOptions } from './layers/dropout.js';
 export type { LayerFactoryOptions } from './layers/common.js';
 export type { KaimingOptions, Nonlinearity, FanMode } from './init.js';
 export * as functional from './functional/index.js';
+export { foldBatchNorms, type FoldResult } from './fuse.js';
 
 // erf is exported from init.ts for its tests only; nn.init is PyTorch's list.
 const { erf: _erf, ...initPublic } = initFunctions;
