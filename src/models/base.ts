@@ -112,7 +112,7 @@ export abstract class SegmentationModel<Out = Tensor, Aux = never> extends nn.Mo
   /**
    * Makes the model a faster predictor, for good: eval mode, every BatchNorm folded into the
    * convolution that feeds it (nn.foldBatchNorms; outputs equal the unoptimised model's within
-   * 1e-4 relative, checked on `example`, a random input by default), and with `channelsLast`
+   * 1e-4 relative in L2 norm, checked on `example`, a random input by default), and with `channelsLast`
    * the weights and forward's inputs in channels_last. Training it afterwards is wrong (the
    * folded BatchNorms no longer normalise), and its state dict no longer loads into a fresh
    * model: save before optimising.
