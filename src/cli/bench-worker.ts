@@ -16,10 +16,11 @@ function run(spec: BenchSpec): { ms: number[]; maxRssMb: number; stats: ReturnTy
       if (i >= spec.warmup) ms.push(performance.now() - t0);
     }
   };
+  const cast = <T>(fn: () => T): T => (spec.precision === 'bfloat16' ? torch.autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, fn) : fn());
   if (spec.phase === 'predict') {
     model.eval();
     if (spec.optimize) model.optimizeForInference({ channelsLast: spec.optimize === 'fold+channelsLast' });
-    time(() => torch.tidy(() => void model.predict(x)));
+    time(() => torch.tidy(() => void cast(() => model.predict(x))));
   } else {
     model.train();
     const target = torch.tidy(() => torch.rand([spec.batch, spec.classes, spec.size, spec.size]).gt(0.5).float());
@@ -27,7 +28,8 @@ function run(spec: BenchSpec): { ms: number[]; maxRssMb: number; stats: ReturnTy
     time(() =>
       torch.tidy(() => {
         opt.zeroGrad();
-        F.binaryCrossEntropyWithLogits(model.forward(x) as Tensor, target).backward();
+        const y = cast(() => model.forward(x) as Tensor).float();
+        F.binaryCrossEntropyWithLogits(y, target).backward();
         opt.step();
       }),
     );

@@ -18,6 +18,8 @@ export interface BenchSpec {
   iters: number;
   /** predict only: model.optimizeForInference() first (BatchNorm folded), and with channels_last. */
   optimize?: 'fold' | 'fold+channelsLast';
+  /** bfloat16 autocast around the forward pass. */
+  precision?: 'bfloat16';
 }
 
 interface Mode {
@@ -27,6 +29,8 @@ interface Mode {
   /** Only for these phases (default: both). */
   phases?: BenchSpec['phase'][];
   spec?: Partial<BenchSpec>;
+  /** A bfloat16 mode: run only where the CPU has bfloat16 instructions (or with --bf16). */
+  bf16?: boolean;
 }
 
 /** glibc tuned as segkit's allocator cache behaves: large blocks kept instead of unmapped. */
@@ -39,7 +43,13 @@ const MODES: Mode[] = [
   { side: 'segkit', name: 'optimized', env: {}, phases: ['predict'], spec: { optimize: 'fold' } },
   { side: 'segkit', name: 'optimized channels_last', env: {}, phases: ['predict'], spec: { optimize: 'fold+channelsLast' } },
   { side: 'pytorch', name: 'glibc tuned', env: { GLIBC_TUNABLES: GLIBC_TUNED } },
+  // predict: the optimized model under bfloat16 autocast, against PyTorch's float32 (the goal) and bf16.
+  { side: 'segkit', name: 'bf16', env: {}, spec: { precision: 'bfloat16', optimize: 'fold+channelsLast' }, bf16: true },
+  { side: 'pytorch', name: 'glibc tuned bf16', env: { GLIBC_TUNABLES: GLIBC_TUNED }, spec: { precision: 'bfloat16' }, bf16: true },
 ];
+
+/** Names of the float32 segkit modes: the best of them is segkit's float32 figure. */
+const FP32 = MODES.filter((m) => m.side === 'segkit' && !m.bf16).map((m) => `${m.side} ${m.name}`);
 
 interface BenchFlags {
   model: string;
@@ -54,6 +64,7 @@ interface BenchFlags {
   iters: number;
   python: string;
   torch: boolean;
+  bf16: boolean;
   json?: boolean;
 }
 
@@ -83,10 +94,18 @@ function runOne(mode: Mode, spec: BenchSpec, python: string): { ms: number[]; ma
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
 
-/** Whether `python` imports torch; its version, or null. */
-function pythonTorch(python: string): string | null {
-  const r = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
+/** What `python` offers for the PyTorch side: its torch and smp, or why not. */
+function pythonTorch(python: string): { source: string } | { error: string } {
+  const probe = fileURLToPath(new URL('../../scripts/bench_torch.py', import.meta.url));
+  const r = spawnSync(python, [probe, JSON.stringify({ probe: true })], { encoding: 'utf8' });
+  if (r.error) return { error: `${python}: ${r.error.message}` };
+  if (r.status !== 0)
+    return { error: /No module named 'torch'/.test(r.stderr) ? `no torch in ${python}` : r.stderr.trim().split('\n').at(-1)! };
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  } catch {
+    return { error: `${python} ${probe} printed ${JSON.stringify(r.stdout.slice(0, 200))}` };
+  }
 }
 
 function table(head: string[], rows: string[][]): string[] {
@@ -99,12 +118,22 @@ export function benchLines(rows: BenchRow[], modes: string[]): string[] {
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? `${(a / b).toFixed(2)}x` : '-');
   const fmt = (v?: number) => (v === undefined ? '-' : v.toFixed(0));
   const torch = modes.some((m) => m.startsWith('pytorch'));
-  const head = ['workload', ...modes.map((m) => `${m} ms`), ...(torch ? ['vs PyTorch', 'vs PyTorch tuned'] : [])];
-  const body = rows.map((r) => [
-    r.workload,
-    ...modes.map((m) => fmt(r.ms[m])),
-    ...(torch ? [ratio(r.ms['pytorch default'], r.ms['segkit default']), ratio(r.ms['pytorch glibc tuned'], r.ms['segkit default'])] : []),
-  ]);
+  const bf16 = modes.includes('segkit bf16');
+  const ratios: [string, (r: BenchRow) => string][] = torch
+    ? [
+        ['default vs PyTorch', (r) => ratio(r.ms['pytorch default'], r.ms['segkit default'])],
+        ['best vs PyTorch', (r) => ratio(r.ms['pytorch default'], best(r))],
+        ['best vs tuned', (r) => ratio(r.ms['pytorch glibc tuned'], best(r))],
+        ...(bf16
+          ? ([
+              ['bf16 vs tuned', (r) => ratio(r.ms['pytorch glibc tuned'], r.ms['segkit bf16'])],
+              ['bf16 vs tuned bf16', (r) => ratio(r.ms['pytorch glibc tuned bf16'], r.ms['segkit bf16'])],
+            ] as [string, (r: BenchRow) => string][])
+          : []),
+      ]
+    : [];
+  const head = ['workload', ...modes.map((m) => `${m} ms`), ...ratios.map(([h]) => h)];
+  const body = rows.map((r) => [r.workload, ...modes.map((m) => fmt(r.ms[m])), ...ratios.map(([, f]) => f(r))]);
   const rss = rows.map((r) => [r.workload, ...modes.map((m) => fmt(r.rssMb[m]))]);
   return [
     ...table(head, body),
@@ -112,6 +141,12 @@ export function benchLines(rows: BenchRow[], modes: string[]): string[] {
     'peak RSS, MB (each process builds its model, then runs the workload):',
     ...table(['workload', ...modes], rss),
   ];
+}
+
+/** The fastest float32 segkit mode's time. */
+function best(r: BenchRow): number | undefined {
+  const ms = FP32.map((m) => r.ms[m]).filter((v): v is number => v !== undefined);
+  return ms.length ? Math.min(...ms) : undefined;
 }
 
 function intList(v: string): string {
@@ -142,6 +177,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--iters <n>', 'timed iterations per process, after one warm-up', positive, 3)
     .option('--python <path>', 'the Python with torch to compare against', process.env.PYTHON ?? 'python3')
     .option('--no-torch', 'segkit only')
+    .option('--no-bf16', 'skip the bfloat16 modes (run by default where the CPU has bfloat16 instructions)')
     .option('--json', 'print the results as JSON')
     .action(async (flags: BenchFlags) => {
       const { listModels } = await import('../models/index.js');
@@ -150,14 +186,18 @@ export function registerBenchCommand(program: Command): void {
         throw new Error(`--model: expected one of ${listModels().join(', ')}, got "${flags.model}"`);
       }
       const threads = flags.threads ?? availableParallelism();
-      let torchVersion = flags.torch ? pythonTorch(flags.python) : null;
+      let probe = flags.torch ? pythonTorch(flags.python) : null;
       // Debian's python3-torch lives in the system Python, which a venv or pyenv on PATH hides.
-      if (flags.torch && torchVersion === null && flags.python === 'python3' && (torchVersion = pythonTorch('/usr/bin/python3'))) {
-        flags.python = '/usr/bin/python3';
+      if (probe && 'error' in probe && flags.python === 'python3') {
+        const system = pythonTorch('/usr/bin/python3');
+        if ('source' in system) [probe, flags.python] = [system, '/usr/bin/python3'];
       }
-      const modes = MODES.filter((m) => m.side === 'segkit' || torchVersion !== null);
+      const torchVersion = probe && 'source' in probe ? probe.source : null;
+      const { torch } = await import('../index.js');
+      const info = torch.buildInfo();
+      const modes = MODES.filter((m) => (m.side === 'segkit' || torchVersion !== null) && (!m.bf16 || (flags.bf16 && info.bf16)));
       const say = (s: string) => (flags.json ? process.stderr.write(`${s}\n`) : console.log(s));
-      if (flags.torch && torchVersion === null) say(`(no torch in ${flags.python}: segkit only; --python picks another Python)`);
+      if (probe && 'error' in probe) say(`(PyTorch side unavailable: ${probe.error}; segkit only, --python picks another Python)`);
       const base = { arch: flags.model, encoder: flags.encoder, classes: flags.classes, threads, warmup: 1, iters: flags.iters };
       const specs: BenchSpec[] = [
         ...flags.batch.split(',').map((b) => ({ ...base, phase: 'predict' as const, batch: Number(b), size: flags.size })),
@@ -190,13 +230,13 @@ export function registerBenchCommand(program: Command): void {
         console.log(JSON.stringify({ model: flags.model, encoder: flags.encoder, threads, pytorch: source || null, rows }, null, 2));
         return;
       }
-      const { torch } = await import('../index.js');
-      const info = torch.buildInfo();
       say(
         `\n${flags.model} / ${flags.encoder}, ${threads} threads; libtorch ${info.libtorch}, ${info.cpuCapability}${info.bf16 ? ', bf16' : ''}`,
       );
       if (source) say(`PyTorch: ${source}; tuned: GLIBC_TUNABLES=${GLIBC_TUNED}`);
-      say(`median over ${flags.rounds} rounds of fresh processes; ms (lower is better); vs = PyTorch ms / segkit default ms\n`);
+      say(
+        `median over ${flags.rounds} rounds of fresh processes; ms (lower is better); ratios = PyTorch ms / segkit ms (above 1: segkit is faster); best = segkit's fastest float32 mode; bf16 = bfloat16 autocast\n`,
+      );
       for (const l of benchLines(rows, names)) say(l);
     });
 }

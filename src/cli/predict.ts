@@ -16,6 +16,7 @@ interface PredictFlags {
   overlap?: number;
   batchSize: number;
   device?: string;
+  precision?: string;
   overwrite?: boolean;
   crf?: boolean;
   quiet?: boolean;
@@ -107,6 +108,7 @@ async function predictCommand(input: string, flags: PredictFlags): Promise<numbe
     batchSize: flags.batchSize,
     ...(flags.device === undefined ? {} : { device: flags.device }),
     ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
+    precision: flags.precision as never,
   });
   try {
     if (raster) {
@@ -166,6 +168,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--overlap <n>', 'pixels shared by neighbouring windows (default: window / 4)', integer(0))
     .option('--batch-size <n>', 'windows per forward pass', integer(1), 4)
     .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
+    .option('--precision <p>', 'float32, or bfloat16 (autocast: faster where the CPU has bfloat16 instructions)', 'float32')
     .option('--overwrite', 'replace outputs that exist')
     .option('--quiet', 'print only the final line')
     .option('--json', 'print one JSON line per image and one at the end')
@@ -188,6 +191,7 @@ interface SubmitFlags {
   threshold?: number;
   window: number;
   device?: string;
+  precision?: string;
   overwrite?: boolean;
   quiet?: boolean;
 }
@@ -208,6 +212,7 @@ export function registerSubmitCommand(program: Command): void {
     .option('--threshold <t>', "foreground probability (default: the checkpoint's)", Number)
     .option('--window <n>', 'window side in pixels, a multiple of 32', integer(32), 512)
     .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
+    .option('--precision <p>', 'float32, or bfloat16 (autocast: faster where the CPU has bfloat16 instructions)', 'float32')
     .option('--overwrite', 'replace the submission if it exists')
     .option('--quiet', 'print only the final line')
     .action(async (flags: SubmitFlags) => {
@@ -220,6 +225,7 @@ export function registerSubmitCommand(program: Command): void {
           window: flags.window,
           ...(flags.device === undefined ? {} : { device: flags.device }),
           ...(flags.threshold === undefined ? {} : { threshold: flags.threshold }),
+          precision: flags.precision as never,
         });
         try {
           const n = await writeSubmission(predictor, {

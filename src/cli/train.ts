@@ -36,6 +36,7 @@ interface EvalFlags {
   batchSize: number;
   threshold?: number;
   tta?: 'none' | 'flips' | 'd4';
+  precision?: 'float32' | 'bfloat16';
   device?: string;
   json?: boolean;
 }
@@ -235,6 +236,7 @@ async function evalCommand(flags: EvalFlags): Promise<number> {
       threshold: flags.threshold ?? predict.threshold,
       ignoreIndex: dataset.ignoreIndex,
       tta: flags.tta ?? 'none',
+      autocast: flags.precision === 'bfloat16',
     });
     const scores = { iou: m.iou, dice: m.dice, precision: m.precision, recall: m.recall, tianchi: m.tianchi, objectF1: m.objectF1 };
     if (flags.json) {
@@ -242,7 +244,7 @@ async function evalCommand(flags: EvalFlags): Promise<number> {
       return 0;
     }
     process.stdout.write(
-      `${flags.model} on ${flags.data} (${m.images} image(s), threshold ${flags.threshold ?? predict.threshold}${flags.tta && flags.tta !== 'none' ? `, TTA ${flags.tta}` : ''}):\n`,
+      `${flags.model} on ${flags.data} (${m.images} image(s), threshold ${flags.threshold ?? predict.threshold}${flags.tta && flags.tta !== 'none' ? `, TTA ${flags.tta}` : ''}${flags.precision === 'bfloat16' ? ', bfloat16' : ''}):\n`,
     );
     for (const [k, v] of Object.entries(scores)) process.stdout.write(`  ${k.padEnd(10)} ${v.toFixed(4)}\n`);
     const c = m.confusion;
@@ -302,6 +304,11 @@ export function registerTrainCommands(program: Command): void {
         'flips',
         'd4',
       ]),
+    )
+    .addOption(
+      new Option('--precision <p>', 'float32, or bfloat16 (autocast: faster where the CPU has bfloat16 instructions)')
+        .choices(['float32', 'bfloat16'])
+        .default('float32'),
     )
     .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
     .option('--json', 'print one JSON object')

@@ -1,6 +1,6 @@
 // segkit's inference layer: predictors over images and rasters of any size (windows, TTA,
 // ensembles), writers of masks, probabilities and submissions, and post-processing.
-export { Predictor, createPredictor, type PredictorModel, type PredictorOptions } from './predictor.js';
+export { Predictor, createPredictor, PRECISIONS, type Precision, type PredictorModel, type PredictorOptions } from './predictor.js';
 export { slidingWindows, windowStarts, windowWeights, rampWeights, type Window } from './windows.js';
 export { ttaTransforms, TTA_MODES, type TtaMode, type TtaTransform } from './tta.js';
 export { predictFiles, imageInputs, FILE_FORMATS, type FileFormat, type PredictFilesOptions } from './predict-files.js';

@@ -41,9 +41,19 @@ export interface PredictorOptions {
    * so the default is true for createPredictor's own models and false for models passed in.
    */
   optimize?: boolean;
+  /**
+   * 'float32' (default) or 'bfloat16': the forward passes under bfloat16 autocast (convolutions
+   * and matrix products in bfloat16, probabilities and blending in float32). Faster where the CPU
+   * has bfloat16 instructions (avx512_bf16, AMX) and on recent GPUs; on the shipped model the
+   * held-out Dice moves by less than 0.005 (see the README).
+   */
+  precision?: Precision;
 }
 
-const KEYS = ['tta', 'window', 'overlap', 'batchSize', 'device', 'threshold', 'allocatorCache', 'optimize'];
+export const PRECISIONS = ['float32', 'bfloat16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
+const KEYS = ['tta', 'window', 'overlap', 'batchSize', 'device', 'threshold', 'allocatorCache', 'optimize', 'precision'];
 const STRIDE = 32;
 
 /** A model's probabilities: sigmoid for a binary model ([N, 1, H, W]: building), softmax over classes otherwise. */
@@ -75,6 +85,7 @@ export class Predictor {
   readonly batchSize: number;
   readonly device: string;
   readonly threshold: number;
+  readonly precision: Precision;
   /** Class names, background first (['background', 'building']). */
   readonly classes: string[];
   private readonly owned: boolean;
@@ -109,6 +120,7 @@ export class Predictor {
     this.batchSize = o.int('batchSize', 4, { min: 1 });
     this.device = resolveDevice(where, o.has('device') ? o.string('device') : 'auto');
     this.threshold = o.has('threshold') ? o.probability('threshold', 0.5) : first.threshold;
+    this.precision = o.choice('precision', PRECISIONS, 'float32');
     if (o.has('allocatorCache')) torch.cpu.setCacheLimit(o.int('allocatorCache', 0, { min: 0 }));
     this.classes = [...first.classes];
     this.models = list;
@@ -210,7 +222,16 @@ export class Predictor {
     let acc: Tensor | null = null;
     for (const { model } of this.models)
       for (const t of transforms) {
-        const p = t.inverse(activate(logitsOf(model.forward(t.forward(input)))));
+        const x = t.forward(input);
+        const logits =
+          this.precision === 'bfloat16'
+            ? torch
+                .autocast({ deviceType: this.device.startsWith('cuda') ? 'cuda' : 'cpu', dtype: 'bfloat16' }, () =>
+                  logitsOf(model.forward(x)),
+                )
+                .float()
+            : logitsOf(model.forward(x));
+        const p = t.inverse(activate(logits));
         acc = acc === null ? p : acc.add(p);
       }
     return acc!.div(this.models.length * transforms.length);
