@@ -8,7 +8,8 @@
         "native/dispatch.cc",
         "native/runtime.cc",
         "native/crf.cc",
-        "native/allocator.cc"
+        "native/allocator.cc",
+        "native/optim.cc"
       ],
       "include_dirs": ["<!@(node scripts/find-libtorch.mjs --include)"],
       "libraries": [

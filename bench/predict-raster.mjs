@@ -63,7 +63,10 @@ await writer.close();
 function run(command, args, env) {
   const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: THREADS, ...env }, maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+  const result = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  // Each result as it comes, so a long run cut short keeps what it measured.
+  console.error(JSON.stringify({ run: [command, ...args.slice(0, 1), ...args.slice(3)].join(' '), env, ...result }));
+  return result;
 }
 
 const mp = (SIDE * SIDE) / 1e6;

@@ -243,6 +243,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   initRuntime(env, exports, e);
   initAllocator(env, exports, e);
   void initCrf(napi_env, napi_value, Env*); initCrf(env, exports, e);  // native/crf.cc
+  void initOptim(napi_env, napi_value, Env*); initOptim(env, exports, e);  // native/optim.cc
   return exports;
 }
 

@@ -59,7 +59,7 @@ test('segkit bench runs every segkit mode in fresh processes and reports times a
     out.rows.map((w) => [w.workload, Object.keys(w.ms).sort()]),
     [
       ['predict 1x3x64x64', ['segkit default', 'segkit no cache', 'segkit optimized', 'segkit optimized channels_last']],
-      ['Adam train step 2x3x64x64', ['segkit default', 'segkit no cache']],
+      ['Adam train step 2x3x64x64', ['segkit default', 'segkit fused adam', 'segkit no cache']],
     ],
   );
   for (const w of out.rows) {

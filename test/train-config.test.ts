@@ -78,7 +78,7 @@ test('a config of data.train alone resolves to every default', () => {
     data: { train: [{ path: 'tiles', format: 'auto' }], batchSize: 8, normalization: 'imagenet' },
     augment: [],
     loss: { name: 'dice' },
-    optimizer: { name: 'adamw', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: false },
+    optimizer: { name: 'adamw', lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01, amsgrad: false, fused: false },
     scheduler: { name: 'none', warmupEpochs: 0, warmupStartFactor: 0.1, interval: 'epoch' },
     epochs: 30,
     accumulate: 1,

@@ -24,7 +24,7 @@ function run(spec: BenchSpec): { ms: number[]; maxRssMb: number; stats: ReturnTy
   } else {
     model.train();
     const target = torch.tidy(() => torch.rand([spec.batch, spec.classes, spec.size, spec.size]).gt(0.5).float());
-    const opt = new torch.optim.Adam(model.parameters(), { lr: 1e-4 });
+    const opt = new torch.optim.Adam(model.parameters(), { lr: 1e-4, fused: spec.fused === true });
     time(() =>
       torch.tidy(() => {
         opt.zeroGrad();

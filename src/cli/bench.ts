@@ -20,6 +20,8 @@ export interface BenchSpec {
   optimize?: 'fold' | 'fold+channelsLast';
   /** bfloat16 autocast around the forward pass. */
   precision?: 'bfloat16';
+  /** train only: Adam with `fused: true` (one native pass per parameter). */
+  fused?: boolean;
 }
 
 interface Mode {
@@ -42,6 +44,7 @@ const MODES: Mode[] = [
   { side: 'segkit', name: 'no cache', env: { SEGKIT_CPU_CACHE_LIMIT: '0' } },
   { side: 'segkit', name: 'optimized', env: {}, phases: ['predict'], spec: { optimize: 'fold' } },
   { side: 'segkit', name: 'optimized channels_last', env: {}, phases: ['predict'], spec: { optimize: 'fold+channelsLast' } },
+  { side: 'segkit', name: 'fused adam', env: {}, phases: ['train'], spec: { fused: true } },
   { side: 'pytorch', name: 'glibc tuned', env: { GLIBC_TUNABLES: GLIBC_TUNED } },
   // predict: the optimized model under bfloat16 autocast, against PyTorch's float32 (the goal) and bf16.
   { side: 'segkit', name: 'bf16', env: {}, spec: { precision: 'bfloat16', optimize: 'fold+channelsLast' }, bf16: true },

@@ -87,6 +87,22 @@ export interface Native {
     smoothnessXyStd: number,
   ): Float32Array;
   permutohedralFilter(features: Float32Array, dims: number, values: Float32Array, channels: number): Float32Array;
+  fusedAdam(
+    params: number[],
+    grads: number[],
+    expAvgs: number[],
+    expAvgSqs: number[],
+    maxExpAvgSqs: number[] | null,
+    stepSizes: number[],
+    biasCorrection2Sqrts: number[],
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: boolean,
+    maximize: boolean,
+  ): void;
 }
 
 function packageRoot(): string {

@@ -161,6 +161,10 @@ const adam = (weightDecay: number) => ({
   eps: positive().default(1e-8),
   weightDecay: z.number().min(0).default(weightDecay),
   amsgrad: z.boolean().default(false),
+  fused: z
+    .boolean()
+    .default(false)
+    .describe('one native pass per parameter and step (float32 CPU parameters): faster, equal up to float rounding'),
   paramGroups,
 });
 const Optimizer = z.discriminatedUnion('name', [

@@ -7,6 +7,9 @@ import { add, maximum } from '../ops/math.js';
 import { zerosLike } from '../ops/creation.js';
 import { Optimizer, betasRule, flag, flagOrNull, nonNegative, type ParamGroup, type ParamState, type ParamsInput } from './optimizer.js';
 import * as fe from './foreach.js';
+import { native } from '../native.js';
+import { tids } from '../ops/registry.js';
+import { invalidParameterError } from '../../validate.js';
 
 export interface AdamOptions {
   lr: number;
@@ -17,6 +20,12 @@ export interface AdamOptions {
   maximize: boolean;
   /** Update with aten's multi-tensor _foreach_* ops; null (default): when every parameter is on CUDA. */
   foreach: boolean | null;
+  /**
+   * One native pass over each parameter instead of eight elementwise kernels (PyTorch 2.4's
+   * `fused=True` on the CPU): float32 CPU parameters only. Equal to the unfused update except
+   * for rounding in a few elements; null (default) or false: the unfused update.
+   */
+  fused: boolean | null;
 }
 
 const RULES = {
@@ -27,6 +36,7 @@ const RULES = {
   amsgrad: flag,
   maximize: flag,
   foreach: flagOrNull,
+  fused: flagOrNull,
 };
 
 abstract class AdamBase extends Optimizer<AdamOptions> {
@@ -52,6 +62,10 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
     const states = params.map((p) => this.advance(p, amsgrad));
+    if (group.fused) {
+      this.updateFused(group, params, grads, states);
+      return;
+    }
     if (fe.useForeach(group.foreach, params)) {
       // PyTorch passes each parameter's bias corrections as a ScalarList; segkit cannot pass
       // one, so parameters are bucketed by step count too (one bucket when all share it).
@@ -84,6 +98,49 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
       }
       param.addcdiv_(expAvg, denom, { value: -stepSize });
     });
+  }
+
+  /** The fused update (native/optim.cc), its scalars computed as the single-tensor update computes them. */
+  private updateFused(group: ParamGroup<AdamOptions>, params: Tensor[], grads: Tensor[], states: ParamState[]): void {
+    const { lr, eps, weightDecay, amsgrad, maximize } = group;
+    const [beta1, beta2] = group.betas;
+    const bad = params.findIndex((p) => p.dtype !== 'float32' || p.device !== 'cpu');
+    if (bad >= 0) {
+      const p = params[bad]!;
+      const expected = `false for parameters that are not float32 on the CPU (parameter ${bad} is ${p.dtype} on ${p.device})`;
+      throw invalidParameterError(`${this.name}.step`, 'fused', expected, true);
+    }
+    const steps = states.map((s) => s.step as number);
+    native.fusedAdam(
+      tids(params, 'fusedAdam', 'params'),
+      tids(grads, 'fusedAdam', 'grads'),
+      tids(
+        states.map((s) => s.exp_avg as Tensor),
+        'fusedAdam',
+        'expAvgs',
+      ),
+      tids(
+        states.map((s) => s.exp_avg_sq as Tensor),
+        'fusedAdam',
+        'expAvgSqs',
+      ),
+      amsgrad
+        ? tids(
+            states.map((s) => s.max_exp_avg_sq as Tensor),
+            'fusedAdam',
+            'maxExpAvgSqs',
+          )
+        : null,
+      steps.map((step) => lr / (1 - beta1 ** step)),
+      steps.map((step) => Math.sqrt(1 - beta2 ** step)),
+      lr,
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      this.decoupled,
+      maximize,
+    );
   }
 
   /** _multi_tensor_adam(w) over parameters of one device, dtype and step count. */
@@ -125,7 +182,7 @@ export class Adam extends AdamBase {
       'Adam',
       params,
       options,
-      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null },
+      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false, foreach: null, fused: null },
       RULES,
     );
   }
@@ -139,7 +196,7 @@ export class AdamW extends AdamBase {
       'AdamW',
       params,
       options,
-      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, foreach: null },
+      { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false, foreach: null, fused: null },
       RULES,
     );
   }

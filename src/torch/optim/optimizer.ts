@@ -216,7 +216,12 @@ export abstract class Optimizer<O extends { lr: number } = { lr: number }> {
     let next = 0;
     const param_groups = this.paramGroups.map((g) => {
       const packed: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(g)) if (k !== 'params') packed[camelToSnake(k)] = copyValue(v);
+      for (const [k, v] of Object.entries(g)) {
+        // An unset `fused` is left out: PyTorch 1.13's AdamW has no such key and its Adam writes
+        // False, so a state dict written here matches either where it came from.
+        if (k === 'params' || (k === 'fused' && v === null)) continue;
+        packed[camelToSnake(k)] = copyValue(v);
+      }
       packed.params = g.params.map((p) => {
         if (!index.has(p)) index.set(p, next++);
         return index.get(p)!;
