@@ -86,6 +86,23 @@ describe('speed switches', () => {
     });
   });
 
+  tensorTest('GroupNorm after a convolution under bf16 autocast runs in float32 (libtorch 1.13 refuses mixed types)', () => {
+    torch.manualSeed(3);
+    const conv = new torch.nn.Conv2d(3, 64, 3, { padding: 1 });
+    const gn = new torch.nn.GroupNorm(32, 64);
+    torch.tidy(() => {
+      const x = torch.randn([2, 3, 16, 16]);
+      const want = gn.forward(conv.forward(x));
+      const got = torch.autocast({ dtype: 'bfloat16' }, () => gn.forward(conv.forward(x)));
+      assert.equal(got.dtype, 'float32');
+      // The convolution ran in bfloat16 (8 bits of mantissa): normalised values move by ~1e-2.
+      const err = maxAbsDiff(got, want);
+      assert.ok(err > 0 && err < 0.1, `max |bf16 - fp32| ${err}`);
+    });
+    conv.dispose();
+    gn.dispose();
+  });
+
   tensorTest('autocast restores the previous state, also after a throw; options are checked', () => {
     assert.equal(torch.isAutocastEnabled(), false);
     assert.throws(

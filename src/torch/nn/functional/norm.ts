@@ -71,9 +71,19 @@ export function groupNorm(
   if (c === undefined || g < 1 || c % g !== 0) {
     throw new RangeError(`${op}: the channels of input [${input.shape.join(', ')}] must be divisible by numGroups=${numGroups}`);
   }
-  return wrap(
-    native.call(GROUP_NORM, x, g, tidOpt(options?.weight, op, 'weight'), tidOpt(options?.bias, op, 'bias'), options?.eps ?? 1e-5, true),
-  );
+  const weight = options?.weight;
+  // Under CPU autocast a convolution hands a bfloat16 map to a float32 GroupNorm, which libtorch
+  // 1.13's kernel refuses (mixed types came in 2.x): normalise in float32, as autocast's fp32
+  // policy would, and return float32.
+  if (weight != null && weight.dtype === 'float32' && (input.dtype === 'bfloat16' || input.dtype === 'float16')) {
+    const wide = input.float();
+    try {
+      return groupNorm(wide, numGroups, options);
+    } finally {
+      wide.dispose();
+    }
+  }
+  return wrap(native.call(GROUP_NORM, x, g, tidOpt(weight, op, 'weight'), tidOpt(options?.bias, op, 'bias'), options?.eps ?? 1e-5, true));
 }
 
 const LAYER_NORM = aten('layer_norm');
