@@ -159,6 +159,10 @@ SK_FN(FusedAdam) {
       float* vp = v.data_ptr<float>();
       float* xp = amsgrad ? vmaxs[i]->data_ptr<float>() : nullptr;
       bool avx2 = haveAvx2();
+      // Written through raw pointers, so autograd's version counters are bumped by hand, as an
+      // in-place op would: a graph that saved one of these tensors then refuses to run backward.
+      for (at::Tensor* t : {&p, &m, &v}) t->unsafeGetTensorImpl()->bump_version();
+      if (amsgrad) vmaxs[i]->unsafeGetTensorImpl()->bump_version();
       at::parallel_for(0, p.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
         int64_t len = end - begin;
         float* x = xp ? xp + begin : nullptr;

@@ -188,3 +188,30 @@ export function checkpoint(net: Net, opt: Optimizer<any>, sched?: LRScheduler) {
 
 export const snap = (i: number): Tensor[] => Array.from({ length: N_PARAMS }, (_, k) => fx(`snap.${i}.${k}`));
 export const inits = (): Tensor[] => PARAM_NAMES.map((n) => fx(`init.${n}`));
+
+/**
+ * `steps` optimizer steps on a smooth non-quadratic loss of params[0..used), summed in float32.
+ * The parameter at `skip` loses its gradient every third step, so its step count falls behind;
+ * those from `used` on never get one.
+ */
+export function smoothSteps(params: Tensor[], opt: Optimizer<any>, o: { skip: number; used?: number; steps?: number }): void {
+  for (let i = 0; i < (o.steps ?? 20); i++) {
+    opt.zeroGrad();
+    torch.tidy(() => {
+      const loss = params
+        .slice(0, o.used ?? params.length)
+        .map((p, k) =>
+          p
+            .mul(p)
+            .mul(0.5 + 0.1 * k)
+            .add(p.mul(3).sin())
+            .sum()
+            .float(),
+        )
+        .reduce((a, b) => a.add(b));
+      loss.backward();
+    });
+    if (i % 3 === 2) params[o.skip]!.grad = null;
+    opt.step();
+  }
+}

@@ -12,7 +12,7 @@ import { SGD, Adam, AdamW, RMSprop, type Optimizer } from '../src/torch/optim/in
 import { FOREACH_OPS, useForeach, buckets } from '../src/torch/optim/foreach.js';
 import { atenOptional } from '../src/torch/ops/registry.js';
 import { assertThrows, tensorTest } from './helpers.js';
-import { CASES, checkFinal, checkStateDict, disposeNet, makeNet, train } from './optim-fixture.js';
+import { CASES, checkFinal, checkStateDict, disposeNet, makeNet, smoothSteps, train } from './optim-fixture.js';
 
 type Make = (params: Tensor[], foreach: boolean) => Optimizer<any>;
 
@@ -58,25 +58,7 @@ function makeParams(): Tensor[] {
 function run(make: Make, foreach: boolean): { params: Tensor[]; opt: Optimizer<any> } {
   const params = makeParams();
   const opt = make(params, foreach);
-  for (let i = 0; i < 20; i++) {
-    opt.zeroGrad();
-    torch.tidy(() => {
-      const loss = params
-        .slice(0, 5)
-        .map((p, k) =>
-          p
-            .mul(p)
-            .mul(0.5 + 0.1 * k)
-            .add(p.mul(3).sin())
-            .sum()
-            .float(),
-        )
-        .reduce((a, b) => a.add(b));
-      loss.backward();
-    });
-    if (i % 3 === 2) params[3]!.grad = null;
-    opt.step();
-  }
+  smoothSteps(params, opt, { used: 5, skip: 3 });
   return { params, opt };
 }
 

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { torch, type Tensor } from '../src/index.js';
 import { Adam, AdamW, type Optimizer } from '../src/torch/optim/index.js';
 import { assertThrows, tensorTest } from './helpers.js';
+import { smoothSteps } from './optim-fixture.js';
 
 type Make = (params: Tensor[], fused: boolean) => Optimizer<any>;
 
@@ -40,23 +41,7 @@ function makeParams(): Tensor[] {
 function run(make: Make, fused: boolean): { params: Tensor[]; opt: Optimizer<any> } {
   const params = makeParams();
   const opt = make(params, fused);
-  for (let i = 0; i < 20; i++) {
-    opt.zeroGrad();
-    torch.tidy(() => {
-      const loss = params
-        .map((p, k) =>
-          p
-            .mul(p)
-            .mul(0.5 + 0.1 * k)
-            .add(p.mul(3).sin())
-            .sum(),
-        )
-        .reduce((a, b) => a.add(b));
-      loss.backward();
-    });
-    if (i % 3 === 2) params[2]!.grad = null;
-    opt.step();
-  }
+  smoothSteps(params, opt, { skip: 2 });
   return { params, opt };
 }
 
@@ -129,6 +114,7 @@ describe('fused behaviour', () => {
       TypeError,
       /AdamW\.step: fused must be false for parameters that are not float32 on the CPU \(parameter 0 is float64 on cpu\), got true/,
     );
+    assert.deepEqual(opt.stateDict().state, {}, 'a refused step leaves no state behind (no step counted)');
     assertThrows(() => new Adam(p, { fused: 'yes' as never }), TypeError, /fused/);
     opt.dispose();
     torch.dispose(p);

@@ -2,7 +2,7 @@
 // writeSubmission. Without --model it uses
 // the building model segkit ships (models/buildings/model.safetensors).
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 
 export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/buildings/model.safetensors', import.meta.url));
 
@@ -138,6 +138,13 @@ async function predictCommand(input: string, flags: PredictFlags): Promise<numbe
   }
 }
 
+/** `--precision float32|bfloat16`, shared by predict, submit and eval. */
+export function precisionOption(): Option {
+  return new Option('--precision <p>', 'float32, or bfloat16 (autocast: faster where the CPU has bfloat16 instructions)')
+    .choices(['float32', 'bfloat16'])
+    .default('float32');
+}
+
 export function registerPredictCommand(program: Command): void {
   program
     .command('predict')
@@ -168,7 +175,7 @@ export function registerPredictCommand(program: Command): void {
     .option('--overlap <n>', 'pixels shared by neighbouring windows (default: window / 4)', integer(0))
     .option('--batch-size <n>', 'windows per forward pass', integer(1), 4)
     .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
-    .option('--precision <p>', 'float32, or bfloat16 (autocast: faster where the CPU has bfloat16 instructions)', 'float32')
+    .addOption(precisionOption())
     .option('--overwrite', 'replace outputs that exist')
     .option('--quiet', 'print only the final line')
     .option('--json', 'print one JSON line per image and one at the end')
@@ -212,7 +219,7 @@ export function registerSubmitCommand(program: Command): void {
     .option('--threshold <t>', "foreground probability (default: the checkpoint's)", Number)
     .option('--window <n>', 'window side in pixels, a multiple of 32', integer(32), 512)
     .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
-    .option('--precision <p>', 'float32, or bfloat16 (autocast: faster where the CPU has bfloat16 instructions)', 'float32')
+    .addOption(precisionOption())
     .option('--overwrite', 'replace the submission if it exists')
     .option('--quiet', 'print only the final line')
     .action(async (flags: SubmitFlags) => {

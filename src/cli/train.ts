@@ -5,6 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { RunConfig } from '../train/config.js';
 import type { ProgressMode } from './progress.js';
+import { precisionOption } from './predict.js';
 
 export interface TrainFlags {
   config?: string;
@@ -305,11 +306,7 @@ export function registerTrainCommands(program: Command): void {
         'd4',
       ]),
     )
-    .addOption(
-      new Option('--precision <p>', 'float32, or bfloat16 (autocast: faster where the CPU has bfloat16 instructions)')
-        .choices(['float32', 'bfloat16'])
-        .default('float32'),
-    )
+    .addOption(precisionOption())
     .option('--device <device>', 'auto (the GPU when there is one), cpu, cuda or cuda:<index>')
     .option('--json', 'print one JSON object')
     .action(async (flags: EvalFlags) => {

@@ -61,6 +61,8 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
   protected override updateGroup(group: ParamGroup<AdamOptions>, params: Tensor[], grads: Tensor[]): void {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
+    // Checked before any state moves: a refused step leaves the optimizer as it was.
+    if (group.fused) this.checkFusable(params);
     const states = params.map((p) => this.advance(p, amsgrad));
     if (group.fused) {
       this.updateFused(group, params, grads, states);
@@ -100,16 +102,18 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     });
   }
 
+  private checkFusable(params: Tensor[]): void {
+    const bad = params.findIndex((p) => p.dtype !== 'float32' || p.device !== 'cpu');
+    if (bad < 0) return;
+    const p = params[bad]!;
+    const expected = `false for parameters that are not float32 on the CPU (parameter ${bad} is ${p.dtype} on ${p.device})`;
+    throw invalidParameterError(`${this.name}.step`, 'fused', expected, true);
+  }
+
   /** The fused update (native/optim.cc), its scalars computed as the single-tensor update computes them. */
   private updateFused(group: ParamGroup<AdamOptions>, params: Tensor[], grads: Tensor[], states: ParamState[]): void {
     const { lr, eps, weightDecay, amsgrad, maximize } = group;
     const [beta1, beta2] = group.betas;
-    const bad = params.findIndex((p) => p.dtype !== 'float32' || p.device !== 'cpu');
-    if (bad >= 0) {
-      const p = params[bad]!;
-      const expected = `false for parameters that are not float32 on the CPU (parameter ${bad} is ${p.dtype} on ${p.device})`;
-      throw invalidParameterError(`${this.name}.step`, 'fused', expected, true);
-    }
     const steps = states.map((s) => s.step as number);
     native.fusedAdam(
       tids(params, 'fusedAdam', 'params'),
