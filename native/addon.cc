@@ -244,6 +244,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   initAllocator(env, exports, e);
   void initCrf(napi_env, napi_value, Env*); initCrf(env, exports, e);  // native/crf.cc
   void initOptim(napi_env, napi_value, Env*); initOptim(env, exports, e);  // native/optim.cc
+  void initDnnlConv(napi_env, napi_value, Env*); initDnnlConv(env, exports, e);  // native/dnnl_conv.cc
   return exports;
 }
 

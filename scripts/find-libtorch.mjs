@@ -80,6 +80,16 @@ export function findLibtorch() {
   return fromPython() ?? fromDebian();
 }
 
+// oneDNN's own headers and library (Debian libdnnl-dev), for segkit's Winograd convolution
+// (native/dnnl_conv.cc). libtorch links oneDNN but does not ship its headers; without them the
+// addon builds without that op and convolutions stay libtorch's.
+export function findDnnl() {
+  const inc = process.env.DNNL_ROOT ? join(process.env.DNNL_ROOT, 'include') : '/usr/include';
+  const lib = process.env.DNNL_ROOT ? join(process.env.DNNL_ROOT, 'lib') : join('/usr/lib', MULTIARCH);
+  if (!existsSync(join(inc, 'dnnl.hpp')) || !existsSync(join(lib, 'libdnnl.so'))) return null;
+  return { include: inc, libdir: lib };
+}
+
 export function libtorchVersion(found) {
   for (const dir of found.include) {
     const f = join(dir, 'torch', 'version.h');
@@ -105,5 +115,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   else if (flag === '--libdir') console.log(found.libdir);
   else if (flag === '--abi') console.log(found.abi);
   else if (flag === '--cuda-libs') console.log(cudaLinkFlags(found).join(' '));
-  else console.log(JSON.stringify({ ...found, version: libtorchVersion(found) }, null, 2));
+  else if (flag === '--dnnl-define') console.log(findDnnl() ? 1 : 0);
+  else if (flag === '--dnnl-libs') {
+    const d = findDnnl();
+    console.log(d ? `-L${d.libdir} -Wl,-rpath,${d.libdir} -ldnnl` : '');
+  } else if (flag === '--dnnl-include') console.log(findDnnl()?.include ?? '');
+  else console.log(JSON.stringify({ ...found, version: libtorchVersion(found), dnnl: findDnnl() }, null, 2));
 }

@@ -28,6 +28,10 @@ interface Case {
   d_keys: { key: string; offset: number; shape: number[] }[];
 }
 const DIR = join(FIXTURES, 'adversarial');
+// Adam's update divides by the gradient's own scale, so rounding-level differences in near-zero
+// gradients become steps of lr: this comparison at 1e-4 with PyTorch's direct convolution runs
+// libtorch's convolution, not segkit's default Winograd kernels (test/conv-winograd.test.ts).
+torch.backends.winograd.enabled = false;
 const fixture = torch.loadSafetensors(join(DIR, 'adversarial.safetensors'));
 const J = JSON.parse(readFileSync(join(DIR, 'adversarial.json'), 'utf8')) as { batches: number[][]; cases: Record<string, Case> };
 after(() => torch.dispose(fixture));

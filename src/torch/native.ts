@@ -87,6 +87,8 @@ export interface Native {
     smoothnessXyStd: number,
   ): Float32Array;
   permutohedralFilter(features: Float32Array, dims: number, values: Float32Array, channels: number): Float32Array;
+  /** Whether segkit::conv2d_winograd has oneDNN Winograd kernels here (built with libdnnl-dev, AVX-512 CPU). */
+  winogradAvailable(): boolean;
   fusedAdam(
     params: number[],
     grads: number[],
