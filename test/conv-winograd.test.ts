@@ -2,7 +2,7 @@
 // stride-1 convolutions: forward and all three gradients equal libtorch's direct convolution to
 // float32 rounding (Winograd F(4x4, 3x3) reorders the arithmetic: measured relative L2 errors
 // 2e-7 to 1.2e-6), in NCHW and channels_last, batched, with and without bias, padding 0 and 1;
-// F.conv2d really takes the route (its result is the op's, bit for bit, and not aten's);
+// dilated ones as polyphase components; F.conv2d really takes the route (its result is the op's, bit for bit, and not aten's);
 // autocast, other dtypes and the switch off hand the work back to libtorch; no tensors leak.
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
@@ -37,6 +37,7 @@ interface Case {
   padding: number;
   bias: boolean;
   channelsLast: boolean;
+  dilation?: number;
 }
 
 const CASES: Case[] = [
@@ -45,6 +46,9 @@ const CASES: Case[] = [
   { n: 2, c: 16, k: 32, h: 20, w: 31, padding: 0, bias: false, channelsLast: false },
   { n: 2, c: 48, k: 16, h: 18, w: 18, padding: 1, bias: false, channelsLast: true },
   { n: 4, c: 128, k: 128, h: 8, w: 8, padding: 1, bias: true, channelsLast: true },
+  // Dilated: polyphase components, batched.
+  { n: 2, c: 32, k: 32, h: 16, w: 12, padding: 2, bias: true, channelsLast: false, dilation: 2 },
+  { n: 1, c: 16, k: 32, h: 18, w: 27, padding: 3, bias: false, channelsLast: true, dilation: 3 },
 ];
 
 const label = (c: Case) =>
@@ -55,8 +59,9 @@ function inputs(c: Case) {
   const x = torch.randn([c.n, c.c, c.h, c.w]);
   const w = torch.randn([c.k, c.c, 3, 3]).mul(1 / Math.sqrt(9 * c.c));
   const b = c.bias ? torch.randn([c.k]) : null;
-  const oh = c.h + 2 * c.padding - 2;
-  const ow = c.w + 2 * c.padding - 2;
+  const span = 2 * (c.dilation ?? 1);
+  const oh = c.h + 2 * c.padding - span;
+  const ow = c.w + 2 * c.padding - span;
   const g = torch.randn([c.n, c.k, oh, ow]);
   return { x: c.channelsLast ? x.contiguous({ memoryFormat: 'channelsLast' }) : x, w, b, g };
 }
@@ -68,7 +73,7 @@ function run(c: Case, on: boolean): Tensor[] {
     const x = x0.clone({ memoryFormat: 'preserve' }).requiresGrad_();
     const w = w0.clone().requiresGrad_();
     const b = b0 ? b0.clone().requiresGrad_() : null;
-    const y = F.conv2d(x, w, { bias: b, padding: c.padding });
+    const y = F.conv2d(x, w, { bias: b, padding: c.padding, dilation: c.dilation ?? 1 });
     y.mul(g).sum().backward();
     return [y.detach(), x.grad!, w.grad!, ...(b ? [b.grad!] : [])];
   });
@@ -111,12 +116,21 @@ describe('conv2d_winograd', () => {
     assert.ok(relL2(on, off) < 5e-6);
   });
 
-  tidyTest("strided, dilated, grouped, 1x1 and odd channel counts stay libtorch's", () => {
+  tidyTest('a dilated convolution takes the polyphase Winograd route', () => {
+    const { x, w, b } = inputs(CASES[5]!);
+    const on = withWinograd(true, () => F.conv2d(x, w, { bias: b, padding: 2, dilation: 2 }));
+    const off = withWinograd(false, () => F.conv2d(x, w, { bias: b, padding: 2, dilation: 2 }));
+    if (AVX512) assert.ok(on.sub(off).abs().max().item() > 0);
+    assert.ok(relL2(on, off) < 5e-6);
+  });
+
+  tidyTest("strided, dilated with other padding or sides, grouped, 1x1 and odd channel counts stay libtorch's", () => {
     torch.manualSeed(3);
     const x = torch.randn([1, 32, 16, 16]);
     const shapes: [number[], Record<string, unknown>][] = [
       [[32, 32, 3, 3], { stride: 2, padding: 1 }],
-      [[32, 32, 3, 3], { dilation: 2, padding: 2 }],
+      [[32, 32, 3, 3], { dilation: 2, padding: 1 }],
+      [[32, 32, 3, 3], { dilation: 3, padding: 3 }],
       [[32, 16, 3, 3], { groups: 2, padding: 1 }],
       [[32, 32, 1, 1], {}],
       [[3, 32, 3, 3], { padding: 1 }],

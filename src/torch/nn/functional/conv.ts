@@ -1,10 +1,10 @@
 // Convolutions and linear layers. Shapes are checked here so the error names the argument
 // and both shapes, before libtorch would say it in its own words.
 import { native } from '../../native.js';
-import { winogradEnabled } from '../../runtime.js';
 import type { Tensor } from '../../tensor.js';
 import * as v from '../../../validate.js';
 import { aten, checkInt, checkInts, checkOptionKeys, tid, tidOpt, wrap } from '../../ops/registry.js';
+import { winogradConv2d } from './conv-winograd.js';
 
 export interface Conv2dOptions {
   bias?: Tensor | null;
@@ -15,34 +15,6 @@ export interface Conv2dOptions {
 }
 
 const CONV2D = aten('conv2d');
-const CONV2D_WINOGRAD = aten('segkit::conv2d_winograd');
-
-/**
- * Whether this convolution goes to segkit::conv2d_winograd (native/dnnl_conv.cc): a float32 CPU
- * 3x3 stride-1 undilated convolution with channel counts oneDNN's Winograd kernels block by 16.
- * Under autocast the op hands itself back to aten::conv2d, so autocast's casts still apply.
- */
-function winogradEligible(input: Tensor, weight: Tensor, stride: number[], dilation: number[], groups: number, padding: number[]): boolean {
-  const w = weight.shape;
-  return (
-    groups === 1 &&
-    w[2] === 3 &&
-    w[3] === 3 &&
-    w[0]! % 16 === 0 &&
-    w[1]! % 16 === 0 &&
-    stride[0] === 1 &&
-    stride[1] === 1 &&
-    dilation[0] === 1 &&
-    dilation[1] === 1 &&
-    padding[0]! <= 1 &&
-    padding[1]! <= 1 &&
-    input.shape.length === 4 &&
-    winogradEnabled() &&
-    input.dtype === 'float32' &&
-    weight.dtype === 'float32' &&
-    input.device === 'cpu'
-  );
-}
 const CONV2D_PAD = aten('conv2d', 'padding');
 
 function checkGroups(op: string, groups: unknown): number {
@@ -78,14 +50,13 @@ export function conv2d(input: Tensor, weight: Tensor, options?: Conv2dOptions): 
   const stride = checkInts(op, 'stride', options?.stride ?? 1, 2);
   const dilation = checkInts(op, 'dilation', options?.dilation ?? 1, 2);
   const padding = options?.padding ?? 0;
-  if (padding === 'valid' || (padding === 'same' && !winogradEligible(input, weight, stride, dilation, groups, [1, 1]))) {
-    return wrap(native.call(CONV2D_PAD, x, w, b, stride, padding, dilation, groups));
-  }
-  if (typeof padding === 'string' && padding !== 'same') {
+  if (typeof padding === 'string' && padding !== 'same' && padding !== 'valid') {
     throw v.invalidParameterError(op, 'padding', "an integer, [h, w], 'same' or 'valid'", padding);
   }
-  const p = padding === 'same' ? [1, 1] : checkInts(op, 'padding', padding, 2);
-  if (winogradEligible(input, weight, stride, dilation, groups, p)) return wrap(native.call(CONV2D_WINOGRAD, x, w, b, p));
+  const p = padding === 'same' || padding === 'valid' ? padding : checkInts(op, 'padding', padding, 2);
+  const fast = winogradConv2d(input, weight, options?.bias, stride, p === 'valid' ? [0, 0] : p, dilation, groups);
+  if (fast) return fast;
+  if (typeof p === 'string') return wrap(native.call(CONV2D_PAD, x, w, b, stride, p, dilation, groups));
   return wrap(native.call(CONV2D, x, w, b, stride, p, dilation, groups));
 }
 

@@ -1,0 +1,67 @@
+// F.conv2d's fast route on the CPU: float32 3x3 stride-1 convolutions through oneDNN's Winograd
+// F(4x4, 3x3) kernels (segkit::conv2d_winograd, native/dnnl_conv.cc), forward and backward.
+// A dilated one (dilation d, padding d, sides divisible by d: DeepLab's atrous layers) is d*d
+// undilated convolutions of the input's polyphase components, which go the same way, batched.
+import { native } from '../../native.js';
+import { winogradEnabled } from '../../runtime.js';
+import type { Tensor } from '../../tensor.js';
+import { contiguous, permute, reshape } from '../../ops/shape.js';
+import { aten, tid, tidOpt, wrap } from '../../ops/registry.js';
+import { tidy } from '../../scope.js';
+
+const CONV2D_WINOGRAD = aten('segkit::conv2d_winograd');
+
+/**
+ * The convolution through segkit::conv2d_winograd, or null where it does not apply (not float32
+ * on the CPU, not 3x3 stride 1, groups, channel counts oneDNN does not block by 16, switched off
+ * by backends.winograd.enabled). `padding` is [h, w] or 'same'. Under autocast the op hands the
+ * work back to aten::conv2d, so autocast's casts still apply.
+ */
+export function winogradConv2d(
+  input: Tensor,
+  weight: Tensor,
+  bias: Tensor | null | undefined,
+  stride: number[],
+  padding: number[] | 'same',
+  dilation: number[],
+  groups: number,
+): Tensor | null {
+  const w = weight.shape;
+  const x = input.shape;
+  const d = dilation[0]!;
+  if (
+    !(
+      groups === 1 &&
+      w[2] === 3 &&
+      w[3] === 3 &&
+      w[0]! % 16 === 0 &&
+      w[1]! % 16 === 0 &&
+      stride[0] === 1 &&
+      stride[1] === 1 &&
+      dilation[1] === d &&
+      x.length === 4 &&
+      winogradEnabled() &&
+      input.dtype === 'float32' &&
+      weight.dtype === 'float32' &&
+      input.device === 'cpu'
+    )
+  ) {
+    return null;
+  }
+  const p = padding === 'same' ? [d, d] : padding;
+  if (d === 1) {
+    if (p[0]! > 1 || p[1]! > 1) return null;
+    return wrap(native.call(CONV2D_WINOGRAD, tid(input, 'F.conv2d', 'input'), tid(weight, 'F.conv2d', 'weight'), tidOpt(bias, 'F.conv2d', 'bias'), p));
+  }
+  const [n, c, h, wd] = x as [number, number, number, number];
+  if (p[0] !== d || p[1] !== d || h % d !== 0 || wd % d !== 0 || h < d || wd < d) return null;
+  // Output pixel (a + d*i, b + d*j) only sees input pixels of phase (a, b): each phase is an
+  // undilated 3x3 convolution with padding 1 of the (h/d, w/d) image of that phase.
+  return tidy(() => {
+    const phases = reshape(permute(reshape(input, [n, c, h / d, d, wd / d, d]), [0, 3, 5, 1, 2, 4]), [n * d * d, c, h / d, wd / d]);
+    const y = wrap(native.call(CONV2D_WINOGRAD, phases.id, tid(weight, 'F.conv2d', 'weight'), tidOpt(bias, 'F.conv2d', 'bias'), [1, 1]));
+    const out = reshape(permute(reshape(y, [n, d, d, w[0]!, h / d, wd / d]), [0, 3, 4, 1, 5, 2]), [n, w[0]!, h, wd]);
+    // The output keeps the input's memory format, as aten's convolution does.
+    return !input.isContiguous() && input.isContiguous({ memoryFormat: 'channelsLast' }) ? contiguous(out, { memoryFormat: 'channelsLast' }) : out;
+  });
+}
