@@ -134,6 +134,19 @@ at::Tensor buffer(const memory::desc& md) {
   return at::empty({static_cast<int64_t>(md.get_size())}, at::TensorOptions().dtype(at::kByte));
 }
 
+// One scratchpad per thread, grown to the largest a kernel asked for and shared by every call,
+// as libtorch's oneDNN integration does: each layer shape wants its own size, and freed to the
+// caching allocator those would each stay cached. It is tensor memory (counted as allocated).
+memory scratchpad(const memory::desc& md) {
+  thread_local at::Tensor pad;
+  const auto bytes = static_cast<int64_t>(md.get_size());
+  if (!pad.defined() || pad.numel() < bytes) {
+    pad = at::Tensor();
+    pad = buffer(md);
+  }
+  return memory(md, cpuEngine(), pad.data_ptr());
+}
+
 dnnl::stream& cpuStream() {
   thread_local dnnl::stream s(cpuEngine());
   return s;
@@ -205,8 +218,7 @@ at::Tensor forward(const at::Tensor& input, const at::Tensor& weight, const c10:
   // happens inside the kernel (forward_training's plan), so no 4x-sized transformed copy of a
   // model's weights is kept in memory.
   memory wei = asLayout(p.weiUser(), w.data_ptr(), pd.weights_desc(), weiKeep);
-  at::Tensor scratch = buffer(pd.scratchpad_desc());
-  memory pad(pd.scratchpad_desc(), cpuEngine(), scratch.data_ptr());
+  memory pad = scratchpad(pd.scratchpad_desc());
   at::Tensor b;
   if (hasBias) b = bias->contiguous();
   const bool dstDirect = pd.dst_desc() == p.dstUser();
@@ -248,11 +260,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& gradOu
     const bool direct = pd.diff_src_desc() == p.srcUser();
     if (!direct) dKeep = buffer(pd.diff_src_desc());
     memory diffSrc(pd.diff_src_desc(), cpuEngine(), direct ? gradIn.data_ptr() : dKeep.data_ptr());
-    at::Tensor scratch = buffer(pd.scratchpad_desc());
     plan.bwdData.execute(cpuStream(), {{DNNL_ARG_WEIGHTS, wei},
                                        {DNNL_ARG_DIFF_DST, diffDst},
                                        {DNNL_ARG_DIFF_SRC, diffSrc},
-                                       {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), cpuEngine(), scratch.data_ptr())}});
+                                       {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc())}});
     fromLayout(diffSrc, p.srcUser(), gradIn.data_ptr());
     cpuStream().wait();
   }
@@ -265,11 +276,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& gradOu
     const bool direct = pd.diff_weights_desc() == p.weiUser();
     if (!direct) wKeep = buffer(pd.diff_weights_desc());
     memory diffW(pd.diff_weights_desc(), cpuEngine(), direct ? gradW.data_ptr() : wKeep.data_ptr());
-    at::Tensor scratch = buffer(pd.scratchpad_desc());
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
                                          {DNNL_ARG_DIFF_DST, diffDst},
                                          {DNNL_ARG_DIFF_WEIGHTS, diffW},
-                                         {DNNL_ARG_SCRATCHPAD, memory(pd.scratchpad_desc(), cpuEngine(), scratch.data_ptr())}};
+                                         {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc())}};
     if (hasBias) {
       gradB = at::empty({p.k}, x.options());
       args.emplace(DNNL_ARG_DIFF_BIAS, memory({{p.k}, memory::data_type::f32, tag::x}, cpuEngine(), gradB.data_ptr()));

@@ -124,7 +124,7 @@ describe('conv2d_winograd', () => {
     assert.ok(relL2(on, off) < 5e-6);
   });
 
-  tidyTest("strided, dilated with other padding or sides, grouped, 1x1 and odd channel counts stay libtorch's", () => {
+  tidyTest("strided, dilated with other padding or sides, grouped, 1x1, 16-to-16 and odd channel counts stay libtorch's", () => {
     torch.manualSeed(3);
     const x = torch.randn([1, 32, 16, 16]);
     const shapes: [number[], Record<string, unknown>][] = [
@@ -135,6 +135,12 @@ describe('conv2d_winograd', () => {
       [[32, 32, 1, 1], {}],
       [[3, 32, 3, 3], { padding: 1 }],
     ];
+    // 16 channels in and out: too small for Winograd's tiles (oneDNN's direct kernel is faster).
+    const x16 = torch.randn([1, 16, 16, 16]);
+    const w16 = torch.randn([16, 16, 3, 3]);
+    const on16 = withWinograd(true, () => F.conv2d(x16, w16, { padding: 1 }));
+    const off16 = withWinograd(false, () => F.conv2d(x16, w16, { padding: 1 }));
+    assert.equal(on16.sub(off16).abs().max().item(), 0);
     for (const [shape, opts] of shapes) {
       const w = torch.randn(shape);
       const on = withWinograd(true, () => F.conv2d(x, w, opts));

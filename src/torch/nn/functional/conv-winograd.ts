@@ -13,7 +13,7 @@ const CONV2D_WINOGRAD = aten('segkit::conv2d_winograd');
 
 /**
  * The convolution through segkit::conv2d_winograd, or null where it does not apply (not float32
- * on the CPU, not 3x3 stride 1, groups, channel counts oneDNN does not block by 16, switched off
+ * on the CPU, not 3x3 stride 1, groups, channel counts oneDNN does not block by 16 or 16 to 16, switched off
  * by backends.winograd.enabled). `padding` is [h, w] or 'same'. Under autocast the op hands the
  * work back to aten::conv2d, so autocast's casts still apply.
  */
@@ -36,6 +36,8 @@ export function winogradConv2d(
       w[3] === 3 &&
       w[0]! % 16 === 0 &&
       w[1]! % 16 === 0 &&
+      // 16 in, 16 out: Winograd's tile GEMMs are too small; measured, oneDNN's direct kernel wins.
+      w[0]! * w[1]! > 256 &&
       stride[0] === 1 &&
       stride[1] === 1 &&
       dilation[1] === d &&
@@ -51,7 +53,9 @@ export function winogradConv2d(
   const p = padding === 'same' ? [d, d] : padding;
   if (d === 1) {
     if (p[0]! > 1 || p[1]! > 1) return null;
-    return wrap(native.call(CONV2D_WINOGRAD, tid(input, 'F.conv2d', 'input'), tid(weight, 'F.conv2d', 'weight'), tidOpt(bias, 'F.conv2d', 'bias'), p));
+    return wrap(
+      native.call(CONV2D_WINOGRAD, tid(input, 'F.conv2d', 'input'), tid(weight, 'F.conv2d', 'weight'), tidOpt(bias, 'F.conv2d', 'bias'), p),
+    );
   }
   const [n, c, h, wd] = x as [number, number, number, number];
   if (p[0] !== d || p[1] !== d || h % d !== 0 || wd % d !== 0 || h < d || wd < d) return null;
@@ -62,6 +66,8 @@ export function winogradConv2d(
     const y = wrap(native.call(CONV2D_WINOGRAD, phases.id, tid(weight, 'F.conv2d', 'weight'), tidOpt(bias, 'F.conv2d', 'bias'), [1, 1]));
     const out = reshape(permute(reshape(y, [n, d, d, w[0]!, h / d, wd / d]), [0, 3, 4, 1, 5, 2]), [n, w[0]!, h, wd]);
     // The output keeps the input's memory format, as aten's convolution does.
-    return !input.isContiguous() && input.isContiguous({ memoryFormat: 'channelsLast' }) ? contiguous(out, { memoryFormat: 'channelsLast' }) : out;
+    return !input.isContiguous() && input.isContiguous({ memoryFormat: 'channelsLast' })
+      ? contiguous(out, { memoryFormat: 'channelsLast' })
+      : out;
   });
 }
