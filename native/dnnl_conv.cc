@@ -195,6 +195,8 @@ Problem problemOf(const at::Tensor& x, const at::Tensor& w, bool hasBias, at::In
   return Problem{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), padding[0], padding[1], isChannelsLast(x), hasBias};
 }
 
+constexpr int64_t kChunkPixels = 128 * 128;
+
 at::Tensor forward(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                    at::IntArrayRef padding, bool training) {
   checkArgs(input, weight, bias, padding);
@@ -203,12 +205,22 @@ at::Tensor forward(const at::Tensor& input, const at::Tensor& weight, const c10:
   const at::Tensor x = cl ? input : input.contiguous();
   const at::Tensor w = weight.contiguous();
   const Problem all = problemOf(x, w, hasBias, padding);
-  // Without autograd, one sample at a time: the Winograd kernel's transformed tiles of a whole
-  // batch of 512x512 maps are hundreds of MB (out of cache, and peak memory); one sample's
-  // are a quarter of that, at the same speed. Autograd's forward keeps the batch (one plan
-  // shared with the backward).
+  // Without autograd, in chunks of about 128x128 pixels' worth of samples: the Winograd
+  // kernel's transformed tiles of a whole batch of 512x512 maps are hundreds of MB (out of
+  // cache, and peak memory), while small maps (deep layers, a dilated layer's polyphase
+  // components) are best batched, since each call transforms the weights again. Autograd's
+  // forward keeps the batch (one plan shared with the backward).
   Problem p = all;
-  if (!training) p.n = 1;
+  if (!training) {
+    const int64_t want = std::max<int64_t>(1, kChunkPixels / std::max<int64_t>(1, all.h * all.w));
+    p.n = 1;
+    for (int64_t d = std::min(all.n, want); d > 1; --d) {
+      if (all.n % d == 0) {
+        p.n = d;
+        break;
+      }
+    }
+  }
   Plan& plan = planFor(p);
   const auto& pd = plan.fwdPd;
   at::Tensor out = at::empty({all.n, all.k, all.oh(), all.ow()},

@@ -311,7 +311,7 @@ tensorTest("on real tiles the adversary learns to tell the shipped model's maps 
       train: loaderOf(train),
       loss,
       optimizer: sOpt,
-      epochs: 10,
+      epochs: 15,
       adversarial: { discriminator: d, optimizer: dOpt, weight: 0.1, pretrainSteps: 1000 },
       onEvent: (e) => events.push(e),
       report: false,
@@ -322,11 +322,13 @@ tensorTest("on real tiles the adversary learns to tell the shipped model's maps 
     assert.deepEqual(signature(model), weightsBefore, 'pre-training leaves the segmenter as it was, batch-norm statistics included');
     const epochs = events.filter((e) => e.type === 'epoch');
     assert.ok(epochs.every((e) => e.adversarial !== undefined));
-    // Measured with the shipped model: 0.50 before (it calls every map the same), 0.79 after 30
-    // steps, 0.92 after 60, 0.96 after 90 (12 held-out tiles, 24 maps).
-    assert.ok(after >= 0.85 && after >= before + 0.15, `held-out accuracy ${before} before, ${after} after 60 steps on real tiles`);
+    // Measured with the shipped model: 0.50 before (it calls every map the same); with libtorch's
+    // convolutions 0.79 after 30 steps, 0.92 after 60, 0.96 after 90; with segkit's default
+    // Winograd ones 0.83-0.88 after 60 (the rounding moves a map or two of 24 across the line)
+    // and 0.92 after 90, hence 90 (12 held-out tiles, 24 maps).
+    assert.ok(after >= 0.85 && after >= before + 0.15, `held-out accuracy ${before} before, ${after} after 90 steps on real tiles`);
     assert.ok(epochs.at(-1)!.adversarial!.discriminatorLoss < epochs[0]!.adversarial!.discriminatorLoss, 'its loss falls');
-    assert.ok(r.step === 60 && events.every((e) => e.type !== 'step' || e.adversarial?.pretraining === true));
+    assert.ok(r.step === 90 && events.every((e) => e.type !== 'step' || e.adversarial?.pretraining === true));
   } finally {
     torch.dispose([...train, ...held].flatMap((b) => [b.image, b.mask]));
     loss.dispose();
