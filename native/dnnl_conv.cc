@@ -349,6 +349,16 @@ struct WinogradConv : public torch::autograd::Function<WinogradConv> {
     const bool hasBias = ctx->saved_data["bias"].toBool();
     const std::vector<int64_t> padding = ctx->saved_data["padding"].toIntVector();
     std::array<bool, 3> need{ctx->needs_input_grad(0), ctx->needs_input_grad(1), hasBias && ctx->needs_input_grad(2)};
+    if (at::GradMode::is_enabled()) {
+      // backward(createGraph: true), for a gradient penalty or a Hessian-vector product: our
+      // kernels have no derivative of their own, so the gradients come from libtorch's
+      // convolution_backward, which does (its double-backward formula), and the graph goes on.
+      const int64_t k = saved[1].size(0);
+      const at::OptionalIntArrayRef biasSizes = hasBias ? at::OptionalIntArrayRef(at::IntArrayRef(&k, 1)) : at::OptionalIntArrayRef();
+      auto [gi, gw, gb] =
+          at::convolution_backward(grads[0], saved[0], saved[1], biasSizes, {1, 1}, padding, {1, 1}, false, {0, 0}, 1, need);
+      return {gi, gw, gb, at::Tensor()};
+    }
     auto [gi, gw, gb] = ::segkit::backward(grads[0], saved[0], saved[1], hasBias, padding, need);
     return {gi, gw, gb, at::Tensor()};
   }

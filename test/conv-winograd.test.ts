@@ -171,6 +171,27 @@ describe('conv2d_winograd', () => {
     assert.equal(inference.sub(noGrad).abs().max().item(), 0);
   });
 
+  tidyTest('backward with createGraph goes on differentiating (a gradient penalty)', () => {
+    // || d(sum(conv(x) * g)) / dx ||^2 depends on the weights: its gradient with respect to them
+    // needs the convolution's double backward, which libtorch's convolution_backward provides.
+    const { x: x0, w: w0, b: b0, g } = inputs(CASES[1]!);
+    const penalty = (on: boolean) =>
+      withWinograd(on, () => {
+        const x = x0.clone().requiresGrad_();
+        const w = w0.clone().requiresGrad_();
+        F.conv2d(x, w, { bias: b0, padding: 1 }).mul(g).sum().backward(null, { createGraph: true });
+        const gx = x.grad!;
+        assert.ok(gx.requiresGrad, 'the input gradient is part of a graph');
+        w.grad = null;
+        gx.square().sum().backward();
+        return w.grad!;
+      });
+    const on = penalty(true);
+    const off = penalty(false);
+    assert.ok(off.abs().max().item() > 0);
+    assert.ok(relL2(on, off) < 1e-5, `relative L2 ${relL2(on, off)}`);
+  });
+
   tidyTest('a bad call says what was expected', () => {
     const x = torch.randn([1, 16, 8, 8]);
     assertThrows(

@@ -42,6 +42,7 @@ export function winogradConv2d(
       stride[1] === 1 &&
       dilation[1] === d &&
       x.length === 4 &&
+      x[0]! > 0 &&
       winogradEnabled() &&
       input.dtype === 'float32' &&
       weight.dtype === 'float32' &&
