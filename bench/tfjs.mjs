@@ -8,7 +8,8 @@
 // threaded SIMD build anyway and falls back to plain SIMD (or plain wasm), and says which ran.
 // Usage: node bench/tfjs.mjs   (after `npm run build`)
 //   SEGKIT_BENCH_SIZE (default 256: input 1x3xSxS), SEGKIT_BENCH_THREADS (default 2),
-//   SEGKIT_BENCH_ITERS (default 3: timed forwards per backend, after one warm-up)
+//   SEGKIT_BENCH_ITERS (default 3: timed forwards per backend, after one warm-up),
+//   SEGKIT_BENCH_BACKENDS (default cpu,wasm: the TF.js backends to run; the cpu one takes minutes at 512)
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
@@ -19,6 +20,7 @@ import { nowNs, printMachine } from './common.mjs';
 const SIZE = Number(process.env.SEGKIT_BENCH_SIZE ?? 256);
 const THREADS = Number(process.env.SEGKIT_BENCH_THREADS ?? 2);
 const ITERS = Number(process.env.SEGKIT_BENCH_ITERS ?? 3);
+const BACKENDS = (process.env.SEGKIT_BENCH_BACKENDS ?? 'cpu,wasm').split(',').filter((b) => b === 'cpu' || b === 'wasm');
 /** Largest |tfjs - segkit| allowed, relative to the largest |segkit| output. */
 const TOLERANCE = 1e-3;
 const WASM_DIR = fileURLToPath(new URL('../node_modules/@tensorflow/tfjs-backend-wasm/dist/', import.meta.url));
@@ -181,7 +183,7 @@ async function startWasm() {
 const rows = [['segkit (libtorch, BatchNorm folded)', segkit.ms, null]];
 let worst = 0;
 const notes = [];
-for (const backend of ['cpu', 'wasm']) {
+for (const backend of BACKENDS) {
   let label = 'cpu (pure JS, 1 thread)';
   if (backend === 'wasm') {
     const s = await startWasm();
