@@ -9,6 +9,7 @@
 // block), oneDNN's direct convolution runs instead: the op always computes the convolution.
 #include "common.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
@@ -46,11 +47,14 @@ dnnl::engine& cpuEngine() {
 struct Problem {
   int64_t n, c, h, w, k, ph, pw;
   bool channelsLast, bias;
+  // With the thread count: oneDNN sizes a primitive's work split and scratchpad for the threads
+  // it is created under (its own primitive cache keys on them too), so a plan made for 2 threads
+  // is not run with 4.
   std::string key() const {
-    char buf[160];
-    snprintf(buf, sizeof buf, "%ld,%ld,%ld,%ld,%ld,%ld,%ld,%d,%d", static_cast<long>(n), static_cast<long>(c),
+    char buf[176];
+    snprintf(buf, sizeof buf, "%ld,%ld,%ld,%ld,%ld,%ld,%ld,%d,%d,t%d", static_cast<long>(n), static_cast<long>(c),
              static_cast<long>(h), static_cast<long>(w), static_cast<long>(k), static_cast<long>(ph),
-             static_cast<long>(pw), channelsLast, bias);
+             static_cast<long>(pw), channelsLast, bias, at::get_num_threads());
     return buf;
   }
   int64_t oh() const { return h + 2 * ph - 2; }

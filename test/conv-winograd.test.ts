@@ -192,6 +192,21 @@ describe('conv2d_winograd', () => {
     assert.ok(relL2(on, off) < 1e-5, `relative L2 ${relL2(on, off)}`);
   });
 
+  tidyTest('a change of thread count gets plans made for it, with the same results', () => {
+    const { x, w, b } = inputs(CASES[0]!);
+    const threads = torch.getNumThreads();
+    const before = F.conv2d(x, w, { bias: b, padding: 1 });
+    try {
+      for (const n of [1, threads + 2]) {
+        torch.setNumThreads(n);
+        const y = F.conv2d(x, w, { bias: b, padding: 1 });
+        assert.ok(relL2(y, before) < 1e-6, `${n} threads`);
+      }
+    } finally {
+      torch.setNumThreads(threads);
+    }
+  });
+
   tidyTest('a bad call says what was expected', () => {
     const x = torch.randn([1, 16, 8, 8]);
     assertThrows(
