@@ -156,13 +156,20 @@ dnnl::stream& cpuStream() {
   return s;
 }
 
+// Where a kernel writes a result meant for the user's memory `data`: that memory when the layouts
+// match, else a buffer in the layout `want` held by `keep` (fromLayout copies it back).
+memory intoLayout(const memory::desc& userMd, void* data, const memory::desc& want, at::Tensor& keep) {
+  if (userMd == want) return memory(userMd, cpuEngine(), data);
+  if (!keep.defined() || keep.numel() < static_cast<int64_t>(want.get_size())) keep = buffer(want);
+  return memory(want, cpuEngine(), keep.data_ptr());
+}
+
 // `user` (the tensor's own memory) in the layout `want`: the same memory when the layouts
 // match, else a reordered copy held by `keep`.
 memory asLayout(const memory::desc& userMd, void* data, const memory::desc& want, at::Tensor& keep) {
+  memory m = intoLayout(userMd, data, want, keep);
+  if (userMd == want) return m;
   memory user(userMd, cpuEngine(), data);
-  if (userMd == want) return user;
-  if (!keep.defined() || keep.numel() < static_cast<int64_t>(want.get_size())) keep = buffer(want);
-  memory m(want, cpuEngine(), keep.data_ptr());
   dnnl::reorder(user, m).execute(cpuStream(), user, m);
   return m;
 }
@@ -237,14 +244,12 @@ at::Tensor forward(const at::Tensor& input, const at::Tensor& weight, const c10:
   memory pad = scratchpad(pd.scratchpad_desc());
   at::Tensor b;
   if (hasBias) b = bias->contiguous();
-  const bool dstDirect = pd.dst_desc() == p.dstUser();
-  if (!dstDirect) dstKeep = buffer(pd.dst_desc());
   const int64_t inStride = p.n * p.c * p.h * p.w, outStride = p.n * p.k * p.oh() * p.ow();
   for (int64_t i = 0; i < all.n; i += p.n) {
     float* xs = x.data_ptr<float>() + i / p.n * inStride;
     float* ys = out.data_ptr<float>() + i / p.n * outStride;
     memory src = asLayout(p.srcUser(), xs, pd.src_desc(), srcKeep);
-    memory dst(pd.dst_desc(), cpuEngine(), dstDirect ? static_cast<void*>(ys) : dstKeep.data_ptr());
+    memory dst = intoLayout(p.dstUser(), ys, pd.dst_desc(), dstKeep);
     std::unordered_map<int, memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, pad}};
     if (hasBias) args.emplace(DNNL_ARG_BIAS, memory({{p.k}, memory::data_type::f32, tag::x}, cpuEngine(), b.data_ptr()));
@@ -273,9 +278,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& gradOu
     memory wei = asLayout(p.weiUser(), w.data_ptr(), pd.weights_desc(), wKeep);
     memory diffDst = asLayout(p.dstUser(), g.data_ptr(), pd.diff_dst_desc(), gKeep);
     gradIn = at::empty_like(x);
-    const bool direct = pd.diff_src_desc() == p.srcUser();
-    if (!direct) dKeep = buffer(pd.diff_src_desc());
-    memory diffSrc(pd.diff_src_desc(), cpuEngine(), direct ? gradIn.data_ptr() : dKeep.data_ptr());
+    memory diffSrc = intoLayout(p.srcUser(), gradIn.data_ptr(), pd.diff_src_desc(), dKeep);
     plan.bwdData.execute(cpuStream(), {{DNNL_ARG_WEIGHTS, wei},
                                        {DNNL_ARG_DIFF_DST, diffDst},
                                        {DNNL_ARG_DIFF_SRC, diffSrc},
@@ -289,9 +292,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& gradOu
     memory src = asLayout(p.srcUser(), x.data_ptr(), pd.src_desc(), sKeep);
     memory diffDst = asLayout(p.dstUser(), g.data_ptr(), pd.diff_dst_desc(), gKeep);
     gradW = at::empty_like(w);
-    const bool direct = pd.diff_weights_desc() == p.weiUser();
-    if (!direct) wKeep = buffer(pd.diff_weights_desc());
-    memory diffW(pd.diff_weights_desc(), cpuEngine(), direct ? gradW.data_ptr() : wKeep.data_ptr());
+    memory diffW = intoLayout(p.weiUser(), gradW.data_ptr(), pd.diff_weights_desc(), wKeep);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
                                          {DNNL_ARG_DIFF_DST, diffDst},
                                          {DNNL_ARG_DIFF_WEIGHTS, diffW},

@@ -118,7 +118,8 @@ export function winogradEnabled(): boolean {
 export const backends = {
   /**
    * segkit's own switch: float32 3x3 stride-1 convolutions on the CPU (channels multiples of 16,
-   * no autocast) run through oneDNN's Winograd F(4x4, 3x3) kernels, forward and backward, 2-3x
+   * not 16 to 16, no autocast; dilated ones as polyphase components, src/torch/nn/functional/
+   * conv-winograd.ts) run through oneDNN's Winograd F(4x4, 3x3) kernels, forward and backward, 2-3x
    * faster than the direct convolution libtorch calls, within about 1e-6 relative of it. On by
    * default; false (or SEGKIT_WINOGRAD=0) gives libtorch's own convolution, bit for bit PyTorch's.
    * isAvailable(): whether oneDNN has the kernels here (an AVX-512 CPU, segkit built with
