@@ -9,6 +9,7 @@
         "native/runtime.cc",
         "native/crf.cc",
         "native/allocator.cc",
+        "native/heap.cc",
         "native/optim.cc",
         "native/dnnl_conv.cc"
       ],
