@@ -11,7 +11,8 @@
         "native/allocator.cc",
         "native/heap.cc",
         "native/optim.cc",
-        "native/dnnl_conv.cc"
+        "native/dnnl_conv.cc",
+        "native/dnnl_plan.cc"
       ],
       "include_dirs": ["<!@(node scripts/find-libtorch.mjs --include)", "<!@(node scripts/find-libtorch.mjs --dnnl-include)"],
       "libraries": [

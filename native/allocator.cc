@@ -81,7 +81,8 @@ class CachingCpuAllocator final : public c10::Allocator {
     if (n == 0) return nullptr;
     std::lock_guard<std::mutex> lock(mu_);
     void* p = nullptr;
-    if (n >= kCachedFrom && heapReady()) {
+    // Limit 0: no cache, glibc's malloc for everything (which torch.setAllocatorCache can tune).
+    if (n >= kCachedFrom && limit_ > 0 && heapReady()) {
       Heap::Carved c = heap_.take(n);
       if (c.ptr != nullptr) {
         if (c.coldBytes == 0) {

@@ -14,12 +14,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 #include <torch/library.h>
 
-#if SEGKIT_DNNL
-#include <dnnl.hpp>
-
-#include <mutex>
-#include <unordered_map>
-#endif
+#include "dnnl_plan.h"
 
 namespace segkit {
 namespace {
@@ -32,154 +27,7 @@ bool handBack(const at::Tensor& input, const at::Tensor& weight) {
 }
 
 #if SEGKIT_DNNL
-
-using dnnl::algorithm;
-using dnnl::memory;
-using dnnl::prop_kind;
-using tag = memory::format_tag;
-
-dnnl::engine& cpuEngine() {
-  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  return eng;
-}
-
-// One problem: shapes, padding, memory format and bias.
-struct Problem {
-  int64_t n, c, h, w, k, ph, pw;
-  bool channelsLast, bias;
-  // With the thread count: oneDNN sizes a primitive's work split and scratchpad for the threads
-  // it is created under (its own primitive cache keys on them too), so a plan made for 2 threads
-  // is not run with 4.
-  std::string key() const {
-    char buf[176];
-    snprintf(buf, sizeof buf, "%ld,%ld,%ld,%ld,%ld,%ld,%ld,%d,%d,t%d", static_cast<long>(n), static_cast<long>(c),
-             static_cast<long>(h), static_cast<long>(w), static_cast<long>(k), static_cast<long>(ph),
-             static_cast<long>(pw), channelsLast, bias, at::get_num_threads());
-    return buf;
-  }
-  int64_t oh() const { return h + 2 * ph - 2; }
-  int64_t ow() const { return w + 2 * pw - 2; }
-  memory::desc srcUser() const { return {{n, c, h, w}, memory::data_type::f32, channelsLast ? tag::nhwc : tag::nchw}; }
-  memory::desc dstUser() const { return {{n, k, oh(), ow()}, memory::data_type::f32, channelsLast ? tag::nhwc : tag::nchw}; }
-  memory::desc weiUser() const { return {{k, c, 3, 3}, memory::data_type::f32, tag::oihw}; }
-};
-
-// The primitives of one problem, made once (oneDNN JIT-compiles each).
-struct Plan {
-  dnnl::convolution_forward::primitive_desc fwdPd;
-  dnnl::convolution_forward fwd;
-  bool winograd = false;
-  // Backward, made on first use.
-  bool haveBwd = false;
-  dnnl::convolution_backward_data::primitive_desc bwdDataPd;
-  dnnl::convolution_backward_data bwdData;
-  dnnl::convolution_backward_weights::primitive_desc bwdWeiPd;
-  dnnl::convolution_backward_weights bwdWei;
-};
-
-std::mutex planMutex;
-std::unordered_map<std::string, std::unique_ptr<Plan>> plans;
-
-dnnl::primitive_attr userScratchpad() {
-  dnnl::primitive_attr a;
-  a.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return a;
-}
-
-memory::desc anyDesc(const memory::dims& d) { return {d, memory::data_type::f32, tag::any}; }
-
-Plan& planFor(const Problem& p) {
-  std::lock_guard<std::mutex> lock(planMutex);
-  auto& slot = plans[p.key()];
-  if (slot) return *slot;
-  auto plan = std::make_unique<Plan>();
-  const memory::dims src{p.n, p.c, p.h, p.w}, wei{p.k, p.c, 3, 3}, dst{p.n, p.k, p.oh(), p.ow()}, bias{p.k};
-  const memory::desc biasMd = p.bias ? memory::desc(bias, memory::data_type::f32, tag::x) : memory::desc();
-  // forward_training even for inference: forward_inference's Winograd kernel wants its weights
-  // pre-transformed by a reorder that costs more than the convolution (so they would have to be
-  // kept, at four times the weights' size); forward_training's transforms them in the kernel.
-  const prop_kind prop = prop_kind::forward_training;
-  for (algorithm alg : {algorithm::convolution_winograd, algorithm::convolution_direct}) {
-    try {
-      dnnl::convolution_forward::desc d(prop, alg, anyDesc(src), anyDesc(wei), biasMd, anyDesc(dst), {1, 1}, {0, 0},
-                                        {p.ph, p.pw}, {p.ph, p.pw});
-      plan->fwdPd = dnnl::convolution_forward::primitive_desc(d, userScratchpad(), cpuEngine());
-      plan->winograd = alg == algorithm::convolution_winograd;
-      break;
-    } catch (const dnnl::error&) {
-      if (alg == algorithm::convolution_direct) throw;
-    }
-  }
-  plan->fwd = dnnl::convolution_forward(plan->fwdPd);
-  slot = std::move(plan);
-  return *slot;
-}
-
-void makeBackward(const Problem& p, Plan& plan) {
-  std::lock_guard<std::mutex> lock(planMutex);
-  if (plan.haveBwd) return;
-  const memory::dims src{p.n, p.c, p.h, p.w}, wei{p.k, p.c, 3, 3}, dst{p.n, p.k, p.oh(), p.ow()}, bias{p.k};
-  const memory::desc biasMd = p.bias ? memory::desc(bias, memory::data_type::f32, tag::x) : memory::desc();
-  const algorithm alg = plan.winograd ? algorithm::convolution_winograd : algorithm::convolution_direct;
-  dnnl::convolution_backward_data::desc dd(alg, anyDesc(src), anyDesc(wei), anyDesc(dst), {1, 1}, {0, 0}, {p.ph, p.pw},
-                                           {p.ph, p.pw});
-  plan.bwdDataPd = dnnl::convolution_backward_data::primitive_desc(dd, userScratchpad(), cpuEngine(), plan.fwdPd);
-  dnnl::convolution_backward_weights::desc wd(alg, anyDesc(src), anyDesc(wei), biasMd, anyDesc(dst), {1, 1}, {0, 0},
-                                              {p.ph, p.pw}, {p.ph, p.pw});
-  plan.bwdWeiPd = dnnl::convolution_backward_weights::primitive_desc(wd, userScratchpad(), cpuEngine(), plan.fwdPd);
-  plan.bwdData = dnnl::convolution_backward_data(plan.bwdDataPd);
-  plan.bwdWei = dnnl::convolution_backward_weights(plan.bwdWeiPd);
-  plan.haveBwd = true;
-}
-
-// Buffers come from libtorch's allocator (segkit's caching allocator), not oneDNN's malloc, so
-// they are reused across calls and counted in torch.cpu.memoryStats.
-at::Tensor buffer(const memory::desc& md) {
-  return at::empty({static_cast<int64_t>(md.get_size())}, at::TensorOptions().dtype(at::kByte));
-}
-
-// One scratchpad per thread, grown to the largest a kernel asked for and shared by every call,
-// as libtorch's oneDNN integration does: each layer shape wants its own size, and freed to the
-// caching allocator those would each stay cached. It is tensor memory (counted as allocated).
-memory scratchpad(const memory::desc& md) {
-  thread_local at::Tensor pad;
-  const auto bytes = static_cast<int64_t>(md.get_size());
-  if (!pad.defined() || pad.numel() < bytes) {
-    pad = at::Tensor();
-    pad = buffer(md);
-  }
-  return memory(md, cpuEngine(), pad.data_ptr());
-}
-
-dnnl::stream& cpuStream() {
-  thread_local dnnl::stream s(cpuEngine());
-  return s;
-}
-
-// Where a kernel writes a result meant for the user's memory `data`: that memory when the layouts
-// match, else a buffer in the layout `want` held by `keep` (fromLayout copies it back).
-memory intoLayout(const memory::desc& userMd, void* data, const memory::desc& want, at::Tensor& keep) {
-  if (userMd == want) return memory(userMd, cpuEngine(), data);
-  if (!keep.defined() || keep.numel() < static_cast<int64_t>(want.get_size())) keep = buffer(want);
-  return memory(want, cpuEngine(), keep.data_ptr());
-}
-
-// `user` (the tensor's own memory) in the layout `want`: the same memory when the layouts
-// match, else a reordered copy held by `keep`.
-memory asLayout(const memory::desc& userMd, void* data, const memory::desc& want, at::Tensor& keep) {
-  memory m = intoLayout(userMd, data, want, keep);
-  if (userMd == want) return m;
-  memory user(userMd, cpuEngine(), data);
-  dnnl::reorder(user, m).execute(cpuStream(), user, m);
-  return m;
-}
-
-// Writes `m` (layout want) into the user's memory `data` (layout userMd), unless it is that memory.
-void fromLayout(memory m, const memory::desc& userMd, void* data) {
-  if (m.get_data_handle() == data) return;
-  memory user(userMd, cpuEngine(), data);
-  dnnl::reorder(m, user).execute(cpuStream(), m, user);
-}
+using namespace wino;
 
 void checkArgs(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                at::IntArrayRef padding) {
@@ -203,10 +51,55 @@ bool isChannelsLast(const at::Tensor& t) {
 }
 
 Problem problemOf(const at::Tensor& x, const at::Tensor& w, bool hasBias, at::IntArrayRef padding) {
-  return Problem{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), padding[0], padding[1], isChannelsLast(x), hasBias};
+  return Problem{x.size(0), x.size(1), x.size(2), x.size(3), w.size(0), padding[0], padding[0], padding[1], isChannelsLast(x), hasBias};
 }
 
-constexpr int64_t kChunkPixels = 128 * 128;
+// Output pixels per kernel call without autograd. A call holds in its scratchpad the transformed
+// weights (36/9 of the weights: U) and the transformed input and output tiles (9 * (C + K) bytes
+// per output pixel): the tiles of a whole 512x512 map are 85 MB at 32 -> 16 channels (out of
+// cache, and the process's peak memory), so big maps go in bands of rows and small maps (deep
+// layers, a dilated layer's polyphase components) are batched, tiles about as big as U (each
+// call transforms the weights again) and never under kTileBytes.
+constexpr int64_t kTileBytes = int64_t{16} << 20;
+int64_t chunkPixels(int64_t c, int64_t k) { return std::max(kTileBytes, 144 * c * k) / (9 * (c + k)); }
+
+struct Call {
+  const Problem& p;
+  const at::Tensor& w;
+  const float* bias;
+  at::Tensor weiKeep, srcKeep, dstKeep, padKeep;
+  memory::desc weiDone;  // the blocked weights layout weiKeep holds
+  memory wei;
+
+  // Output rows [r0, r1) of samples [i, i + n) of x (rows: x's full height; out: the output).
+  void run(const float* x, float* out, int64_t i, int64_t n, int64_t r0, int64_t r1) {
+    Problem b = p;
+    b.n = n;
+    const int64_t first = r0 - p.pt, end = r1 - p.pt + 2;  // input rows the band reads
+    b.pt = std::max<int64_t>(0, -first);
+    b.pb = std::max<int64_t>(0, end - p.h);
+    const int64_t s = std::max<int64_t>(0, first);
+    b.h = std::min(end, p.h) - s;
+    Plan& plan = planFor(b);
+    const auto& pd = plan.fwdPd;
+    if (!(weiDone == pd.weights_desc())) {
+      wei = asLayout(p.weiUser(), w.data_ptr(), pd.weights_desc(), weiKeep);
+      weiDone = pd.weights_desc();
+    }
+    const int64_t oh = p.oh(), ow = p.ow();
+    const float* xs = x + i * p.c * p.h * p.w + s * p.w * (p.channelsLast ? p.c : 1);
+    float* ys = out + i * p.k * oh * ow + r0 * ow * (p.channelsLast ? p.k : 1);
+    memory src = asLayout(b.srcUser(p.h), const_cast<float*>(xs), pd.src_desc(), srcKeep);
+    memory dst = intoLayout(b.dstUser(oh), ys, pd.dst_desc(), dstKeep);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
+                                         {DNNL_ARG_WEIGHTS, wei},
+                                         {DNNL_ARG_DST, dst},
+                                         {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc(), padKeep)}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, memory({{p.k}, memory::data_type::f32, tag::x}, cpuEngine(), const_cast<float*>(bias)));
+    plan.fwd.execute(cpuStream(), args);
+    fromLayout(dst, b.dstUser(oh), ys);
+  }
+};
 
 at::Tensor forward(const at::Tensor& input, const at::Tensor& weight, const c10::optional<at::Tensor>& bias,
                    at::IntArrayRef padding, bool training) {
@@ -215,46 +108,32 @@ at::Tensor forward(const at::Tensor& input, const at::Tensor& weight, const c10:
   const bool cl = isChannelsLast(input);
   const at::Tensor x = cl ? input : input.contiguous();
   const at::Tensor w = weight.contiguous();
-  const Problem all = problemOf(x, w, hasBias, padding);
-  // Without autograd, in chunks of about 128x128 pixels' worth of samples: the Winograd
-  // kernel's transformed tiles of a whole batch of 512x512 maps are hundreds of MB (out of
-  // cache, and peak memory), while small maps (deep layers, a dilated layer's polyphase
-  // components) are best batched, since each call transforms the weights again. Autograd's
-  // forward keeps the batch (one plan shared with the backward).
-  Problem p = all;
-  if (!training) {
-    const int64_t want = std::max<int64_t>(1, kChunkPixels / std::max<int64_t>(1, all.h * all.w));
-    p.n = 1;
-    for (int64_t d = std::min(all.n, want); d > 1; --d) {
-      if (all.n % d == 0) {
-        p.n = d;
+  const at::Tensor b = hasBias ? bias->contiguous() : at::Tensor();
+  const Problem p = problemOf(x, w, hasBias, padding);
+  at::Tensor out = at::empty({p.n, p.k, p.oh(), p.ow()},
+                             x.options().memory_format(cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
+  Call call{p, w, hasBias ? b.data_ptr<float>() : nullptr};
+  const float* xs = x.data_ptr<float>();
+  float* ys = out.data_ptr<float>();
+  const int64_t oh = p.oh(), px = chunkPixels(p.c, p.k);
+  if (training) {
+    call.run(xs, ys, 0, p.n, 0, oh);  // autograd's forward keeps the batch: one plan with the backward
+  } else if (px < oh * p.ow()) {
+    // Bands of rows, a multiple of 4 (Winograd's output tile) high.
+    const int64_t rows = std::max<int64_t>(4, px / p.ow() / 4 * 4);
+    for (int64_t i = 0; i < p.n; ++i)
+      for (int64_t r = 0; r < oh; r += rows) call.run(xs, ys, i, 1, r, std::min(oh, r + rows));
+  } else {
+    // Whole samples, as many per call as divide the batch evenly and fit.
+    const int64_t want = std::max<int64_t>(1, px / (oh * p.ow()));
+    int64_t n = 1;
+    for (int64_t d = std::min(p.n, want); d > 1; --d) {
+      if (p.n % d == 0) {
+        n = d;
         break;
       }
     }
-  }
-  Plan& plan = planFor(p);
-  const auto& pd = plan.fwdPd;
-  at::Tensor out = at::empty({all.n, all.k, all.oh(), all.ow()},
-                             x.options().memory_format(cl ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous));
-  at::Tensor weiKeep, srcKeep, dstKeep;
-  // The weights go to the kernel's blocked layout on every call; the Winograd transform of them
-  // happens inside the kernel (forward_training's plan), so no 4x-sized transformed copy of a
-  // model's weights is kept in memory.
-  memory wei = asLayout(p.weiUser(), w.data_ptr(), pd.weights_desc(), weiKeep);
-  memory pad = scratchpad(pd.scratchpad_desc());
-  at::Tensor b;
-  if (hasBias) b = bias->contiguous();
-  const int64_t inStride = p.n * p.c * p.h * p.w, outStride = p.n * p.k * p.oh() * p.ow();
-  for (int64_t i = 0; i < all.n; i += p.n) {
-    float* xs = x.data_ptr<float>() + i / p.n * inStride;
-    float* ys = out.data_ptr<float>() + i / p.n * outStride;
-    memory src = asLayout(p.srcUser(), xs, pd.src_desc(), srcKeep);
-    memory dst = intoLayout(p.dstUser(), ys, pd.dst_desc(), dstKeep);
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, pad}};
-    if (hasBias) args.emplace(DNNL_ARG_BIAS, memory({{p.k}, memory::data_type::f32, tag::x}, cpuEngine(), b.data_ptr()));
-    plan.fwd.execute(cpuStream(), args);
-    fromLayout(dst, p.dstUser(), ys);
+    for (int64_t i = 0; i < p.n; i += n) call.run(xs, ys, i, n, 0, oh);
   }
   cpuStream().wait();
   return out;
@@ -271,32 +150,32 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& gradOu
   const Problem p = problemOf(x, w, hasBias, padding);
   Plan& plan = planFor(p);
   makeBackward(p, plan);
-  at::Tensor gradIn, gradW, gradB;
+  at::Tensor gradIn, gradW, gradB, padKeep;
   if (need[0]) {
     const auto& pd = plan.bwdDataPd;
     at::Tensor wKeep, gKeep, dKeep;
     memory wei = asLayout(p.weiUser(), w.data_ptr(), pd.weights_desc(), wKeep);
-    memory diffDst = asLayout(p.dstUser(), g.data_ptr(), pd.diff_dst_desc(), gKeep);
+    memory diffDst = asLayout(p.dstUser(p.oh()), g.data_ptr(), pd.diff_dst_desc(), gKeep);
     gradIn = at::empty_like(x);
-    memory diffSrc = intoLayout(p.srcUser(), gradIn.data_ptr(), pd.diff_src_desc(), dKeep);
+    memory diffSrc = intoLayout(p.srcUser(p.h), gradIn.data_ptr(), pd.diff_src_desc(), dKeep);
     plan.bwdData.execute(cpuStream(), {{DNNL_ARG_WEIGHTS, wei},
                                        {DNNL_ARG_DIFF_DST, diffDst},
                                        {DNNL_ARG_DIFF_SRC, diffSrc},
-                                       {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc())}});
-    fromLayout(diffSrc, p.srcUser(), gradIn.data_ptr());
+                                       {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc(), padKeep)}});
+    fromLayout(diffSrc, p.srcUser(p.h), gradIn.data_ptr());
     cpuStream().wait();
   }
   if (need[1] || (need[2] && hasBias)) {
     const auto& pd = plan.bwdWeiPd;
     at::Tensor sKeep, gKeep, wKeep;
-    memory src = asLayout(p.srcUser(), x.data_ptr(), pd.src_desc(), sKeep);
-    memory diffDst = asLayout(p.dstUser(), g.data_ptr(), pd.diff_dst_desc(), gKeep);
+    memory src = asLayout(p.srcUser(p.h), x.data_ptr(), pd.src_desc(), sKeep);
+    memory diffDst = asLayout(p.dstUser(p.oh()), g.data_ptr(), pd.diff_dst_desc(), gKeep);
     gradW = at::empty_like(w);
     memory diffW = intoLayout(p.weiUser(), gradW.data_ptr(), pd.diff_weights_desc(), wKeep);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src},
                                          {DNNL_ARG_DIFF_DST, diffDst},
                                          {DNNL_ARG_DIFF_WEIGHTS, diffW},
-                                         {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc())}};
+                                         {DNNL_ARG_SCRATCHPAD, scratchpad(pd.scratchpad_desc(), padKeep)}};
     if (hasBias) {
       gradB = at::empty({p.k}, x.options());
       args.emplace(DNNL_ARG_DIFF_BIAS, memory({{p.k}, memory::data_type::f32, tag::x}, cpuEngine(), gradB.data_ptr()));
@@ -314,7 +193,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> backward(const at::Tensor& gradOu
 bool winogradKernels() {
   static const bool yes = [] {
     try {
-      return planFor(Problem{1, 16, 8, 8, 16, 1, 1, false, true}).winograd;
+      return planFor(Problem{1, 16, 8, 8, 16, 1, 1, 1, false, true}).winograd;
     } catch (...) {
       return false;
     }

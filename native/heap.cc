@@ -19,14 +19,16 @@ size_t roundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
 bool Heap::init() {
   // Address space, not memory: twice the RAM (tensors past that would swap anyway), within half
-  // of any address-space limit. PROT_NONE until used, so nothing is committed up front.
+  // of any address-space limit. PROT_NONE until used, so nothing is committed up front; without
+  // MAP_NORESERVE, so making a range writable (grow) goes through the kernel's overcommit check
+  // as malloc's mmap does: an impossible tensor is refused there, not killed when touched.
   const auto ram = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
   size_t want = std::min(ram * 2, size_t{1} << 40);
   rlimit limit{};
   if (getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) want = std::min<size_t>(want, limit.rlim_cur / 2);
   for (want = roundUp(want, kCommit); want >= (size_t{1} << 30); want /= 2) {
     // kCommit more, to start on a 2 MiB boundary (where the kernel can use huge pages).
-    void* p = mmap(nullptr, want + kCommit, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void* p = mmap(nullptr, want + kCommit, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) continue;
     base_ = reinterpret_cast<char*>(roundUp(reinterpret_cast<uintptr_t>(p), kCommit));
     reserve_ = want;

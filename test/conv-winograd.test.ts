@@ -171,6 +171,36 @@ describe('conv2d_winograd', () => {
     assert.equal(inference.sub(noGrad).abs().max().item(), 0);
   });
 
+  for (const c of [
+    { n: 2, c: 32, k: 16, h: 262, w: 203, padding: 1, bias: true, channelsLast: false },
+    { n: 1, c: 64, k: 64, h: 150, w: 150, padding: 0, bias: false, channelsLast: true },
+  ] satisfies Case[]) {
+    tidyTest(`without autograd a big map goes in bands of rows, with the batched forward's values: ${label(c)}`, () => {
+      const { x, w, b } = inputs(c);
+      const banded = torch.inferenceMode(() => withWinograd(true, () => F.conv2d(x, w, { bias: b, padding: c.padding })));
+      const whole = withWinograd(true, () => F.conv2d(x, w.clone().requiresGrad_(), { bias: b, padding: c.padding })).detach();
+      const ref = withWinograd(false, () => F.conv2d(x, w, { bias: b, padding: c.padding }));
+      assert.equal(banded.isContiguous({ memoryFormat: 'channelsLast' }), c.channelsLast);
+      assert.ok(relL2(banded, whole) < 1e-6, `banded vs whole map: ${relL2(banded, whole)}`);
+      assert.ok(relL2(banded, ref) < 5e-6, `banded vs libtorch: ${relL2(banded, ref)}`);
+    });
+  }
+
+  tidyTest("a 512x512 map's forward without autograd holds a fraction of its transformed tiles at a time", () => {
+    torch.manualSeed(5);
+    const x = torch.randn([1, 32, 512, 512]);
+    const w = torch.randn([16, 32, 3, 3]);
+    const before = torch.cpu.memoryStats().allocatedBytes;
+    torch.cpu.resetPeakMemoryStats();
+    const y = torch.inferenceMode(() => withWinograd(true, () => F.conv2d(x, w, { padding: 1 })));
+    const extra = torch.cpu.memoryStats().peakAllocatedBytes - before;
+    const outBytes = 16 * 512 * 512 * 4;
+    // In one call: 85 MB of tiles, 32 MB and 16 MB blocked copies of input and output.
+    if (AVX512) assert.ok(extra < outBytes + 48 * 2 ** 20, `peak above the output: ${((extra - outBytes) / 2 ** 20).toFixed(1)} MB`);
+    const ref = withWinograd(false, () => F.conv2d(x, w, { padding: 1 }));
+    assert.ok(relL2(y, ref) < 5e-6);
+  });
+
   tidyTest('backward with createGraph goes on differentiating (a gradient penalty)', () => {
     // || d(sum(conv(x) * g)) / dx ||^2 depends on the weights: its gradient with respect to them
     // needs the convolution's double backward, which libtorch's convolution_backward provides.

@@ -181,6 +181,33 @@ tensorTest('the cache stops the page faults of repeated large allocations (fresh
   assert.ok(r.on * 10 < r.off, `faults drop at least tenfold: ${r.off} -> ${r.on}`);
 });
 
+tensorTest(
+  'freed neighbours merge: four freed 4 MiB blocks serve one 16 MiB request, a 16 MiB block two 8 MiB ones (fresh process)',
+  () => {
+    const script = `
+    import { torch } from ${INDEX};
+    const MiB = 2 ** 20;
+    const s = () => torch.cpu.memoryStats();
+    torch.dispose(Array.from({ length: 4 }, () => torch.empty([MiB]).fill_(1)));
+    const a = s();
+    const big = torch.empty([4 * MiB]).fill_(2);
+    const b = s();
+    big.dispose();
+    const halves = [torch.empty([2 * MiB]).fill_(3), torch.empty([2 * MiB]).fill_(4)];
+    const c = s();
+    torch.dispose(halves);
+    console.log(JSON.stringify({ a, b, c }));`;
+    const { a, b, c } = JSON.parse(child(script).trim().split('\n').at(-1)!) as Record<string, MemoryStats>;
+    for (const x of [a, b, c]) consistent(x!);
+    assert.equal(b!.cacheMisses, a!.cacheMisses, 'the 16 MiB block needed no fresh pages');
+    assert.equal(b!.cacheHits, a!.cacheHits + 1);
+    assert.equal(b!.reservedBytes, a!.reservedBytes, 'nor more memory');
+    assert.equal(c!.cacheMisses, a!.cacheMisses, 'the 8 MiB halves neither');
+    assert.equal(c!.cacheHits, a!.cacheHits + 3);
+    assert.equal(c!.peakReservedBytes, a!.peakReservedBytes, 'the peak stayed that of the first four blocks');
+  },
+);
+
 tensorTest('bad limits are refused; SEGKIT_CPU_CACHE_LIMIT sets the limit for a process', () => {
   assertThrows(() => torch.cpu.setCacheLimit(-1), RangeError, /cpu\.setCacheLimit: bytes must be a non-negative integer, got -1/);
   assertThrows(() => torch.cpu.setCacheLimit(1.5), RangeError, /cpu\.setCacheLimit: bytes/);

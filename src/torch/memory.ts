@@ -4,20 +4,20 @@ import { checkInt, invalidParameterError } from '../validate.js';
 
 /** As torch.cuda.memory_stats reports for the GPU, for segkit's CPU tensor memory. */
 export interface MemoryStats {
-  /** Bytes held by live tensors (block sizes, rounded up to the allocator's size classes). */
+  /** Bytes held by live tensors (block sizes; large blocks are rounded up to 4 KiB pages). */
   allocatedBytes: number;
   peakAllocatedBytes: number;
-  /** Bytes of freed blocks kept for reuse. */
+  /** Bytes of freed tensor memory kept resident for reuse. */
   cachedBytes: number;
   peakCachedBytes: number;
-  /** Bytes taken from the C library for tensors: allocated plus cached. */
+  /** Memory the process holds for tensors: allocated plus cached. */
   reservedBytes: number;
   peakReservedBytes: number;
-  /** Tensor allocations served; of those, large ones served from the cache and large ones it had no block for. */
+  /** Tensor allocations served; of those, large ones (128 KiB up) served wholly from cached pages, and large ones that needed fresh pages. */
   allocations: number;
   cacheHits: number;
   cacheMisses: number;
-  /** Blocks taken from and given back to the C library (small ones, under 128 KiB, are never cached). */
+  /** Blocks from malloc (small ones, under 128 KiB, never cached) and large ones that needed fresh pages; blocks given back to malloc and runs of cached pages released to the kernel. */
   osAllocations: number;
   osFrees: number;
   /** The most bytes the cache keeps (setCacheLimit). */
@@ -29,7 +29,7 @@ export function memoryStats(): MemoryStats {
   return native.memoryStats();
 }
 
-/** Gives every cached block back to the C library (torch.cuda.empty_cache for the CPU). */
+/** Gives every cached page back to the system (torch.cuda.empty_cache for the CPU). */
 export function emptyCache(): void {
   native.emptyCache();
 }
@@ -40,9 +40,10 @@ export function resetPeakMemoryStats(): void {
 }
 
 /**
- * The most bytes of freed tensor memory kept for reuse (default 1 GiB; the least recently freed
- * blocks go first). 0 turns the cache off: every block goes back to the C library when freed,
- * which costs a page fault per 4 KiB of every large tensor allocated again.
+ * The most bytes of freed tensor memory kept resident for reuse (default 1 GiB; the least recently
+ * freed go back first). 0 turns the cache off: tensor memory comes from the C library's malloc,
+ * which gives large blocks back to the system when they are freed, at the cost of a page fault
+ * per 4 KiB of every large tensor allocated again.
  */
 export function setCacheLimit(bytes: number): void {
   native.setCacheLimit(checkInt('cpu.setCacheLimit', 'bytes', bytes, { min: 0 }));
