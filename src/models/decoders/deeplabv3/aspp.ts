@@ -51,7 +51,10 @@ export class ASPPPooling extends nn.Sequential {
 
   override forward(x: Tensor): Tensor {
     const [h, w] = [x.shape[2]!, x.shape[3]!];
-    return F.interpolate(super.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: false });
+    const y = F.interpolate(super.forward(x) as Tensor, { size: [h, w], mode: 'bilinear', alignCorners: false });
+    // A 1x1 map has no memory format of its own, so the upsampled one comes out NCHW; in
+    // channels_last it is made channels_last too, or torch.cat would fall back to NCHW for all five.
+    return !x.isContiguous() && x.isContiguous({ memoryFormat: 'channelsLast' }) ? y.contiguous({ memoryFormat: 'channelsLast' }) : y;
   }
 }
 

@@ -74,7 +74,11 @@ export class MergeBlock extends nn.Module {
   }
 
   forward(xs: Tensor[]): Tensor {
-    return this.policy === 'add' ? torch.stack(xs).sum({ dim: 0 }) : torch.cat(xs, 1);
+    if (this.policy === 'cat') return torch.cat(xs, 1);
+    // smp's `sum(x)`: left to right, in place after the first add (the inputs stay as they are);
+    // torch.stack would copy all four maps and, in channels_last, lose the layout.
+    if (xs.length === 1) return xs[0]!.clone();
+    return torch.tidy(() => xs.slice(2).reduce((acc, x) => acc.add_(x), xs[0]!.add(xs[1]!)));
   }
 
   override extraRepr(): string {

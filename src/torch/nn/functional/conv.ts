@@ -4,6 +4,7 @@ import { native } from '../../native.js';
 import type { Tensor } from '../../tensor.js';
 import * as v from '../../../validate.js';
 import { aten, checkInt, checkInts, checkOptionKeys, tid, tidOpt, wrap } from '../../ops/registry.js';
+import { depthwiseDilatedConv2d } from './conv-depthwise.js';
 import { winogradConv2d } from './conv-winograd.js';
 
 export interface Conv2dOptions {
@@ -56,6 +57,8 @@ export function conv2d(input: Tensor, weight: Tensor, options?: Conv2dOptions): 
   const p = padding === 'same' || padding === 'valid' ? padding : checkInts(op, 'padding', padding, 2);
   const fast = winogradConv2d(input, weight, options?.bias, stride, p === 'valid' ? [0, 0] : p, dilation, groups);
   if (fast) return fast;
+  const shifted = depthwiseDilatedConv2d(input, weight, options?.bias, stride, p === 'valid' ? [0, 0] : p, dilation, groups);
+  if (shifted) return shifted;
   if (typeof p === 'string') return wrap(native.call(CONV2D_PAD, x, w, b, stride, p, dilation, groups));
   return wrap(native.call(CONV2D, x, w, b, stride, p, dilation, groups));
 }
