@@ -49,6 +49,7 @@ const CASES: Case[] = [
   // Dilated: polyphase components, batched.
   { n: 2, c: 32, k: 32, h: 16, w: 12, padding: 2, bias: true, channelsLast: false, dilation: 2 },
   { n: 1, c: 16, k: 32, h: 18, w: 27, padding: 3, bias: false, channelsLast: true, dilation: 3 },
+  { n: 3, c: 32, k: 48, h: 12, w: 20, padding: 2, bias: true, channelsLast: true, dilation: 2 },
 ];
 
 const label = (c: Case) =>

@@ -62,13 +62,23 @@ export function winogradConv2d(
   if (p[0] !== d || p[1] !== d || h % d !== 0 || wd % d !== 0 || h < d || wd < d) return null;
   // Output pixel (a + d*i, b + d*j) only sees input pixels of phase (a, b): each phase is an
   // undilated 3x3 convolution with padding 1 of the (h/d, w/d) image of that phase.
+  const [hd, wdd, k] = [h / d, wd / d, w[0]!];
+  const cw = tid(weight, 'F.conv2d', 'weight');
+  const cb = tidOpt(bias, 'F.conv2d', 'bias');
+  if (!input.isContiguous() && input.isContiguous({ memoryFormat: 'channelsLast' })) {
+    // In channels_last both copies move whole runs of channels: the phases are gathered as a
+    // channels_last batch ordered (sample, a, b), and the output is scattered back the same way.
+    return tidy(() => {
+      const gathered = contiguous(permute(reshape(input, [n, c, hd, d, wdd, d]), [0, 3, 5, 2, 4, 1]));
+      const phases = permute(reshape(gathered, [n * d * d, hd, wdd, c]), [0, 3, 1, 2]);
+      const y = wrap(native.call(CONV2D_WINOGRAD, phases.id, cw, cb, [1, 1]));
+      const scattered = contiguous(permute(reshape(permute(y, [0, 2, 3, 1]), [n, d, d, hd, wdd, k]), [0, 3, 1, 4, 2, 5]));
+      return permute(reshape(scattered, [n, h, wd, k]), [0, 3, 1, 2]);
+    });
+  }
   return tidy(() => {
-    const phases = reshape(permute(reshape(input, [n, c, h / d, d, wd / d, d]), [0, 3, 5, 1, 2, 4]), [n * d * d, c, h / d, wd / d]);
-    const y = wrap(native.call(CONV2D_WINOGRAD, phases.id, tid(weight, 'F.conv2d', 'weight'), tidOpt(bias, 'F.conv2d', 'bias'), [1, 1]));
-    const out = reshape(permute(reshape(y, [n, d, d, w[0]!, h / d, wd / d]), [0, 3, 4, 1, 5, 2]), [n, w[0]!, h, wd]);
-    // The output keeps the input's memory format, as aten's convolution does.
-    return !input.isContiguous() && input.isContiguous({ memoryFormat: 'channelsLast' })
-      ? contiguous(out, { memoryFormat: 'channelsLast' })
-      : out;
+    const phases = reshape(permute(reshape(input, [n, c, hd, d, wdd, d]), [0, 3, 5, 1, 2, 4]), [n * d * d, c, hd, wdd]);
+    const y = wrap(native.call(CONV2D_WINOGRAD, phases.id, cw, cb, [1, 1]));
+    return reshape(permute(reshape(y, [n, d, d, k, hd, wdd]), [0, 3, 4, 1, 5, 2]), [n, k, h, wd]);
   });
 }
