@@ -121,3 +121,43 @@ export function epochEvent(state: LoopState, epoch: number, epochs: number, lr: 
     best: state.bestValue === null ? undefined : { epoch: state.bestEpoch, value: state.bestValue },
   };
 }
+
+/**
+ * The end event and fit()'s result for a run that ends now: `checkpointFor(best)` is the file a
+ * user should load (the best, or the last when the run was cut short or never validated).
+ */
+export function endOf(
+  state: LoopState,
+  monitor: string,
+  reason: EndReason,
+  message: string,
+  seconds: number,
+  checkpointFor: (useLast: boolean) => string | undefined,
+  runDir: string | undefined,
+): { event: EndEvent; result: TrainResult } {
+  const best =
+    state.bestValue === null
+      ? undefined
+      : { epoch: state.bestEpoch, value: state.bestValue, monitor, metrics: state.bestMetrics ?? undefined };
+  const checkpoint = checkpointFor(reason === 'interrupted' || reason === 'stopped' || !best);
+  const event: EndEvent = {
+    type: 'end',
+    time: new Date().toISOString(),
+    reason,
+    message,
+    epoch: state.epoch,
+    step: state.step,
+    seconds,
+    best,
+    checkpoint,
+  };
+  const result: TrainResult = { reason, message, epoch: state.epoch, step: state.step, best, history: state.history, runDir, seconds };
+  return { event, result };
+}
+
+/** Whether a validation's `value` beats the best so far by more than `minDelta` (lower is better for the loss). */
+export function improves(state: LoopState, value: number, lowerIsBetter: boolean, minDelta: number): boolean {
+  const best = state.bestValue;
+  if (best === null) return Number.isFinite(value);
+  return lowerIsBetter ? value < best - minDelta : value > best + minDelta;
+}

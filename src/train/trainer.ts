@@ -10,16 +10,20 @@ import { invalidParameterError } from '../validate.js';
 import { clipGradNorm_ } from '../torch/optim/clip.js';
 import { ModelEma } from '../torch/optim/ema.js';
 import { AveragedModel, SWALR, updateBnAsync } from '../torch/optim/swa.js';
-import { saveCheckpoint, loadCheckpoint, type Stateful } from './checkpoint.js';
-import type { EndEvent, EndReason, EpochEvent, StepEvent, TrainEvent, ValidationEvent } from './events.js';
+import { loadCheckpoint, type Stateful } from './checkpoint.js';
+import { saveRunCheckpoint, type CheckpointKind } from './run-checkpoint.js';
+import type { EndReason, EpochEvent, StepEvent, TrainEvent, ValidationEvent } from './events.js';
 import { evaluate, type EvaluateResult } from './evaluate.js';
 import { readTrainerOptions, type Resolved, type TrainerOptions, type TrainLoader } from './options.js';
 import { RUN_FILES, RunFolder } from './run-folder.js';
 import { Emitter } from './emitter.js';
+import { withAveragedWeights } from './eval-weights.js';
 import { machineInfo } from './machine.js';
 import { writeSamples } from './samples.js';
 import {
   addBatch,
+  endOf,
+  improves,
   epochEvent,
   freshLoopState,
   fmt,
@@ -110,50 +114,20 @@ export class Trainer {
     return { predict: p ? { ...p, threshold: p.threshold ?? this.options.threshold, weights } : null, run: this.options.config ?? null };
   }
 
-  private save(kind: 'last' | 'best' | 'snapshot' | 'interrupt', file: string, full: boolean, weights: 'model' | 'ema' | 'swa'): void {
+  private save(kind: CheckpointKind, file: string, full: boolean, weights: 'model' | 'ema' | 'swa'): void {
     if (!this.folder) return;
     const o = this.options;
     const path = this.folder.path(file);
-    try {
-      saveCheckpoint(path, {
-        model: o.model,
-        optimizer: full ? o.optimizer : undefined,
-        scheduler: full && o.scheduler ? (o.scheduler as unknown as Stateful) : undefined,
-        extra: full ? this.extras() : {},
-        epoch: this.state.epoch,
-        step: this.state.step,
-        config: this.checkpointConfig(weights),
-      });
-    } catch (e) {
-      // saveCheckpoint writes a temporary file and renames it: a failed write leaves the old one.
-      const previous = existsSync(path) ? `the previous ${file} is unchanged` : `there is no earlier ${file}`;
-      throw new Error(
-        `Trainer: the ${kind} checkpoint could not be saved at epoch ${this.state.epoch}, step ${this.state.step} (${(e as Error).message}); ${previous}`,
-        {
-          cause: e,
-        },
-      );
-    }
-    this.emitter.emit({ type: 'checkpoint', epoch: this.state.epoch, step: this.state.step, kind, path });
-  }
-
-  /** Runs `fn` with the averaged weights (EMA) in the model, then puts the trained ones back. */
-  private withEvalWeights<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.ema) return fn();
-    const tensors = this.averagedTensors();
-    const backup = torch.keep(torch.noGrad(() => tensors.map((t) => t.clone())));
-    this.ema.copyTo(tensors);
-    return fn().finally(() => {
-      torch.noGrad(() => tensors.forEach((t, i) => t.copy_(backup[i]!)));
-      torch.dispose(backup);
+    saveRunCheckpoint(kind, path, file, {
+      model: o.model,
+      optimizer: full ? o.optimizer : undefined,
+      scheduler: full && o.scheduler ? (o.scheduler as unknown as Stateful) : undefined,
+      extra: full ? this.extras() : {},
+      epoch: this.state.epoch,
+      step: this.state.step,
+      config: this.checkpointConfig(weights),
     });
-  }
-
-  private isBetter(value: number): boolean {
-    const best = this.state.bestValue;
-    if (best === null) return Number.isFinite(value);
-    const delta = this.options.earlyStopping?.minDelta ?? 0;
-    return this.options.monitor === 'loss' ? value < best - delta : value > best + delta;
+    this.emitter.emit({ type: 'checkpoint', epoch: this.state.epoch, step: this.state.step, kind, path });
   }
 
   private async validate(epoch: number, weights: 'model' | 'ema' | 'swa'): Promise<ValidationEvent | null> {
@@ -171,7 +145,7 @@ export class Trainer {
     const { best: top, worst, ...metrics } = result;
     try {
       const value = o.monitor === 'loss' ? (metrics.loss ?? Number.NaN) : metrics[o.monitor];
-      const better = this.isBetter(value);
+      const better = improves(this.state, value, o.monitor === 'loss', o.earlyStopping?.minDelta ?? 0);
       if (better) {
         this.state.bestValue = value;
         this.state.bestEpoch = epoch;
@@ -301,41 +275,22 @@ export class Trainer {
   }
 
   private async end(reason: EndReason, message: string, started: number): Promise<TrainResult> {
-    const o = this.options;
-    const seconds = (performance.now() - started) / 1000;
-    const best =
-      this.state.bestValue === null
-        ? undefined
-        : { epoch: this.state.bestEpoch, value: this.state.bestValue, monitor: o.monitor, metrics: this.state.bestMetrics ?? undefined };
-    const checkpoint = this.folder
-      ? this.folder.path(reason === 'interrupted' || reason === 'stopped' || !best ? RUN_FILES.last : RUN_FILES.best)
-      : undefined;
-    const event: EndEvent = {
-      type: 'end',
-      time: new Date().toISOString(),
+    const folder = this.folder;
+    const { event, result } = endOf(
+      this.state,
+      this.options.monitor,
       reason,
       message,
-      epoch: this.state.epoch,
-      step: this.state.step,
-      seconds,
-      best,
-      checkpoint,
-    };
+      (performance.now() - started) / 1000,
+      (useLast) => folder?.path(useLast ? RUN_FILES.last : RUN_FILES.best),
+      folder?.dir,
+    );
     await this.emitter.emit(event);
     await this.emitter.report();
     this.ema = null;
     this.swa?.dispose();
     this.swa = null;
-    return {
-      reason,
-      message,
-      epoch: this.state.epoch,
-      step: this.state.step,
-      best,
-      history: this.state.history,
-      runDir: this.folder?.dir,
-      seconds,
-    };
+    return result;
   }
 
   /** SWA's end: the average into the model, batch-norm statistics recomputed, validated; kept as best when it is. */
@@ -433,7 +388,7 @@ export class Trainer {
     const last = epoch === o.epochs;
     let validation: ValidationEvent | null = null;
     if (epoch % o.validateEvery === 0 || last) {
-      validation = await this.withEvalWeights(() => this.validate(epoch, this.ema ? 'ema' : 'model'));
+      validation = await withAveragedWeights(this.averagedTensors(), this.ema, () => this.validate(epoch, this.ema ? 'ema' : 'model'));
     }
     if (o.scheduler && !inSwa) {
       const s = o.scheduler as { step(v?: number): void; name?: string };
