@@ -7,6 +7,7 @@
 import { Tensor } from '../tensor.js';
 import { dispose, keep, tidy } from '../scope.js';
 import { inferenceMode, noGrad } from '../autograd.js';
+import { backends } from '../runtime.js';
 import type { Module } from './module.js';
 import { Conv2d, ConvTranspose2d } from './layers/conv.js';
 import { BatchNorm2d } from './layers/normalization.js';
@@ -101,6 +102,19 @@ function trace(model: Module, example: unknown[]): { pairs: [Conv, BatchNorm2d][
  * by order 1).
  */
 export function foldBatchNorms(model: Module, example: Tensor | unknown[], tolerance = 1e-4): FoldResult {
+  // The two passes run libtorch's direct convolutions: Winograd's transformed weights (38 MB for
+  // a 512-to-512 layer) would come on top of the weights held twice during the fold, a peak above
+  // the prediction's; and the comparison then measures the fold alone.
+  const winograd = backends.winograd.enabled;
+  backends.winograd.enabled = false;
+  try {
+    return fold(model, example, tolerance);
+  } finally {
+    backends.winograd.enabled = winograd;
+  }
+}
+
+function fold(model: Module, example: Tensor | unknown[], tolerance: number): FoldResult {
   model.eval();
   const args = Array.isArray(example) ? example : [example];
   const { pairs, kept, outputs } = trace(model, args);
@@ -108,7 +122,10 @@ export function foldBatchNorms(model: Module, example: Tensor | unknown[], toler
   noGrad(() => {
     for (const [conv, bn] of pairs) {
       const oldBias = conv.bias;
-      saved.push([conv, bn, conv.weight.clone(), oldBias ? oldBias.clone() : null, bn.forward as Forward]);
+      // Aliases of the original storages, not copies: setData gives the parameters new ones, so
+      // the fold holds the weights twice at most, not three times (a copy, the original, the
+      // folded), and its transient peak stays under a prediction's.
+      saved.push([conv, bn, conv.weight.detach(), oldBias ? oldBias.detach() : null, bn.forward as Forward]);
       tidy(() => {
         // In float64, then rounded once: the folded weights are as close to W * g / sqrt(v + eps) as float32 allows.
         const dtype = conv.weight.dtype;
@@ -120,7 +137,7 @@ export function foldBatchNorms(model: Module, example: Tensor | unknown[], toler
         conv.weight.setData(
           conv.weight
             .double()
-            .mul(gamma.reshape(outDim(conv)))
+            .mul_(gamma.reshape(outDim(conv)))
             .to({ dtype }),
         );
         if (oldBias) oldBias.setData(bias);
