@@ -24,7 +24,7 @@ function consistent(s: MemoryStats): void {
 }
 
 tensorTest('freed blocks are reused: allocated returns to where it was, the second pass is served from the cache', () => {
-  const limit = torch.cpu.getCacheLimit();
+  const limit = torch.cpu.memoryStats().cacheLimitAuto ? 'auto' : torch.cpu.getCacheLimit();
   try {
     torch.cpu.setCacheLimit(256 * MiB);
     const x = torch.randn([2, 16, 96, 96]);
@@ -57,7 +57,7 @@ tensorTest('freed blocks are reused: allocated returns to where it was, the seco
 });
 
 tensorTest('a model gives the same outputs and gradients with the cache on and off', () => {
-  const limit = torch.cpu.getCacheLimit();
+  const limit = torch.cpu.memoryStats().cacheLimitAuto ? 'auto' : torch.cpu.getCacheLimit();
   torch.manualSeed(0);
   const model = createModel('unet', { encoderName: 'resnet18', encoderWeights: null, classes: 1 });
   const x = torch.randn([2, 3, 64, 64]);
@@ -86,7 +86,7 @@ tensorTest('a model gives the same outputs and gradients with the cache on and o
 });
 
 tensorTest('the limit is honoured; lowering it and emptyCache give memory back; 0 caches nothing', () => {
-  const limit = torch.cpu.getCacheLimit();
+  const limit = torch.cpu.memoryStats().cacheLimitAuto ? 'auto' : torch.cpu.getCacheLimit();
   try {
     torch.cpu.emptyCache();
     torch.cpu.setCacheLimit(8 * MiB);
@@ -123,7 +123,7 @@ tensorTest('the limit is honoured; lowering it and emptyCache give memory back; 
 });
 
 tensorTest('a long training loop stays flat: no growth of reserved bytes after the first steps', () => {
-  const limit = torch.cpu.getCacheLimit();
+  const limit = torch.cpu.memoryStats().cacheLimitAuto ? 'auto' : torch.cpu.getCacheLimit();
   torch.manualSeed(0);
   const model = createModel('fpn', { encoderName: 'resnet18', encoderWeights: null, classes: 2 });
   const opt = new torch.optim.Adam(model.parameters(), { lr: 1e-3 });
@@ -208,16 +208,45 @@ tensorTest(
   },
 );
 
+tensorTest("the default limit 'auto' grows with the most bytes live at once: a step larger than 1 GiB keeps all its memory", () => {
+  torch.cpu.setCacheLimit('auto');
+  torch.cpu.emptyCache();
+  try {
+    // 20 blocks of 64 MiB, written (pages resident) and live together: 1.25 GiB.
+    const blocks = Array.from({ length: 20 }, () => torch.zeros([(64 * MiB) / 4]));
+    let s = torch.cpu.memoryStats();
+    assert.equal(s.cacheLimitAuto, true);
+    assert.ok(s.cacheLimit >= 20 * 64 * MiB, `limit ${s.cacheLimit} grew to the live bytes`);
+    torch.dispose(blocks);
+    s = torch.cpu.memoryStats();
+    consistent(s);
+    assert.ok(s.cachedBytes >= 20 * 64 * MiB, `cached ${s.cachedBytes}: all of it kept (a fixed 1 GiB would keep 1024 MiB)`);
+    const misses = s.cacheMisses;
+    const again = Array.from({ length: 20 }, () => torch.zeros([(64 * MiB) / 4]));
+    assert.equal(torch.cpu.memoryStats().cacheMisses, misses, 'the second step found every page resident');
+    torch.dispose(again);
+    torch.cpu.resetPeakMemoryStats();
+    assert.ok(torch.cpu.getCacheLimit() >= 20 * 64 * MiB, 'resetting the peak counters does not shrink the auto limit');
+    torch.cpu.setCacheLimit(2 ** 30);
+    s = torch.cpu.memoryStats();
+    assert.equal(s.cacheLimitAuto, false);
+    assert.ok(s.cachedBytes <= 2 ** 30, 'a fixed limit trims at once');
+  } finally {
+    torch.cpu.setCacheLimit('auto');
+    torch.cpu.emptyCache();
+  }
+});
+
 tensorTest('bad limits are refused; SEGKIT_CPU_CACHE_LIMIT sets the limit for a process', () => {
   assertThrows(() => torch.cpu.setCacheLimit(-1), RangeError, /cpu\.setCacheLimit: bytes must be a non-negative integer, got -1/);
   assertThrows(() => torch.cpu.setCacheLimit(1.5), RangeError, /cpu\.setCacheLimit: bytes/);
   assertThrows(
     () => torch.cpu.setCacheLimit('1GB' as unknown as number),
     TypeError,
-    /cpu\.setCacheLimit: bytes must be a non-negative integer, got '1GB'/,
+    /cpu\.setCacheLimit: bytes must be a non-negative integer or 'auto', got '1GB'/,
   );
   const read = `import { torch } from ${INDEX}; console.log(torch.cpu.getCacheLimit());`;
-  assert.equal(child(read).trim(), String(2 ** 30), 'default 1 GiB');
+  assert.equal(child(read).trim(), String(2 ** 30), "default 'auto': 1 GiB in a fresh process");
   assert.equal(child(read, { SEGKIT_CPU_CACHE_LIMIT: '0' }).trim(), '0');
   assert.equal(child(read, { SEGKIT_CPU_CACHE_LIMIT: '65536' }).trim(), '65536');
   assert.throws(

@@ -32,7 +32,7 @@ export interface PredictorOptions {
   threshold?: number;
   /**
    * Sets the CPU tensor cache's limit in bytes for the process, as the Trainer's
-   * (torch.cpu.setCacheLimit; 0 turns it off; default: left as it is, 1 GiB unless changed).
+   * (torch.cpu.setCacheLimit; 0 turns it off; default: left as it is, 'auto' unless changed: the most bytes live tensors have held, at least 1 GiB).
    */
   allocatorCache?: number;
   /**

@@ -20,8 +20,10 @@ export interface MemoryStats {
   /** Blocks from malloc (small ones, under 128 KiB, never cached) and large ones that needed fresh pages; blocks given back to malloc and runs of cached pages released to the kernel. */
   osAllocations: number;
   osFrees: number;
-  /** The most bytes the cache keeps (setCacheLimit). */
+  /** The most bytes the cache keeps now (setCacheLimit; under 'auto', the most bytes live tensors have held, at least 1 GiB). */
   cacheLimit: number;
+  /** Whether the limit is 'auto' (the default). */
+  cacheLimitAuto: boolean;
 }
 
 /** The allocator's counters now. Process-wide: worker threads share the allocator. */
@@ -40,15 +42,21 @@ export function resetPeakMemoryStats(): void {
 }
 
 /**
- * The most bytes of freed tensor memory kept resident for reuse (default 1 GiB; the least recently
- * freed go back first). 0 turns the cache off: tensor memory comes from the C library's malloc,
+ * The most bytes of freed tensor memory kept resident for reuse (the least recently freed go back
+ * first). 'auto', the default: the most bytes live tensors have held at once, at least 1 GiB, so
+ * a step as large as the largest so far finds all its memory resident (as PyTorch's CUDA caching
+ * allocator keeps everything); idle memory after a big step stays until emptyCache(). A number
+ * caps it for good; 0 turns the cache off: tensor memory comes from the C library's malloc,
  * which gives large blocks back to the system when they are freed, at the cost of a page fault
  * per 4 KiB of every large tensor allocated again.
  */
-export function setCacheLimit(bytes: number): void {
+export function setCacheLimit(bytes: number | 'auto'): void {
+  if (bytes === 'auto') return native.setCacheLimit(-1);
+  if (typeof bytes !== 'number') throw invalidParameterError('cpu.setCacheLimit', 'bytes', "a non-negative integer or 'auto'", bytes);
   native.setCacheLimit(checkInt('cpu.setCacheLimit', 'bytes', bytes, { min: 0 }));
 }
 
+/** The limit in force now, in bytes (under 'auto', what it has grown to). */
 export function getCacheLimit(): number {
   return native.getCacheLimit();
 }

@@ -64,7 +64,7 @@ export interface TrainerOptions {
   /** torch.manualSeed at the start of a new run (default 0). */
   seed?: number;
   threads?: number;
-  /** Sets the CPU tensor cache's limit in bytes for the process (torch.cpu.setCacheLimit; 0 turns it off; default: left as it is, 1 GiB unless changed). */
+  /** Sets the CPU tensor cache's limit in bytes for the process (torch.cpu.setCacheLimit; 0 turns it off; default: left as it is, 'auto' unless changed: the most bytes live tensors have held, at least 1 GiB). */
   allocatorCache?: number;
   /** Write every n-th step event to log.jsonl (default 10; callbacks see every step). */
   logEvery?: number;
