@@ -94,6 +94,8 @@ tensorTest('a GeoTIFF predicted strip by strip equals the whole-image prediction
     assert.equal(sums.sum.requiresGrad, false);
     torch.dispose([sums.sum, sums.total]);
     // GDAL reads the same georeference.
+    if (spawnSync('gdalinfo', ['--version']).status !== 0)
+      assert.fail('gdalinfo (gdal-bin, the oracle) is missing: apt-get install gdal-bin');
     const info = JSON.parse(execFileSync('gdalinfo', ['-json', join(dir, 'mask.tif')], { encoding: 'utf8' }));
     assert.deepEqual(info.geoTransform, [9462000, 0.075, 0, -3106000, 0, -0.075]);
     assert.match(info.coordinateSystem.wkt, /3857/);
