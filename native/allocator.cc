@@ -17,7 +17,6 @@
 
 #include <cstdlib>
 #include <mutex>
-#include <unordered_map>
 
 namespace segkit {
 namespace {
@@ -114,7 +113,6 @@ class CachingCpuAllocator final : public c10::Allocator {
       throw c10::Error({__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
                        "DefaultCPUAllocator: not enough memory: you tried to allocate " + std::to_string(n) + " bytes.");
     }
-    live_.emplace(p, n);
     account(n);
     return p;
   }
@@ -136,14 +134,9 @@ class CachingCpuAllocator final : public c10::Allocator {
       trimTo(effectiveLimit());
       return;
     }
-    auto it = live_.find(p);
-    if (it == live_.end()) {  // not ours: cannot happen through DataPtr, but never corrupt the heap
-      std::free(p);
-      return;
-    }
-    stats_.allocated -= static_cast<int64_t>(it->second);
-    live_.erase(it);
-    std::free(p);
+    char* base = static_cast<char*>(p) - kAlignment;
+    stats_.allocated -= static_cast<int64_t>(*reinterpret_cast<size_t*>(base));
+    std::free(base);
     stats_.osFrees++;
     updateReserved();
   }
@@ -170,15 +163,17 @@ class CachingCpuAllocator final : public c10::Allocator {
     return heapOk_;
   }
 
+  // A block from malloc carries its size in a header one alignment unit long, so freeing it
+  // needs no lookup (a map of live blocks cost a hash insert and erase per small tensor).
   void* osAlloc(size_t size) {
     void* p = nullptr;
-    if (posix_memalign(&p, kAlignment, size) != 0) return nullptr;
+    if (posix_memalign(&p, kAlignment, size + kAlignment) != 0) return nullptr;
+    *static_cast<size_t*>(p) = size;
     stats_.osAllocations++;
-    return p;
+    return static_cast<char*>(p) + kAlignment;
   }
 
   std::mutex mu_;
-  std::unordered_map<void*, size_t> live_;  // blocks from malloc
   Heap heap_;
   bool heapTried_ = false, heapOk_ = false;
   Stats stats_;
